@@ -1,0 +1,395 @@
+// Package config loads and validates xdrproxy's configuration from the
+// environment (variables prefixed XDRPROXY_, with the AZURE_* fallbacks the
+// Azure Workload Identity webhook sets), as fixed in the operating contract.
+package config
+
+import (
+	"errors"
+	"fmt"
+	"net"
+	"net/netip"
+	"net/url"
+	"os"
+	"strings"
+	"time"
+
+	"github.com/kelseyhightower/envconfig"
+	"go.uber.org/zap/zapcore"
+)
+
+// Prefix is the prefix of every variable xdrproxy reads.
+const Prefix = "XDRPROXY"
+
+// Config is the validated configuration. Every field holds a parsed value.
+type Config struct {
+	// ListenAddr is the proxy listener's host:port.
+	ListenAddr string
+	// AdminAddr is the admin listener's host:port.
+	AdminAddr string
+	// ClientID is the multi-tenant application's client ID.
+	ClientID string
+	// Credential is the one credential the application authenticates with.
+	Credential Credential
+	// AuthorityHost is Entra ID's base URL (scheme and host, no path).
+	AuthorityHost *url.URL
+	// InstanceDiscovery is false for authority hosts that are not Microsoft's.
+	InstanceDiscovery bool
+	// Tenants holds the tenants allowed through, from XDRPROXY_TENANTS and
+	// XDRPROXY_TENANTS_FILE together.
+	Tenants *TenantSet
+	// DefaultTenant is used when a request names no tenant. Its zero value
+	// means there is no default.
+	DefaultTenant Tenant
+	// UpstreamURL is where requests are forwarded.
+	UpstreamURL *url.URL
+	// Scope is the OAuth scope tokens are acquired for.
+	Scope string
+	// RequiredRoles lists the app roles `check` and /readyz insist on.
+	RequiredRoles []string
+	// AllowUnauthenticated permits a non-loopback listener with no client keys.
+	AllowUnauthenticated bool
+	// LogLevel is the minimum level logged.
+	LogLevel zapcore.Level
+	// LogFormat is "json" or "console".
+	LogFormat string
+	// Cloud is the Microsoft cloud whose defaults apply.
+	Cloud Cloud
+	// UpstreamTimeout bounds the wait for the upstream's response headers.
+	UpstreamTimeout time.Duration
+	// ShutdownTimeout bounds the drain of in-flight requests on shutdown.
+	ShutdownTimeout time.Duration
+}
+
+// env mirrors the environment as strings, so that every bad value can be
+// reported at once rather than envconfig stopping at the first.
+type env struct {
+	ListenAddr            string `envconfig:"LISTEN_ADDR" default:"127.0.0.1:8080"`
+	AdminAddr             string `envconfig:"ADMIN_ADDR" default:"127.0.0.1:9090"`
+	ClientID              string `envconfig:"CLIENT_ID"`
+	ClientSecret          string `envconfig:"CLIENT_SECRET"`
+	ClientSecretFile      string `envconfig:"CLIENT_SECRET_FILE"`
+	ClientCertificateFile string `envconfig:"CLIENT_CERTIFICATE_FILE"`
+	FederatedTokenFile    string `envconfig:"FEDERATED_TOKEN_FILE"`
+	AuthorityHost         string `envconfig:"AUTHORITY_HOST"`
+	InstanceDiscovery     string `envconfig:"INSTANCE_DISCOVERY" default:"true"`
+	Tenants               string `envconfig:"TENANTS"`
+	TenantsFile           string `envconfig:"TENANTS_FILE"`
+	DefaultTenant         string `envconfig:"DEFAULT_TENANT"`
+	UpstreamURL           string `envconfig:"UPSTREAM_URL"`
+	Scope                 string `envconfig:"SCOPE"`
+	RequiredRoles         string `envconfig:"REQUIRED_ROLES"`
+	AllowUnauthenticated  string `envconfig:"ALLOW_UNAUTHENTICATED" default:"false"`
+	LogLevel              string `envconfig:"LOG_LEVEL" default:"info"`
+	LogFormat             string `envconfig:"LOG_FORMAT" default:"json"`
+	Cloud                 string `envconfig:"CLOUD" default:"public"`
+	UpstreamTimeout       string `envconfig:"UPSTREAM_TIMEOUT" default:"210s"`
+	ShutdownTimeout       string `envconfig:"SHUTDOWN_TIMEOUT" default:"25s"`
+}
+
+// notYetSupported names contract variables this build does not implement.
+// Setting one is a start-up error rather than a silent no-op, so that, for
+// example, an operator who sets XDRPROXY_CLIENT_KEYS_FILE never runs an
+// unauthenticated proxy believing it is protected.
+var notYetSupported = []string{
+	"CLIENT_KEYS_FILE", "ROUTES", "RATE_LIMITS", "QUEUE_TIMEOUT", "PPROF",
+	"TLS_CERT_FILE", "TLS_KEY_FILE", "TLS_CLIENT_CA_FILE", "TENANT_LISTENERS",
+	"TOKEN_EMULATION", "PLACEHOLDER_KEY_FILE",
+}
+
+// Load reads the environment and validates it. The error lists every
+// problem found, one per line, each naming its variable.
+func Load() (*Config, error) {
+	var e env
+	if err := envconfig.Process(Prefix, &e); err != nil {
+		return nil, fmt.Errorf("invalid configuration:\n  %w", err)
+	}
+	// The Azure Workload Identity webhook sets AZURE_* variables; use them
+	// where the XDRPROXY_ ones are unset.
+	fallback(&e.ClientID, "AZURE_CLIENT_ID")
+	fallback(&e.FederatedTokenFile, "AZURE_FEDERATED_TOKEN_FILE")
+	fallback(&e.AuthorityHost, "AZURE_AUTHORITY_HOST")
+	return e.validate()
+}
+
+func fallback(field *string, name string) {
+	if *field == "" {
+		*field = os.Getenv(name)
+	}
+}
+
+// problems gathers validation errors, one per variable.
+type problems []string
+
+func (p *problems) add(variable, format string, args ...any) {
+	*p = append(*p, Prefix+"_"+variable+": "+fmt.Sprintf(format, args...))
+}
+
+func (p problems) err() error {
+	if len(p) == 0 {
+		return nil
+	}
+	return errors.New("invalid configuration:\n  " + strings.Join(p, "\n  "))
+}
+
+func (e env) validate() (*Config, error) {
+	var p problems
+	c := &Config{}
+
+	for _, name := range notYetSupported {
+		if v, ok := os.LookupEnv(Prefix + "_" + name); ok && v != "" {
+			p.add(name, "is not supported by this version of xdrproxy yet; unset it")
+		}
+	}
+
+	cloud, ok := Clouds[strings.ToLower(strings.TrimSpace(e.Cloud))]
+	if !ok {
+		p.add("CLOUD", "%q is not a known cloud (want public, usgov, usgovhigh or dod)", e.Cloud)
+		cloud = Clouds["public"]
+	}
+	c.Cloud = cloud
+
+	c.ListenAddr = e.ListenAddr
+	if err := checkListenAddr(e.ListenAddr); err != nil {
+		p.add("LISTEN_ADDR", "%v", err)
+	}
+	c.AdminAddr = e.AdminAddr
+	if err := checkListenAddr(e.AdminAddr); err != nil {
+		p.add("ADMIN_ADDR", "%v", err)
+	}
+
+	c.ClientID = strings.TrimSpace(e.ClientID)
+	switch {
+	case c.ClientID == "":
+		p.add("CLIENT_ID", "is required (the multi-tenant application's client ID; AZURE_CLIENT_ID is also read)")
+	case !IsGUID(c.ClientID):
+		p.add("CLIENT_ID", "%q is not a GUID", c.ClientID)
+	}
+
+	cred, err := e.credential()
+	if err != nil {
+		p = append(p, err.Error())
+	}
+	c.Credential = cred
+
+	authority := e.AuthorityHost
+	if authority == "" {
+		authority = cloud.AuthorityHost
+	}
+	if u, err := parseAuthorityHost(authority); err != nil {
+		p.add("AUTHORITY_HOST", "%v", err)
+	} else {
+		c.AuthorityHost = u
+	}
+	if c.InstanceDiscovery, err = parseBool(e.InstanceDiscovery); err != nil {
+		p.add("INSTANCE_DISCOVERY", "%v", err)
+	}
+
+	e.tenants(c, &p)
+
+	upstream := e.UpstreamURL
+	if upstream == "" {
+		upstream = cloud.UpstreamURL
+	}
+	if u, err := parseUpstreamURL(upstream); err != nil {
+		p.add("UPSTREAM_URL", "%v", err)
+	} else {
+		c.UpstreamURL = u
+	}
+	c.Scope = strings.TrimSpace(e.Scope)
+	if c.Scope == "" {
+		c.Scope = cloud.Scope
+	} else if strings.ContainsAny(c.Scope, " \t,") {
+		p.add("SCOPE", "%q must be one scope, such as https://api.security.microsoft.com/.default", c.Scope)
+	}
+
+	for _, role := range strings.Split(e.RequiredRoles, ",") {
+		if role = strings.TrimSpace(role); role != "" {
+			c.RequiredRoles = append(c.RequiredRoles, role)
+		}
+	}
+
+	if c.AllowUnauthenticated, err = parseBool(e.AllowUnauthenticated); err != nil {
+		p.add("ALLOW_UNAUTHENTICATED", "%v", err)
+	}
+	// This version has no inbound client keys, so any listener that other
+	// machines can reach is unauthenticated.
+	if !c.AllowUnauthenticated && c.ListenAddr != "" && !isLoopbackAddr(c.ListenAddr) {
+		p.add("LISTEN_ADDR", "%q is reachable from other machines and no client keys are configured (XDRPROXY_CLIENT_KEYS_FILE); anyone who can reach it would act with your application's access to every tenant. Listen on 127.0.0.1, or set XDRPROXY_ALLOW_UNAUTHENTICATED=true if a network policy already restricts who can connect", c.ListenAddr)
+	}
+
+	if c.LogLevel, err = zapcore.ParseLevel(strings.TrimSpace(e.LogLevel)); err != nil {
+		p.add("LOG_LEVEL", "%q is not a level (want debug, info, warn or error)", e.LogLevel)
+	}
+	c.LogFormat = strings.ToLower(strings.TrimSpace(e.LogFormat))
+	if c.LogFormat != "json" && c.LogFormat != "console" {
+		p.add("LOG_FORMAT", "%q is not a format (want json or console)", e.LogFormat)
+	}
+
+	if c.UpstreamTimeout, err = parseDuration(e.UpstreamTimeout); err != nil {
+		p.add("UPSTREAM_TIMEOUT", "%v", err)
+	}
+	if c.ShutdownTimeout, err = parseDuration(e.ShutdownTimeout); err != nil {
+		p.add("SHUTDOWN_TIMEOUT", "%v", err)
+	}
+
+	if err := p.err(); err != nil {
+		return nil, err
+	}
+	return c, nil
+}
+
+// tenants fills c.Tenants and c.DefaultTenant.
+func (e env) tenants(c *Config, p *problems) {
+	var all []Tenant
+	bad := false
+	if e.Tenants != "" {
+		list, err := ParseTenantList(e.Tenants)
+		if err != nil {
+			p.add("TENANTS", "%v", err)
+			bad = true
+		}
+		all = append(all, list...)
+	}
+	if e.TenantsFile != "" {
+		list, err := ReadTenantsFile(e.TenantsFile)
+		if err != nil {
+			p.add("TENANTS_FILE", "%v", err)
+			bad = true
+		}
+		all = append(all, list...)
+	}
+	if bad {
+		return
+	}
+	if len(all) == 0 {
+		p.add("TENANTS", "no tenant is configured: set XDRPROXY_TENANTS to a comma list of GUID or alias=GUID (or XDRPROXY_TENANTS_FILE)")
+		return
+	}
+	set, err := NewTenantSet(all)
+	if err != nil {
+		p.add("TENANTS", "%v", err)
+		return
+	}
+	c.Tenants = set
+	if name := strings.TrimSpace(e.DefaultTenant); name != "" {
+		t, ok := set.Lookup(name)
+		if !ok {
+			p.add("DEFAULT_TENANT", "%q is not one of the configured tenants (XDRPROXY_TENANTS)", name)
+			return
+		}
+		c.DefaultTenant = t
+	}
+}
+
+// ReadTenantsFile reads a tenants file: one `GUID` or `alias=GUID` a line,
+// `#` starting a comment.
+func ReadTenantsFile(path string) ([]Tenant, error) {
+	data, err := os.ReadFile(path)
+	if err != nil {
+		return nil, fmt.Errorf("reading tenants file: %w", err)
+	}
+	var tenants []Tenant
+	var bad []string
+	for i, line := range strings.Split(string(data), "\n") {
+		line, _, _ = strings.Cut(line, "#")
+		if line = strings.TrimSpace(line); line == "" {
+			continue
+		}
+		t, err := ParseTenant(line)
+		if err != nil {
+			bad = append(bad, fmt.Sprintf("line %d: %v", i+1, err))
+			continue
+		}
+		tenants = append(tenants, t)
+	}
+	if len(bad) > 0 {
+		return nil, fmt.Errorf("%s: %s", path, strings.Join(bad, "; "))
+	}
+	return tenants, nil
+}
+
+func parseBool(s string) (bool, error) {
+	switch strings.ToLower(strings.TrimSpace(s)) {
+	case "true", "1", "yes":
+		return true, nil
+	case "false", "0", "no":
+		return false, nil
+	}
+	return false, fmt.Errorf("%q is not a boolean (want true or false)", s)
+}
+
+func parseDuration(s string) (time.Duration, error) {
+	d, err := time.ParseDuration(strings.TrimSpace(s))
+	if err != nil || d <= 0 {
+		return 0, fmt.Errorf("%q is not a positive duration (such as 30s or 2m)", s)
+	}
+	return d, nil
+}
+
+func parseAuthorityHost(s string) (*url.URL, error) {
+	u, err := url.Parse(strings.TrimRight(strings.TrimSpace(s), "/"))
+	if err != nil || u.Host == "" {
+		return nil, fmt.Errorf("%q is not a URL such as https://login.microsoftonline.com", s)
+	}
+	if u.Scheme != "https" {
+		return nil, fmt.Errorf("%q must use https (Entra ID and MSAL accept no other scheme)", s)
+	}
+	if u.Path != "" || u.RawQuery != "" || u.Fragment != "" || u.User != nil {
+		return nil, fmt.Errorf("%q must be a scheme and host only, with no path or query", s)
+	}
+	return u, nil
+}
+
+func parseUpstreamURL(s string) (*url.URL, error) {
+	u, err := url.Parse(strings.TrimSpace(s))
+	if err != nil || u.Host == "" {
+		return nil, fmt.Errorf("%q is not a URL such as https://api.security.microsoft.com", s)
+	}
+	if u.RawQuery != "" || u.Fragment != "" || u.User != nil {
+		return nil, fmt.Errorf("%q must not carry a query, fragment or user info", s)
+	}
+	switch u.Scheme {
+	case "https":
+	case "http":
+		// Tokens must never cross a network in clear text.
+		if !isLoopbackHost(u.Hostname()) {
+			return nil, fmt.Errorf("%q would send bearer tokens in clear text; use https (http is accepted for loopback only)", s)
+		}
+	default:
+		return nil, fmt.Errorf("%q must use https", s)
+	}
+	u.Path = strings.TrimRight(u.Path, "/")
+	u.RawPath = ""
+	return u, nil
+}
+
+func checkListenAddr(addr string) error {
+	host, port, err := net.SplitHostPort(addr)
+	if err != nil {
+		return fmt.Errorf("%q is not host:port (such as 127.0.0.1:8080)", addr)
+	}
+	if _, err := net.LookupPort("tcp", port); err != nil {
+		return fmt.Errorf("%q has no valid port", addr)
+	}
+	if host != "" && host != "localhost" {
+		if _, err := netip.ParseAddr(host); err != nil {
+			return fmt.Errorf("%q: the host must be an IP address or localhost", addr)
+		}
+	}
+	return nil
+}
+
+// isLoopbackAddr reports whether the listener address host:port can only be
+// reached from this machine.
+func isLoopbackAddr(addr string) bool {
+	host, _, err := net.SplitHostPort(addr)
+	return err == nil && isLoopbackHost(host)
+}
+
+func isLoopbackHost(host string) bool {
+	if host == "localhost" {
+		return true
+	}
+	ip, err := netip.ParseAddr(host)
+	return err == nil && ip.IsLoopback()
+}
