@@ -1,0 +1,213 @@
+package simulator
+
+import (
+	"bytes"
+	"encoding/json"
+	"fmt"
+	"io"
+	"net/http"
+	"slices"
+	"strconv"
+	"strings"
+)
+
+// apiAudiences are the audiences the Defender XDR API accepts.
+var apiAudiences = []string{
+	"https://api.security.microsoft.com",
+	"https://api.securitycenter.microsoft.com",
+	"https://securitycenter.onmicrosoft.com/windowsatpservice",
+	"https://api-gcc.security.microsoft.us",
+	"https://api-gov.security.microsoft.us",
+}
+
+func (s *Server) routeAPI(mux *http.ServeMux) {
+	mux.Handle("GET /api/incidents", s.authorize([]string{"Incident.Read.All", "Incident.ReadWrite.All"}, s.listIncidents))
+	mux.Handle("GET /api/incidents/{id}", s.authorize([]string{"Incident.Read.All", "Incident.ReadWrite.All"}, s.getIncident))
+	mux.Handle("POST /api/advancedhunting/run", s.authorize([]string{"AdvancedHunting.Read.All"}, s.runHunting))
+}
+
+// apiError is the Defender XDR API's error body.
+type apiError struct {
+	Error apiErrorBody `json:"error"`
+}
+
+type apiErrorBody struct {
+	Code    string `json:"code"`
+	Message string `json:"message"`
+	Target  string `json:"target"`
+}
+
+func writeAPIError(w http.ResponseWriter, status int, code, message string) {
+	writeJSON(w, status, apiError{Error: apiErrorBody{Code: code, Message: message, Target: randomUUID()}})
+}
+
+// authorize verifies the bearer token as Defender does (signature, expiry,
+// audience, tenant) and requires one of roles, then records the request.
+func (s *Server) authorize(roles []string, next func(http.ResponseWriter, *http.Request, *Claims)) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if s.BeforeAPI != nil && s.BeforeAPI(w, r) {
+			return
+		}
+		rec := APIRequest{
+			Method:   r.Method,
+			Path:     r.URL.Path,
+			RawQuery: r.URL.RawQuery,
+			Host:     r.Host,
+			Header:   r.Header.Clone(),
+		}
+		if r.Body != nil {
+			body, _ := io.ReadAll(io.LimitReader(r.Body, 64<<10))
+			rec.Body = body
+			r.Body = io.NopCloser(io.MultiReader(bytes.NewReader(body), r.Body))
+		}
+		claims, problem := s.verify(r)
+		if claims != nil {
+			rec.TenantID = claims.TenantID
+		}
+		s.recordAPIRequest(rec)
+		w.Header().Set("request-id", randomUUID())
+		if problem != "" {
+			writeAPIError(w, http.StatusUnauthorized, "Unauthorized", problem)
+			return
+		}
+		if !slices.ContainsFunc(roles, func(role string) bool { return slices.Contains(claims.Roles, role) }) {
+			writeAPIError(w, http.StatusForbidden, "Forbidden",
+				fmt.Sprintf("The application does not have any of the required application permissions (%s) to access the resource.", strings.Join(roles, ", ")))
+			return
+		}
+		next(w, r, claims)
+	})
+}
+
+// verify returns the token's claims, or a message saying why it is refused.
+func (s *Server) verify(r *http.Request) (*Claims, string) {
+	auth := r.Header.Get("Authorization")
+	scheme, token, ok := strings.Cut(auth, " ")
+	if auth == "" {
+		return nil, "Authorization header is missing."
+	}
+	if !ok || !strings.EqualFold(scheme, "Bearer") || token == "" {
+		return nil, "Authorization header is not a bearer token."
+	}
+	claims, err := s.ParseToken(token)
+	if err != nil {
+		return nil, "The access token is invalid: " + err.Error()
+	}
+	if !slices.ContainsFunc([]string(claims.Audience), func(a string) bool { return slices.Contains(apiAudiences, a) }) {
+		return claims, fmt.Sprintf("The access token has the wrong audience %q.", strings.Join(claims.Audience, ","))
+	}
+	if _, ok := s.tenant(claims.TenantID); !ok {
+		return claims, "The access token's tenant is unknown."
+	}
+	return claims, ""
+}
+
+func (s *Server) listIncidents(w http.ResponseWriter, r *http.Request, c *Claims) {
+	q := r.URL.Query()
+	top, skip := 100, 0
+	if v := q.Get("$top"); v != "" {
+		n, err := strconv.Atoi(v)
+		if err != nil || n < 0 {
+			writeAPIError(w, http.StatusBadRequest, "ODataError", fmt.Sprintf("Invalid value '%s' for $top query option.", v))
+			return
+		}
+		if n > 100 {
+			writeAPIError(w, http.StatusBadRequest, "ODataError", "The limit of '100' for Top query has been exceeded. The value from the incoming request is '"+v+"'.")
+			return
+		}
+		top = n
+	}
+	if v := q.Get("$skip"); v != "" {
+		n, err := strconv.Atoi(v)
+		if err != nil || n < 0 {
+			writeAPIError(w, http.StatusBadRequest, "ODataError", fmt.Sprintf("Invalid value '%s' for $skip query option.", v))
+			return
+		}
+		skip = n
+	}
+	t, _ := s.tenant(c.TenantID)
+	all := incidentsFor(t)
+	match, err := parseFilter(q.Get("$filter"))
+	if err != nil {
+		writeAPIError(w, http.StatusBadRequest, "ODataError", err.Error())
+		return
+	}
+	var selected []Incident
+	for _, inc := range all {
+		if match(inc) {
+			selected = append(selected, inc)
+		}
+	}
+	page := []Incident{}
+	if skip < len(selected) {
+		page = selected[skip:min(len(selected), skip+top)]
+	}
+	body := map[string]any{
+		"@odata.context": baseURL(r) + "/api/$metadata#Incidents",
+		"value":          page,
+	}
+	if skip+top < len(selected) && top > 0 {
+		next := *r.URL
+		nq := next.Query()
+		nq.Set("$skip", strconv.Itoa(skip+top))
+		next.RawQuery = nq.Encode()
+		body["@odata.nextLink"] = baseURL(r) + next.RequestURI()
+	}
+	writeJSON(w, http.StatusOK, body)
+}
+
+func (s *Server) getIncident(w http.ResponseWriter, r *http.Request, c *Claims) {
+	id, err := strconv.Atoi(r.PathValue("id"))
+	t, _ := s.tenant(c.TenantID)
+	if err == nil {
+		for _, inc := range incidentsFor(t) {
+			if inc.IncidentID == id {
+				writeJSON(w, http.StatusOK, inc)
+				return
+			}
+		}
+	}
+	writeAPIError(w, http.StatusNotFound, "ResourceNotFound", fmt.Sprintf("Incident %s was not found", r.PathValue("id")))
+}
+
+// runHunting answers an advanced-hunting query with a small result set in
+// the legacy API's shape (Schema, Results, Stats). It honours a trailing
+// `| take N` or `| limit N`.
+func (s *Server) runHunting(w http.ResponseWriter, r *http.Request, c *Claims) {
+	var req struct {
+		Query string `json:"Query"`
+	}
+	if err := json.NewDecoder(io.LimitReader(r.Body, 1<<20)).Decode(&req); err != nil || strings.TrimSpace(req.Query) == "" {
+		writeAPIError(w, http.StatusBadRequest, "InvalidRequestBody", "Request body is incorrect: it must be JSON with a non-empty \"Query\".")
+		return
+	}
+	rows := 5
+	fields := strings.Fields(strings.ReplaceAll(req.Query, "|", " | "))
+	for i := 0; i+1 < len(fields); i++ {
+		if f := strings.ToLower(fields[i]); f == "take" || f == "limit" {
+			if n, err := strconv.Atoi(fields[i+1]); err == nil && n >= 0 {
+				rows = min(n, 1000)
+			}
+		}
+	}
+	t, _ := s.tenant(c.TenantID)
+	results := make([]map[string]any, rows)
+	for i := range results {
+		results[i] = map[string]any{
+			"Timestamp":  s.now().UTC().Add(-timeStep(i)).Format("2006-01-02T15:04:05.0000000Z"),
+			"DeviceName": fmt.Sprintf("%s-ws%03d", strings.ToLower(strings.Fields(t.Name)[0]), i+1),
+			"ActionType": "ProcessCreated",
+			"FileName":   "powershell.exe",
+		}
+	}
+	writeJSON(w, http.StatusOK, map[string]any{
+		"Stats": map[string]any{"ExecutionTime": 0.0421, "resource_usage": map[string]any{"cpu": map[string]any{"total cpu": 0.03}}},
+		"Schema": []map[string]string{
+			{"Name": "Timestamp", "Type": "DateTime"},
+			{"Name": "DeviceName", "Type": "String"},
+			{"Name": "ActionType", "Type": "String"},
+			{"Name": "FileName", "Type": "String"},
+		},
+		"Results": results,
+	})
+}

@@ -1,0 +1,329 @@
+// Package simulator is a fake Microsoft Entra ID and a fake Microsoft
+// Defender XDR API, served over HTTPS on loopback with a certificate
+// authority it generates. It is faithful enough for MSAL Go and real API
+// clients to use unchanged: per-tenant OpenID discovery, the v2.0 and v1
+// client-credentials token endpoints, JWKS, RS256 access tokens, Entra ID's
+// AADSTS error bodies, and the incidents and advanced-hunting APIs with
+// their own error shape. Tests script tenants, consent, roles, token
+// lifetime and faults through the Server's fields and methods.
+package simulator
+
+import (
+	"context"
+	"crypto/tls"
+	"crypto/x509"
+	"errors"
+	"fmt"
+	"net"
+	"net/http"
+	"strings"
+	"sync"
+	"time"
+)
+
+// Well-known identities of the simulated world, used when a Server's fields
+// are left empty. They are not secrets: the simulator only runs on loopback.
+const (
+	// DefaultClientID is the multi-tenant application registered in every
+	// simulated tenant.
+	DefaultClientID = "00000000-5eed-4a11-b0b0-00000000c11e"
+	// DefaultClientSecret is that application's client secret.
+	DefaultClientSecret = "xdrsim-demo-secret-not-for-production"
+	// ContosoTenantID is a consented demo tenant with read roles.
+	ContosoTenantID = "11111111-1111-4111-8111-111111111111"
+	// FabrikamTenantID is a consented demo tenant with read roles.
+	FabrikamTenantID = "22222222-2222-4222-8222-222222222222"
+	// UnconsentedTenantID is a tenant whose admin has not granted consent.
+	UnconsentedTenantID = "33333333-3333-4333-8333-333333333333"
+)
+
+// DefaultRoles are the application roles the demo tenants consented to.
+var DefaultRoles = []string{"Incident.Read.All", "Alert.Read.All", "AdvancedHunting.Read.All"}
+
+// Tenant is one simulated customer directory.
+type Tenant struct {
+	// ID is the tenant's GUID (lower case).
+	ID string
+	// Name is the directory's display name, used in error messages.
+	// Empty means the GUID is used.
+	Name string
+	// Consented says whether the tenant's admin granted the application
+	// admin consent. Without it, token requests get AADSTS700016.
+	Consented bool
+	// Roles are the application permissions consented to; they become the
+	// token's roles claim.
+	Roles []string
+	// Incidents is how many incidents the tenant's API holds. Zero means 25.
+	Incidents int
+}
+
+// Server is the simulator. Its zero value is ready to use, with the demo
+// tenants; set fields before the first request, then use the methods to
+// change tenants and inspect traffic while it runs.
+type Server struct {
+	// ClientID is the registered application. Empty means DefaultClientID.
+	ClientID string
+	// ClientSecret is the application's secret. Empty means DefaultClientSecret.
+	ClientSecret string
+	// Tenants are the directories that exist. Nil means the demo tenants
+	// (Contoso and Fabrikam consented, one unconsented).
+	Tenants []Tenant
+	// TokenLifetime is the lifetime of issued tokens. Zero means 3599s, as
+	// Entra ID issues.
+	TokenLifetime time.Duration
+	// Now is the simulator's clock. Nil means time.Now.
+	Now func() time.Time
+	// BeforeToken, if set, runs before each token request is handled and
+	// may answer it itself (a fault, a delay) by returning true.
+	BeforeToken func(w http.ResponseWriter, r *http.Request, tenantID string) (handled bool)
+	// BeforeAPI, if set, runs before each API request is handled and may
+	// answer it itself by returning true.
+	BeforeAPI func(w http.ResponseWriter, r *http.Request) (handled bool)
+
+	initOnce sync.Once
+	initErr  error
+	pki      *pki
+	mux      *http.ServeMux
+
+	mu            sync.Mutex
+	tenants       map[string]*Tenant
+	tokenRequests map[string]int
+	apiRequests   []APIRequest
+
+	srv *http.Server
+	url string
+}
+
+// APIRequest records what the API side received, for tests.
+type APIRequest struct {
+	// Method, Path and RawQuery are the request's.
+	Method, Path, RawQuery string
+	// Host is the Host header the API saw.
+	Host string
+	// Header is a copy of the request's headers.
+	Header http.Header
+	// TenantID is the verified token's tid claim, empty if it did not verify.
+	TenantID string
+	// Body holds up to the first 64 KiB of the request body.
+	Body []byte
+}
+
+func (s *Server) init() error {
+	s.initOnce.Do(func() {
+		s.pki, s.initErr = newPKI()
+		s.tenants = map[string]*Tenant{}
+		s.tokenRequests = map[string]int{}
+		tenants := s.Tenants
+		if tenants == nil {
+			tenants = DemoTenants()
+		}
+		for _, t := range tenants {
+			s.putTenant(t)
+		}
+		mux := http.NewServeMux()
+		s.routeEntra(mux)
+		s.routeAPI(mux)
+		mux.HandleFunc("/", s.unknownPath)
+		s.mux = mux
+	})
+	return s.initErr
+}
+
+// DemoTenants returns the tenants a zero Server starts with.
+func DemoTenants() []Tenant {
+	return []Tenant{
+		{ID: ContosoTenantID, Name: "Contoso", Consented: true, Roles: DefaultRoles},
+		{ID: FabrikamTenantID, Name: "Fabrikam", Consented: true, Roles: DefaultRoles},
+		{ID: UnconsentedTenantID, Name: "Northwind", Consented: false},
+	}
+}
+
+func (s *Server) putTenant(t Tenant) {
+	t.ID = strings.ToLower(t.ID)
+	if t.Name == "" {
+		t.Name = t.ID
+	}
+	if t.Incidents == 0 {
+		t.Incidents = 25
+	}
+	t.Roles = append([]string(nil), t.Roles...)
+	s.tenants[t.ID] = &t
+}
+
+// SetTenant adds a tenant or replaces the one with the same ID, for example
+// to grant consent or change roles while the simulator runs.
+func (s *Server) SetTenant(t Tenant) error {
+	if err := s.init(); err != nil {
+		return err
+	}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.putTenant(t)
+	return nil
+}
+
+func (s *Server) tenant(id string) (Tenant, bool) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	t, ok := s.tenants[strings.ToLower(id)]
+	if !ok {
+		return Tenant{}, false
+	}
+	return *t, true
+}
+
+// TokenRequests returns how many token requests named the tenant.
+func (s *Server) TokenRequests(tenantID string) int {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.tokenRequests[strings.ToLower(tenantID)]
+}
+
+// TotalTokenRequests returns how many token requests arrived in all.
+func (s *Server) TotalTokenRequests() int {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	n := 0
+	for _, c := range s.tokenRequests {
+		n += c
+	}
+	return n
+}
+
+// APIRequests returns the API requests received so far, oldest first (at
+// most the last 10,000).
+func (s *Server) APIRequests() []APIRequest {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return append([]APIRequest(nil), s.apiRequests...)
+}
+
+func (s *Server) recordAPIRequest(r APIRequest) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if len(s.apiRequests) >= 10000 {
+		s.apiRequests = s.apiRequests[1:]
+	}
+	s.apiRequests = append(s.apiRequests, r)
+}
+
+func (s *Server) now() time.Time {
+	if s.Now != nil {
+		return s.Now()
+	}
+	return time.Now()
+}
+
+func (s *Server) clientID() string {
+	if s.ClientID != "" {
+		return s.ClientID
+	}
+	return DefaultClientID
+}
+
+func (s *Server) clientSecret() string {
+	if s.ClientSecret != "" {
+		return s.ClientSecret
+	}
+	return DefaultClientSecret
+}
+
+func (s *Server) tokenLifetime() time.Duration {
+	if s.TokenLifetime > 0 {
+		return s.TokenLifetime
+	}
+	return 3599 * time.Second
+}
+
+// ServeHTTP serves Entra ID and the API on one mux: Entra ID's paths start
+// with a tenant, the API's with /api/.
+func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	if err := s.init(); err != nil {
+		http.Error(w, "simulator failed to start: "+err.Error(), http.StatusInternalServerError)
+		return
+	}
+	s.mux.ServeHTTP(w, r)
+}
+
+// unknownPath fails loudly, so a test that calls something the simulator
+// does not model finds out at once.
+func (s *Server) unknownPath(w http.ResponseWriter, r *http.Request) {
+	writeAPIError(w, http.StatusNotFound, "ResourceNotFound",
+		fmt.Sprintf("xdrsim does not simulate %s %s", r.Method, r.URL.Path))
+}
+
+// TLSConfig returns the server-side TLS configuration, with a certificate
+// for localhost, 127.0.0.1 and ::1 issued by the simulator's CA.
+func (s *Server) TLSConfig() (*tls.Config, error) {
+	if err := s.init(); err != nil {
+		return nil, err
+	}
+	return &tls.Config{
+		Certificates: []tls.Certificate{s.pki.serverCert},
+		MinVersion:   tls.VersionTLS12,
+	}, nil
+}
+
+// CACertPEM returns the simulator's CA certificate in PEM form, for clients
+// that must trust it (curl --cacert, SSL_CERT_FILE).
+func (s *Server) CACertPEM() ([]byte, error) {
+	if err := s.init(); err != nil {
+		return nil, err
+	}
+	return append([]byte(nil), s.pki.caPEM...), nil
+}
+
+// CertPool returns a pool holding the simulator's CA.
+func (s *Server) CertPool() (*x509.CertPool, error) {
+	if err := s.init(); err != nil {
+		return nil, err
+	}
+	return s.pki.caPool, nil
+}
+
+// Start serves the simulator over TLS on addr (such as "127.0.0.1:0") until
+// Close. It returns once the listener is open.
+func (s *Server) Start(addr string) error {
+	cfg, err := s.TLSConfig()
+	if err != nil {
+		return err
+	}
+	ln, err := net.Listen("tcp", addr)
+	if err != nil {
+		return fmt.Errorf("simulator: listening on %s: %w", addr, err)
+	}
+	s.srv = &http.Server{
+		Handler:           s,
+		TLSConfig:         cfg,
+		ReadHeaderTimeout: 10 * time.Second,
+		ErrorLog:          nil,
+	}
+	s.url = "https://" + ln.Addr().String()
+	go func() {
+		if err := s.srv.ServeTLS(ln, "", ""); err != nil && !errors.Is(err, http.ErrServerClosed) {
+			// Nothing to report to: a failed Serve shows up as refused
+			// connections in the caller.
+			_ = err
+		}
+	}()
+	return nil
+}
+
+// URL returns the base URL of a started simulator, such as
+// https://127.0.0.1:43123. It serves both Entra ID and the API.
+func (s *Server) URL() string { return s.url }
+
+// Close stops a started simulator, closing open connections.
+func (s *Server) Close() error {
+	if s.srv == nil {
+		return nil
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Second)
+	defer cancel()
+	if err := s.srv.Shutdown(ctx); err != nil {
+		return s.srv.Close()
+	}
+	return nil
+}
+
+var _ http.Handler = (*Server)(nil)
