@@ -1,0 +1,420 @@
+// Package tokencache keeps one access token per (tenant, scope), acquired
+// from a Source such as MSAL Go's confidential client, so that a proxy can
+// attach a token to every request without waiting on Entra ID.
+//
+// A cached token costs two atomic loads and a map look-up (no lock). Tokens
+// are refreshed in the background when a quarter of their lifetime remains;
+// while a refresh fails, the old token is served until it expires. At most
+// one acquisition per (tenant, scope) is in flight, however many requests
+// wait for it, and a failure is remembered with exponential backoff, so a
+// tenant without consent cannot make the proxy hammer Entra ID.
+package tokencache
+
+import (
+	"context"
+	"errors"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"go.uber.org/zap"
+	"golang.org/x/sync/singleflight"
+)
+
+// Token is an access token and its expiry.
+type Token struct {
+	// Value is the raw bearer token. It must never be logged.
+	Value string
+	// ExpiresOn is when the token expires.
+	ExpiresOn time.Time
+	// RefreshOn is Entra ID's refresh hint; zero when it gave none.
+	RefreshOn time.Time
+}
+
+// String hides the token's value, so that printing a Token by mistake does
+// not leak it.
+func (t Token) String() string {
+	return "Token{expires " + t.ExpiresOn.UTC().Format(time.RFC3339) + "}"
+}
+
+// Source acquires a fresh access token for a tenant and scope. It is asked
+// only when the cache needs a token; it must not cache on its own.
+type Source interface {
+	Token(ctx context.Context, tenantID, scope string) (Token, error)
+}
+
+// Clock tells the time. Tests pass a fake one.
+type Clock interface {
+	Now() time.Time
+}
+
+type realClock struct{}
+
+func (realClock) Now() time.Time { return time.Now() }
+
+// Key names one cached token.
+type Key struct {
+	// TenantID is the tenant's GUID in lower case.
+	TenantID string
+	// Scope is the OAuth scope, such as https://api.security.microsoft.com/.default.
+	Scope string
+}
+
+// Options tune a Cache. The zero value of every field picks a sensible
+// default.
+type Options struct {
+	// Clock tells the time. Nil means the system clock.
+	Clock Clock
+	// Logger receives one line per acquisition. Nil means no logging.
+	Logger *zap.Logger
+	// MinBackoff is the wait after a first failure. Zero means 5s.
+	MinBackoff time.Duration
+	// MaxBackoff caps the wait between failing attempts. Zero means 2m.
+	MaxBackoff time.Duration
+	// FetchTimeout bounds one acquisition. Zero means 30s.
+	FetchTimeout time.Duration
+	// SweepInterval is how often the background refresher looks for
+	// tokens due for refresh. Zero means 10s; negative disables the
+	// background refresher (tests then call RefreshDue).
+	SweepInterval time.Duration
+	// Concurrency bounds the acquisitions the background refresher and
+	// Warm run at once. Zero means 4.
+	Concurrency int
+}
+
+// Cache holds tokens per (tenant, scope). It is safe for concurrent use.
+type Cache struct {
+	src    Source
+	opts   Options
+	clock  Clock
+	log    *zap.Logger
+	flight singleflight.Group
+
+	// entries is copy-on-write: readers load the map without a lock;
+	// writers (a key seen for the first time) copy it under mu.
+	entries atomic.Pointer[map[Key]*entry]
+
+	mu     sync.Mutex // guards writes to entries, closed, and wg.Add
+	closed bool
+	wg     sync.WaitGroup
+	ctx    context.Context // parent of every acquisition; no caller owns it
+	cancel context.CancelFunc
+}
+
+// entry is one key's state. state is replaced whole, never mutated.
+type entry struct {
+	key        Key
+	flightKey  string
+	state      atomic.Pointer[state]
+	refreshing atomic.Bool
+}
+
+type state struct {
+	token       Token
+	usableUntil time.Time
+	refreshAt   time.Time
+	err         error     // the last failure, nil after a success
+	retryAt     time.Time // no new attempt before this after a failure
+	failures    int       // consecutive failures
+}
+
+// errClosed is returned by a Cache after Close.
+var errClosed = errors.New("token cache is closed")
+
+// New returns a Cache that acquires tokens from src and starts its
+// background refresher. Call Close to stop it.
+func New(src Source, opts Options) *Cache {
+	if opts.Clock == nil {
+		opts.Clock = realClock{}
+	}
+	if opts.Logger == nil {
+		opts.Logger = zap.NewNop()
+	}
+	if opts.MinBackoff <= 0 {
+		opts.MinBackoff = 5 * time.Second
+	}
+	if opts.MaxBackoff <= 0 {
+		opts.MaxBackoff = 2 * time.Minute
+	}
+	if opts.FetchTimeout <= 0 {
+		opts.FetchTimeout = 30 * time.Second
+	}
+	if opts.SweepInterval == 0 {
+		opts.SweepInterval = 10 * time.Second
+	}
+	if opts.Concurrency <= 0 {
+		opts.Concurrency = 4
+	}
+	c := &Cache{src: src, opts: opts, clock: opts.Clock, log: opts.Logger}
+	c.ctx, c.cancel = context.WithCancel(context.Background())
+	empty := map[Key]*entry{}
+	c.entries.Store(&empty)
+	if opts.SweepInterval > 0 {
+		c.wg.Add(1)
+		go c.sweep(opts.SweepInterval)
+	}
+	return c
+}
+
+// Token returns a usable token for the tenant and scope. A cached token is
+// returned at once (starting a background refresh when it is due); with
+// none, the caller waits for the one acquisition in flight, or until ctx is
+// done. A recent failure is returned as is until its backoff has passed.
+func (c *Cache) Token(ctx context.Context, tenantID, scope string) (Token, error) {
+	e := c.entry(Key{TenantID: tenantID, Scope: scope})
+	now := c.clock.Now()
+	if s := e.state.Load(); s != nil {
+		if s.token.Value != "" && now.Before(s.usableUntil) {
+			if !now.Before(s.refreshAt) && !now.Before(s.retryAt) {
+				c.refreshAsync(e)
+			}
+			return s.token, nil
+		}
+		if s.err != nil && now.Before(s.retryAt) {
+			return Token{}, s.err
+		}
+	}
+	ch, err := c.acquire(e, nil)
+	if err != nil {
+		return Token{}, err
+	}
+	select {
+	case r := <-ch:
+		if r.err != nil {
+			return Token{}, r.err
+		}
+		return r.token, nil
+	case <-ctx.Done():
+		return Token{}, ctx.Err()
+	}
+}
+
+// entry returns the key's entry, creating it on first use.
+func (c *Cache) entry(k Key) *entry {
+	if e, ok := (*c.entries.Load())[k]; ok {
+		return e
+	}
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	old := *c.entries.Load()
+	if e, ok := old[k]; ok {
+		return e
+	}
+	e := &entry{key: k, flightKey: k.TenantID + " " + k.Scope}
+	next := make(map[Key]*entry, len(old)+1)
+	for key, v := range old {
+		next[key] = v
+	}
+	next[k] = e
+	c.entries.Store(&next)
+	return e
+}
+
+type result struct {
+	token Token
+	err   error
+}
+
+// acquire joins or starts the key's acquisition and returns a channel that
+// receives its result; then runs after, if not nil. The acquisition runs
+// under the cache's context, so a caller that gives up does not cancel it
+// for the others.
+func (c *Cache) acquire(e *entry, after func()) (<-chan result, error) {
+	c.mu.Lock()
+	if c.closed {
+		c.mu.Unlock()
+		return nil, errClosed
+	}
+	c.wg.Add(1)
+	c.mu.Unlock()
+	ch := make(chan result, 1)
+	go func() {
+		defer c.wg.Done()
+		v, err, _ := c.flight.Do(e.flightKey, func() (any, error) { return c.fetch(e) })
+		tok, _ := v.(Token)
+		ch <- result{token: tok, err: err}
+		if after != nil {
+			after()
+		}
+	}()
+	return ch, nil
+}
+
+// refreshAsync starts a background refresh of e unless one is running.
+func (c *Cache) refreshAsync(e *entry) {
+	if !e.refreshing.CompareAndSwap(false, true) {
+		return
+	}
+	if _, err := c.acquire(e, func() { e.refreshing.Store(false) }); err != nil {
+		e.refreshing.Store(false)
+	}
+}
+
+// fetch asks the source for a token and records the outcome in e.
+func (c *Cache) fetch(e *entry) (Token, error) {
+	ctx, cancel := context.WithTimeout(c.ctx, c.opts.FetchTimeout)
+	defer cancel()
+	start := c.clock.Now()
+	tok, err := c.src.Token(ctx, e.key.TenantID, e.key.Scope)
+	now := c.clock.Now()
+	prev := e.state.Load()
+	if prev == nil {
+		prev = &state{}
+	}
+	if err != nil {
+		failures := prev.failures + 1
+		wait := backoff(failures, c.opts.MinBackoff, c.opts.MaxBackoff)
+		next := &state{err: err, failures: failures, retryAt: now.Add(wait)}
+		if prev.token.Value != "" && now.Before(prev.usableUntil) {
+			// Keep serving the old token while it lasts.
+			next.token, next.usableUntil, next.refreshAt = prev.token, prev.usableUntil, prev.refreshAt
+		}
+		e.state.Store(next)
+		c.log.Warn("token acquisition failed",
+			zap.String("tenant", e.key.TenantID),
+			zap.String("scope", e.key.Scope),
+			zap.Int("consecutive_failures", failures),
+			zap.Duration("retry_in", wait),
+			zap.Bool("serving_previous_token", next.token.Value != ""),
+			zap.Error(err))
+		return Token{}, err
+	}
+	e.state.Store(&state{
+		token:       tok,
+		usableUntil: usableUntil(now, tok.ExpiresOn),
+		refreshAt:   refreshTime(now, tok.ExpiresOn, tok.RefreshOn),
+	})
+	c.log.Info("token acquired",
+		zap.String("tenant", e.key.TenantID),
+		zap.String("scope", e.key.Scope),
+		zap.Time("expires", tok.ExpiresOn),
+		zap.Duration("took", now.Sub(start)),
+		zap.Bool("refresh", prev.token.Value != ""))
+	return tok, nil
+}
+
+// due reports whether e needs an acquisition at now: its token is due for
+// refresh or gone, and no failure backoff is in force.
+func (s *state) due(now time.Time) bool {
+	if now.Before(s.retryAt) {
+		return false
+	}
+	return s.token.Value == "" || !now.Before(s.refreshAt) || !now.Before(s.usableUntil)
+}
+
+// RefreshDue acquires, a few at a time, every token that is due for
+// refresh (or failed and whose backoff has passed), and returns when they
+// are done or ctx is. The background refresher calls it periodically.
+func (c *Cache) RefreshDue(ctx context.Context) {
+	now := c.clock.Now()
+	var due []*entry
+	for _, e := range *c.entries.Load() {
+		if s := e.state.Load(); s != nil && s.due(now) {
+			due = append(due, e)
+		}
+	}
+	c.acquireAll(ctx, due)
+}
+
+// Warm acquires tokens for every tenant in tenantIDs and scope, a few at a
+// time, and returns when each has been tried once (or ctx is done). Keys
+// with a usable token are skipped.
+func (c *Cache) Warm(ctx context.Context, tenantIDs []string, scope string) {
+	now := c.clock.Now()
+	var todo []*entry
+	for _, id := range tenantIDs {
+		e := c.entry(Key{TenantID: id, Scope: scope})
+		if s := e.state.Load(); s == nil || s.due(now) {
+			todo = append(todo, e)
+		}
+	}
+	c.acquireAll(ctx, todo)
+}
+
+func (c *Cache) acquireAll(ctx context.Context, entries []*entry) {
+	sem := make(chan struct{}, c.opts.Concurrency)
+	var wg sync.WaitGroup
+	for _, e := range entries {
+		select {
+		case sem <- struct{}{}:
+		case <-ctx.Done():
+			wg.Wait()
+			return
+		}
+		ch, err := c.acquire(e, nil)
+		if err != nil {
+			<-sem
+			break
+		}
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			select {
+			case <-ch:
+			case <-ctx.Done():
+			}
+			<-sem
+		}()
+	}
+	wg.Wait()
+}
+
+// sweep runs RefreshDue every interval until Close.
+func (c *Cache) sweep(interval time.Duration) {
+	defer c.wg.Done()
+	t := time.NewTicker(interval)
+	defer t.Stop()
+	for {
+		select {
+		case <-c.ctx.Done():
+			return
+		case <-t.C:
+			c.RefreshDue(c.ctx)
+		}
+	}
+}
+
+// Status describes one cached key, for diagnostics. It never holds the
+// token itself.
+type Status struct {
+	Key
+	// HasToken says whether a usable token is held.
+	HasToken bool
+	// ExpiresOn is the held token's expiry; zero without one.
+	ExpiresOn time.Time
+	// RefreshAt is when the held token will be refreshed.
+	RefreshAt time.Time
+	// LastError is the last acquisition failure, nil after a success.
+	LastError error
+	// RetryAt is the earliest next attempt after a failure.
+	RetryAt time.Time
+}
+
+// Status returns the state of key k, and false if k was never asked for.
+func (c *Cache) Status(k Key) (Status, bool) {
+	e, ok := (*c.entries.Load())[k]
+	if !ok {
+		return Status{}, false
+	}
+	st := Status{Key: k}
+	s := e.state.Load()
+	if s == nil {
+		return st, true
+	}
+	st.HasToken = s.token.Value != "" && c.clock.Now().Before(s.usableUntil)
+	if st.HasToken {
+		st.ExpiresOn, st.RefreshAt = s.token.ExpiresOn, s.refreshAt
+	}
+	st.LastError, st.RetryAt = s.err, s.retryAt
+	return st, true
+}
+
+// Close stops the background refresher, cancels acquisitions in flight and
+// waits for every goroutine the cache started.
+func (c *Cache) Close() {
+	c.mu.Lock()
+	c.closed = true
+	c.mu.Unlock()
+	c.cancel()
+	c.wg.Wait()
+}
