@@ -1,0 +1,58 @@
+package proxy
+
+import (
+	"encoding/json"
+	"net/http"
+)
+
+// Error codes the proxy itself answers with, from the operating contract.
+const (
+	CodeMissingTenant          = "MissingTenant"
+	CodeInvalidTenant          = "InvalidTenant"
+	CodeTenantNotAllowed       = "TenantNotAllowed"
+	CodeInvalidPath            = "InvalidPath"
+	CodeTokenAcquisitionFailed = "TokenAcquisitionFailed"
+	CodeUpstreamUnavailable    = "UpstreamUnavailable"
+	CodeUpstreamTimeout        = "UpstreamTimeout"
+	CodeShuttingDown           = "ShuttingDown"
+)
+
+// Error is an error the proxy answers a client with. Code and Message go to
+// the client; Err goes only to the log.
+type Error struct {
+	// Status is the HTTP status.
+	Status int
+	// Code is the public error code, such as "InvalidTenant".
+	Code string
+	// Message tells the client what is wrong and what to fix.
+	Message string
+	// Err is the internal cause, logged but never sent. It may be nil.
+	Err error
+}
+
+// Error returns the public code and message.
+func (e *Error) Error() string { return e.Code + ": " + e.Message }
+
+// Unwrap returns the internal cause.
+func (e *Error) Unwrap() error { return e.Err }
+
+// errorBody is Microsoft's API error shape.
+type errorBody struct {
+	Error errorDetail `json:"error"`
+}
+
+type errorDetail struct {
+	Code    string `json:"code"`
+	Message string `json:"message"`
+}
+
+// WriteError writes e as {"error":{"code":…,"message":…}} with its status.
+func WriteError(w http.ResponseWriter, e *Error) {
+	body, _ := json.Marshal(errorBody{Error: errorDetail{Code: e.Code, Message: e.Message}})
+	h := w.Header()
+	h.Set("Content-Type", "application/json")
+	h.Set("X-Content-Type-Options", "nosniff")
+	h.Set("Cache-Control", "no-store")
+	w.WriteHeader(e.Status)
+	_, _ = w.Write(append(body, '\n'))
+}

@@ -1,0 +1,295 @@
+// Package proxy is xdrproxy's authenticating reverse proxy: an http.Handler
+// that names the tenant of each request, attaches that tenant's access
+// token and forwards the request to the one configured upstream, streaming
+// both ways.
+package proxy
+
+import (
+	"context"
+	"crypto/tls"
+	"crypto/x509"
+	"errors"
+	"fmt"
+	"net"
+	"net/http"
+	"net/http/httputil"
+	"net/url"
+	"strings"
+	"sync"
+	"time"
+
+	"go.uber.org/zap"
+	"go.uber.org/zap/zapcore"
+
+	"github.com/xdrproxy/xdrproxy/config"
+	"github.com/xdrproxy/xdrproxy/tokencache"
+)
+
+// TokenSource gives the access token for a tenant and scope.
+// *tokencache.Cache is the production one.
+type TokenSource interface {
+	Token(ctx context.Context, tenantID, scope string) (tokencache.Token, error)
+}
+
+// Options configure a Handler.
+type Options struct {
+	// Upstream is where every request goes. Required.
+	Upstream *url.URL
+	// Scope is the scope of the tokens attached. Required.
+	Scope string
+	// Tenants are the tenants allowed through. Nil allows none.
+	Tenants *config.TenantSet
+	// DefaultTenant serves requests that name no tenant. The zero value
+	// means such requests are refused with MissingTenant.
+	DefaultTenant config.Tenant
+	// Tokens gives the tokens. Required.
+	Tokens TokenSource
+	// Transport sends requests upstream. Nil means NewTransport(210s, nil).
+	Transport http.RoundTripper
+	// Logger receives the access log and errors. Nil means no logging.
+	Logger *zap.Logger
+	// ConsentURL, if set, returns the admin-consent link for a tenant; it
+	// is added to TokenAcquisitionFailed messages that need consent.
+	ConsentURL func(tenantID string) string
+	// UpstreamTimeout is only used in error messages (the Transport
+	// enforces it). Zero means the message names no duration.
+	UpstreamTimeout time.Duration
+}
+
+// Handler is the reverse proxy. Create it with New.
+type Handler struct {
+	opts    Options
+	log     *zap.Logger
+	reverse *httputil.ReverseProxy
+}
+
+// forwardKey is the context key under which ServeHTTP passes the resolved
+// request to the Rewrite step.
+type forwardKey struct{}
+
+// forward is what ServeHTTP decided about a request.
+type forward struct {
+	target
+	token string
+}
+
+// New returns a Handler. It fails if a required option is missing.
+func New(opts Options) (*Handler, error) {
+	if opts.Upstream == nil || opts.Scope == "" || opts.Tokens == nil {
+		return nil, errors.New("proxy: Options needs Upstream, Scope and Tokens")
+	}
+	if opts.Logger == nil {
+		opts.Logger = zap.NewNop()
+	}
+	if opts.Transport == nil {
+		opts.Transport = NewTransport(210*time.Second, nil)
+	}
+	h := &Handler{opts: opts, log: opts.Logger}
+	h.reverse = &httputil.ReverseProxy{
+		Rewrite:       h.rewrite,
+		Transport:     opts.Transport,
+		FlushInterval: -1, // flush every write: streams and long responses flow at once
+		BufferPool:    bufferPool{},
+		ErrorHandler:  h.upstreamError,
+		ErrorLog:      zap.NewStdLog(opts.Logger.Named("reverseproxy")),
+	}
+	return h, nil
+}
+
+// ServeHTTP resolves the tenant, gets its token and forwards the request.
+func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	start := time.Now()
+	rec := &recorder{ResponseWriter: w}
+	body := &countingBody{ReadCloser: r.Body}
+	if r.Body != nil && r.Body != http.NoBody {
+		r.Body = body
+	}
+	var (
+		tenant    config.Tenant
+		tokenWait time.Duration
+		failure   error
+	)
+	defer func() {
+		h.logAccess(r, rec, tenant, body.n.Load(), start, tokenWait, failure)
+	}()
+
+	t, perr := resolveTarget(r, h.opts.Tenants, h.opts.DefaultTenant)
+	if perr != nil {
+		failure = perr
+		WriteError(rec, perr)
+		return
+	}
+	tenant = t.tenant
+
+	tokenStart := time.Now()
+	tok, err := h.opts.Tokens.Token(r.Context(), t.tenant.ID, h.opts.Scope)
+	tokenWait = time.Since(tokenStart)
+	if err != nil {
+		if r.Context().Err() != nil {
+			failure = fmt.Errorf("client went away while waiting for a token: %w", err)
+			rec.status = statusClientClosed
+			return
+		}
+		e := h.tokenError(t.tenant, err)
+		failure = e
+		WriteError(rec, e)
+		return
+	}
+
+	ctx := context.WithValue(r.Context(), forwardKey{}, &forward{target: t, token: tok.Value})
+	h.reverse.ServeHTTP(rec, r.WithContext(ctx))
+	if rec.proxyErr != nil {
+		failure = rec.proxyErr
+	}
+}
+
+// tokenError turns a failed acquisition into the client's 502.
+func (h *Handler) tokenError(t config.Tenant, err error) *Error {
+	msg := fmt.Sprintf("could not get an access token for tenant %s from Entra ID", t.Name())
+	var ae *tokencache.AcquisitionError
+	switch {
+	case errors.As(err, &ae):
+		if ae.Code() != 0 {
+			msg += fmt.Sprintf(": AADSTS%d", ae.Code())
+		}
+		if ae.OAuthError != "" {
+			msg += " (" + ae.OAuthError + ")"
+		}
+		msg += ": " + trimCode(ae.Description)
+		if hint := ae.Hint(); hint != "" {
+			msg += " — " + hint
+		}
+		if ae.ConsentRequired() && h.opts.ConsentURL != nil {
+			msg += "; admin-consent link: " + h.opts.ConsentURL(t.ID)
+		}
+	case errors.Is(err, context.DeadlineExceeded):
+		msg += ": Entra ID did not answer in time"
+	default:
+		msg += ": " + err.Error()
+	}
+	return &Error{Status: http.StatusBadGateway, Code: CodeTokenAcquisitionFailed, Message: msg, Err: err}
+}
+
+// trimCode drops a leading "AADSTSnnnn: " already shown by the caller.
+func trimCode(desc string) string {
+	if strings.HasPrefix(desc, "AADSTS") {
+		if i := strings.Index(desc, ": "); i > 0 {
+			return desc[i+2:]
+		}
+	}
+	return desc
+}
+
+// rewrite builds the outbound request. It runs after ReverseProxy has
+// removed hop-by-hop headers, and SetURL fixes scheme, host and Host
+// header to the upstream's, so nothing in the request can change where it
+// goes.
+func (h *Handler) rewrite(pr *httputil.ProxyRequest) {
+	f := pr.In.Context().Value(forwardKey{}).(*forward)
+	pr.Out.URL.Path, pr.Out.URL.RawPath = f.path, f.rawPath
+	pr.SetURL(h.opts.Upstream)
+	hdr := pr.Out.Header
+	hdr.Del(TenantHeader)
+	hdr.Del("Proxy-Authorization")
+	hdr["Authorization"] = []string{"Bearer " + f.token}
+}
+
+// upstreamError answers a request the upstream could not serve.
+func (h *Handler) upstreamError(w http.ResponseWriter, r *http.Request, err error) {
+	rec, _ := w.(*recorder)
+	if r.Context().Err() != nil {
+		// The client went away; nobody is left to answer.
+		if rec != nil {
+			rec.proxyErr = fmt.Errorf("client went away: %w", err)
+			rec.status = statusClientClosed
+		}
+		return
+	}
+	var e *Error
+	var netErr net.Error
+	if errors.Is(err, context.DeadlineExceeded) || errors.As(err, &netErr) && netErr.Timeout() {
+		msg := fmt.Sprintf("the upstream %s did not answer in time", h.opts.Upstream.Host)
+		if h.opts.UpstreamTimeout > 0 {
+			msg = fmt.Sprintf("the upstream %s sent no response headers within %s (XDRPROXY_UPSTREAM_TIMEOUT)", h.opts.Upstream.Host, h.opts.UpstreamTimeout)
+		}
+		e = &Error{Status: http.StatusGatewayTimeout, Code: CodeUpstreamTimeout, Message: msg, Err: err}
+	} else {
+		e = &Error{Status: http.StatusBadGateway, Code: CodeUpstreamUnavailable,
+			Message: fmt.Sprintf("the upstream %s could not be reached", h.opts.Upstream.Host), Err: err}
+	}
+	if rec != nil {
+		rec.proxyErr = e
+		if rec.wroteHeader {
+			return // the response had started; the connection is cut instead
+		}
+	}
+	WriteError(w, e)
+}
+
+// statusClientClosed is logged for requests whose client went away, as
+// nginx does.
+const statusClientClosed = 499
+
+// bufferPool lends 32 KiB buffers to ReverseProxy's copy loops.
+type bufferPool struct{}
+
+var buffers = sync.Pool{New: func() any { b := make([]byte, 32<<10); return &b }}
+
+func (bufferPool) Get() []byte  { return *(buffers.Get().(*[]byte)) }
+func (bufferPool) Put(b []byte) { buffers.Put(&b) }
+
+// NewTransport returns the shared upstream transport: keep-alive pools
+// sized for a busy proxy, HTTP/2 when the upstream offers it, and
+// responseHeaderTimeout as the longest wait for response headers. roots,
+// when not nil, replaces the system's trusted CAs (tests, the demo).
+func NewTransport(responseHeaderTimeout time.Duration, roots *x509.CertPool) *http.Transport {
+	t := http.DefaultTransport.(*http.Transport).Clone()
+	t.Proxy = nil // the upstream is reached directly; HTTPS_PROXY is not honoured
+	t.MaxIdleConns = 1024
+	t.MaxIdleConnsPerHost = 256
+	t.IdleConnTimeout = 90 * time.Second
+	t.ResponseHeaderTimeout = responseHeaderTimeout
+	t.ForceAttemptHTTP2 = true
+	if roots != nil {
+		t.TLSClientConfig = &tls.Config{RootCAs: roots, MinVersion: tls.VersionTLS12}
+	}
+	return t
+}
+
+func (h *Handler) logAccess(r *http.Request, rec *recorder, tenant config.Tenant, bytesIn int64, start time.Time, tokenWait time.Duration, failure error) {
+	status := rec.status
+	if status == 0 {
+		status = http.StatusOK
+	}
+	level := zapcore.InfoLevel
+	if failure != nil && status >= 500 && status != statusClientClosed {
+		level = zapcore.WarnLevel
+	}
+	ce := h.log.Check(level, "request")
+	if ce == nil {
+		return
+	}
+	fields := []zap.Field{
+		zap.String("tenant", tenant.Name()),
+		zap.String("method", r.Method),
+		zap.String("path", r.URL.Path),
+		zap.Int("status", status),
+		zap.Int64("bytes_in", bytesIn),
+		zap.Int64("bytes_out", rec.bytes),
+		zap.Duration("duration", time.Since(start)),
+		zap.Duration("token_wait", tokenWait),
+	}
+	if rid := rec.Header().Get("request-id"); rid != "" {
+		fields = append(fields, zap.String("upstream_request_id", rid))
+	}
+	if failure != nil {
+		fields = append(fields, zap.String("error", failure.Error()))
+		var pe *Error
+		if errors.As(failure, &pe) && pe.Err != nil {
+			fields = append(fields, zap.String("cause", pe.Err.Error()))
+		}
+	}
+	ce.Write(fields...)
+}
+
+var _ http.Handler = (*Handler)(nil)
