@@ -1,0 +1,122 @@
+package main
+
+import (
+	"context"
+	"fmt"
+	"io"
+	"net"
+	"net/url"
+	"os"
+	"strings"
+	"time"
+
+	"go.uber.org/zap"
+	"go.uber.org/zap/zapcore"
+
+	"github.com/xdrproxy/xdrproxy/config"
+	"github.com/xdrproxy/xdrproxy/simulator"
+)
+
+// runDemo is `xdrproxy demo`: the simulator on loopback and a proxy wired
+// to it, until Ctrl-C.
+func runDemo(ctx context.Context, stdout, stderr io.Writer) error {
+	sim := &simulator.Server{}
+	if err := sim.Start("127.0.0.1:0"); err != nil {
+		return err
+	}
+	defer sim.Close()
+	roots, err := sim.CertPool()
+	if err != nil {
+		return err
+	}
+	simURL, _ := url.Parse(sim.URL())
+
+	tenants, err := config.NewTenantSet([]config.Tenant{
+		{ID: simulator.ContosoTenantID, Alias: "contoso"},
+		{ID: simulator.FabrikamTenantID, Alias: "fabrikam"},
+		{ID: simulator.UnconsentedTenantID, Alias: "northwind"},
+	})
+	if err != nil {
+		return err
+	}
+	format := "console"
+	if f := os.Getenv("XDRPROXY_LOG_FORMAT"); f == "json" {
+		format = f
+	}
+	cfg := &config.Config{
+		ListenAddr:        freeAddr(os.Getenv("XDRPROXY_LISTEN_ADDR"), "127.0.0.1:8080"),
+		AdminAddr:         freeAddr(os.Getenv("XDRPROXY_ADMIN_ADDR"), "127.0.0.1:9090"),
+		ClientID:          simulator.DefaultClientID,
+		Credential:        config.Credential{Kind: config.ClientSecret, Secret: config.Secret(simulator.DefaultClientSecret)},
+		AuthorityHost:     simURL,
+		InstanceDiscovery: false,
+		Tenants:           tenants,
+		UpstreamURL:       simURL,
+		Scope:             "https://api.security.microsoft.com/.default",
+		LogLevel:          zapcore.InfoLevel,
+		LogFormat:         format,
+		Cloud:             config.Clouds["public"],
+		UpstreamTimeout:   210 * time.Second,
+		ShutdownTimeout:   5 * time.Second,
+	}
+	log := newLogger(stderr, cfg.LogLevel, cfg.LogFormat)
+	defer func() { _ = log.Sync() }()
+	log.Info("simulator started (fake Entra ID and Defender XDR API)", zap.String("url", sim.URL()))
+
+	return serve(ctx, cfg, log, serveOptions{
+		roots: roots,
+		onListening: func(proxyAddr, adminAddr net.Addr) {
+			fmt.Fprint(stdout, demoBanner("http://"+proxyAddr.String(), "http://"+adminAddr.String(), sim.URL()))
+		},
+	})
+}
+
+// freeAddr returns want if set, else def when it can be listened on, else
+// an ephemeral port on the same host, so the demo starts even when 8080 is
+// taken.
+func freeAddr(want, def string) string {
+	if want != "" {
+		return want
+	}
+	ln, err := net.Listen("tcp", def)
+	if err != nil {
+		host, _, _ := net.SplitHostPort(def)
+		return net.JoinHostPort(host, "0")
+	}
+	ln.Close()
+	return def
+}
+
+func demoBanner(proxyURL, adminURL, simURL string) string {
+	var b strings.Builder
+	fmt.Fprintf(&b, `
+xdrproxy demo is running: a simulated Entra ID and Defender XDR API at %s,
+and the proxy at %s (admin: %s). No Azure account or network is used.
+
+Tenants: contoso and fabrikam have consented; northwind has not.
+Paste any of these in another terminal:
+
+  # incidents of tenant contoso, named by header
+  curl -s -H 'X-Tenant-ID: contoso' '%[2]s/api/incidents?$top=2'
+
+  # the same tenant named in the path, with an OData filter
+  curl -s '%[2]s/tenants/fabrikam/api/incidents?$top=1&$filter=severity+eq+%%27High%%27'
+
+  # advanced hunting
+  curl -s -X POST -H 'X-Tenant-ID: contoso' -H 'Content-Type: application/json' \
+       -d '{"Query":"DeviceProcessEvents | take 3"}' '%[2]s/api/advancedhunting/run'
+
+  # a tenant whose admin has not consented: 502 TokenAcquisitionFailed with the consent link
+  curl -s -H 'X-Tenant-ID: northwind' '%[2]s/api/incidents'
+
+  # no tenant named: 400 MissingTenant
+  curl -s '%[2]s/api/incidents'
+
+  # readiness
+  curl -s %[3]s/readyz
+
+Press Ctrl-C to stop.
+
+`, simURL, proxyURL, adminURL)
+	return b.String()
+}

@@ -1,0 +1,216 @@
+package main
+
+import (
+	"context"
+	"crypto/tls"
+	"crypto/x509"
+	"errors"
+	"fmt"
+	"io"
+	"net"
+	"net/http"
+	"sync/atomic"
+	"time"
+
+	"go.uber.org/zap"
+	"golang.org/x/sync/errgroup"
+
+	"github.com/xdrproxy/xdrproxy/config"
+	"github.com/xdrproxy/xdrproxy/proxy"
+	"github.com/xdrproxy/xdrproxy/tokencache"
+)
+
+// runServe is `xdrproxy serve`: configuration from the environment.
+func runServe(ctx context.Context, stderr io.Writer) error {
+	cfg, err := config.Load()
+	if err != nil {
+		return &exitError{Code: 2, Err: err}
+	}
+	log := newLogger(stderr, cfg.LogLevel, cfg.LogFormat)
+	defer func() { _ = log.Sync() }()
+	return serve(ctx, cfg, log, serveOptions{})
+}
+
+// serveOptions adjust serve for the demo and tests.
+type serveOptions struct {
+	// roots, if not nil, are the only CAs trusted for Entra ID and the
+	// upstream. Nil means the system's.
+	roots *x509.CertPool
+	// onListening, if set, is called with the proxy's and admin's
+	// addresses once both listen.
+	onListening func(proxyAddr, adminAddr net.Addr)
+}
+
+// serve runs the proxy and admin listeners until ctx is done, then drains.
+func serve(ctx context.Context, cfg *config.Config, log *zap.Logger, o serveOptions) error {
+	log.Info("xdrproxy starting",
+		zap.String("version", versionString()),
+		zap.String("listen", cfg.ListenAddr),
+		zap.String("admin", cfg.AdminAddr),
+		zap.String("cloud", cfg.Cloud.Name),
+		zap.String("upstream", cfg.UpstreamURL.String()),
+		zap.String("scope", cfg.Scope),
+		zap.String("authority", cfg.AuthorityHost.String()),
+		zap.String("client_id", cfg.ClientID),
+		zap.String("credential", cfg.Credential.Variable()),
+		zap.Int("tenants", cfg.Tenants.Len()),
+		zap.String("default_tenant", cfg.DefaultTenant.Name()))
+
+	var tlsConfig *tls.Config
+	if o.roots != nil {
+		tlsConfig = &tls.Config{RootCAs: o.roots, MinVersion: tls.VersionTLS12}
+	}
+	entraTransport := http.DefaultTransport.(*http.Transport).Clone()
+	entraTransport.TLSClientConfig = tlsConfig
+	src, err := tokencache.NewMSALSource(tokencache.MSALOptions{
+		AuthorityHost:     cfg.AuthorityHost,
+		ClientID:          cfg.ClientID,
+		ClientSecret:      cfg.Credential.Secret.Reveal(),
+		InstanceDiscovery: cfg.InstanceDiscovery,
+		HTTPClient:        &http.Client{Transport: entraTransport, Timeout: 30 * time.Second},
+	})
+	if err != nil {
+		return err
+	}
+	cache := tokencache.New(src, tokencache.Options{Logger: log.Named("token")})
+	defer cache.Close()
+
+	handler, err := proxy.New(proxy.Options{
+		Upstream:      cfg.UpstreamURL,
+		Scope:         cfg.Scope,
+		Tenants:       cfg.Tenants,
+		DefaultTenant: cfg.DefaultTenant,
+		Tokens:        cache,
+		Transport:     proxy.NewTransport(cfg.UpstreamTimeout, o.roots),
+		Logger:        log.Named("access"),
+		ConsentURL: func(tenantID string) string {
+			return tokencache.AdminConsentURL(cfg.AuthorityHost, cfg.ClientID, tenantID)
+		},
+		UpstreamTimeout: cfg.UpstreamTimeout,
+	})
+	if err != nil {
+		return err
+	}
+
+	proxyLn, err := net.Listen("tcp", cfg.ListenAddr)
+	if err != nil {
+		return fmt.Errorf("XDRPROXY_LISTEN_ADDR: %w", err)
+	}
+	adminLn, err := net.Listen("tcp", cfg.AdminAddr)
+	if err != nil {
+		proxyLn.Close()
+		return fmt.Errorf("XDRPROXY_ADMIN_ADDR: %w", err)
+	}
+
+	var ready, draining atomic.Bool
+	proxySrv := newHTTPServer(handler, log)
+	adminSrv := newHTTPServer(adminMux(&ready, &draining), log)
+
+	log.Info("listening", zap.Stringer("proxy", proxyLn.Addr()), zap.Stringer("admin", adminLn.Addr()))
+	if o.onListening != nil {
+		o.onListening(proxyLn.Addr(), adminLn.Addr())
+	}
+
+	g, gctx := errgroup.WithContext(ctx)
+	g.Go(func() error { return serveUntilShutdown(proxySrv, proxyLn) })
+	g.Go(func() error { return serveUntilShutdown(adminSrv, adminLn) })
+	g.Go(func() error {
+		warmUp(gctx, cfg, cache, log)
+		ready.Store(true)
+		return nil
+	})
+	var drainErr error
+	g.Go(func() error {
+		<-gctx.Done()
+		draining.Store(true)
+		log.Info("shutting down: draining in-flight requests", zap.Duration("timeout", cfg.ShutdownTimeout))
+		sctx, cancel := context.WithTimeout(context.Background(), cfg.ShutdownTimeout)
+		defer cancel()
+		if err := proxySrv.Shutdown(sctx); err != nil {
+			drainErr = fmt.Errorf("in-flight requests were cut after XDRPROXY_SHUTDOWN_TIMEOUT=%s", cfg.ShutdownTimeout)
+			proxySrv.Close()
+		}
+		adminSrv.Close()
+		return nil
+	})
+	if err := g.Wait(); err != nil {
+		return err
+	}
+	if drainErr != nil {
+		log.Warn("shutdown incomplete", zap.Error(drainErr))
+		return &exitError{Code: 1, Err: drainErr}
+	}
+	log.Info("stopped")
+	return nil
+}
+
+// warmUp acquires every tenant's token once, so the first request of a
+// tenant does not wait and operators see consent problems at start-up.
+func warmUp(ctx context.Context, cfg *config.Config, cache *tokencache.Cache, log *zap.Logger) {
+	start := time.Now()
+	tenants := cfg.Tenants.All()
+	ids := make([]string, len(tenants))
+	for i, t := range tenants {
+		ids[i] = t.ID
+	}
+	cache.Warm(ctx, ids, cfg.Scope)
+	ok := 0
+	for _, t := range tenants {
+		st, _ := cache.Status(tokencache.Key{TenantID: t.ID, Scope: cfg.Scope})
+		if st.HasToken {
+			ok++
+			continue
+		}
+		fields := []zap.Field{zap.String("tenant", t.Name()), zap.String("tenant_id", t.ID)}
+		var ae *tokencache.AcquisitionError
+		if errors.As(st.LastError, &ae) {
+			if hint := ae.Hint(); hint != "" {
+				fields = append(fields, zap.String("fix", hint))
+			}
+			if ae.ConsentRequired() {
+				fields = append(fields, zap.String("admin_consent_url", tokencache.AdminConsentURL(cfg.AuthorityHost, cfg.ClientID, t.ID)))
+			}
+		}
+		if st.LastError != nil {
+			fields = append(fields, zap.Error(st.LastError))
+		}
+		log.Warn("tenant has no token after warm-up", fields...)
+	}
+	log.Info("warm-up done", zap.Int("tenants", len(tenants)), zap.Int("with_token", ok), zap.Duration("took", time.Since(start)))
+}
+
+func newHTTPServer(h http.Handler, log *zap.Logger) *http.Server {
+	return &http.Server{
+		Handler:           h,
+		ReadHeaderTimeout: 10 * time.Second,
+		IdleTimeout:       120 * time.Second,
+		MaxHeaderBytes:    64 << 10,
+		ErrorLog:          zap.NewStdLog(log.Named("http")),
+	}
+}
+
+func serveUntilShutdown(srv *http.Server, ln net.Listener) error {
+	if err := srv.Serve(ln); err != nil && !errors.Is(err, http.ErrServerClosed) {
+		return err
+	}
+	return nil
+}
+
+// adminMux serves /healthz and /readyz.
+func adminMux(ready, draining *atomic.Bool) http.Handler {
+	mux := http.NewServeMux()
+	mux.HandleFunc("GET /healthz", func(w http.ResponseWriter, r *http.Request) {
+		fmt.Fprintln(w, "ok")
+	})
+	mux.HandleFunc("GET /readyz", func(w http.ResponseWriter, r *http.Request) {
+		switch {
+		case draining.Load():
+			http.Error(w, "draining", http.StatusServiceUnavailable)
+		case !ready.Load():
+			http.Error(w, "warming up: acquiring tenant tokens", http.StatusServiceUnavailable)
+		default:
+			fmt.Fprintln(w, "ready")
+		}
+	})
+	return mux
+}
