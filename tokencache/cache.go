@@ -37,6 +37,9 @@ func (t Token) String() string {
 	return "Token{expires " + t.ExpiresOn.UTC().Format(time.RFC3339) + "}"
 }
 
+// GoString hides the token's value from %#v.
+func (t Token) GoString() string { return t.String() }
+
 // Source acquires a fresh access token for a tenant and scope. It is asked
 // only when the cache needs a token; it must not cache on its own.
 type Source interface {

@@ -1,0 +1,441 @@
+package tokencache_test
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"net/http"
+	"net/url"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"github.com/xdrproxy/xdrproxy/simulator"
+	"github.com/xdrproxy/xdrproxy/tokencache"
+)
+
+const scope = "https://api.security.microsoft.com/.default"
+
+// fakeClock is a clock tests move by hand.
+type fakeClock struct {
+	mu  sync.Mutex
+	now time.Time
+}
+
+func newFakeClock() *fakeClock { return &fakeClock{now: time.Now()} }
+
+func (c *fakeClock) Now() time.Time {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return c.now
+}
+
+func (c *fakeClock) Advance(d time.Duration) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	c.now = c.now.Add(d)
+}
+
+// startSim starts a simulator on loopback TLS for the test.
+func startSim(t *testing.T, sim *simulator.Server) *simulator.Server {
+	t.Helper()
+	if err := sim.Start("127.0.0.1:0"); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { sim.Close() })
+	return sim
+}
+
+// msalSource returns the production Source, real MSAL Go, pointed at sim.
+func msalSource(t *testing.T, sim *simulator.Server, secret string) *tokencache.MSALSource {
+	t.Helper()
+	pool, err := sim.CertPool()
+	if err != nil {
+		t.Fatal(err)
+	}
+	transport := http.DefaultTransport.(*http.Transport).Clone()
+	transport.TLSClientConfig.RootCAs = pool
+	t.Cleanup(transport.CloseIdleConnections)
+	host, _ := url.Parse(sim.URL())
+	src, err := tokencache.NewMSALSource(tokencache.MSALOptions{
+		AuthorityHost:     host,
+		ClientID:          simulator.DefaultClientID,
+		ClientSecret:      secret,
+		InstanceDiscovery: false,
+		HTTPClient:        &http.Client{Transport: transport},
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return src
+}
+
+func newCache(t *testing.T, src tokencache.Source, opts tokencache.Options) *tokencache.Cache {
+	t.Helper()
+	if opts.SweepInterval == 0 {
+		opts.SweepInterval = -1 // tests drive refreshes with RefreshDue
+	}
+	c := tokencache.New(src, opts)
+	t.Cleanup(c.Close)
+	return c
+}
+
+func TestSequentialRequestsReuseOneToken(t *testing.T) {
+	sim := startSim(t, &simulator.Server{})
+	c := newCache(t, msalSource(t, sim, simulator.DefaultClientSecret), tokencache.Options{})
+	var first string
+	for i := 0; i < 50; i++ {
+		tok, err := c.Token(context.Background(), simulator.ContosoTenantID, scope)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if i == 0 {
+			first = tok.Value
+		} else if tok.Value != first {
+			t.Fatalf("request %d got a different token", i)
+		}
+	}
+	if n := sim.TokenRequests(simulator.ContosoTenantID); n != 1 {
+		t.Errorf("50 sequential look-ups made %d token requests, want 1", n)
+	}
+	claims, err := sim.ParseToken(first)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if claims.TenantID != simulator.ContosoTenantID {
+		t.Errorf("token tid = %s, want %s", claims.TenantID, simulator.ContosoTenantID)
+	}
+}
+
+func TestConcurrentFirstRequestsMakeOneTokenRequest(t *testing.T) {
+	release := make(chan struct{})
+	sim := startSim(t, &simulator.Server{
+		// Hold the token request until every caller is waiting on it.
+		BeforeToken: func(http.ResponseWriter, *http.Request, string) bool { <-release; return false },
+	})
+	c := newCache(t, msalSource(t, sim, simulator.DefaultClientSecret), tokencache.Options{})
+	const n = 200
+	var wg sync.WaitGroup
+	var started sync.WaitGroup
+	tokens := make([]string, n)
+	errs := make([]error, n)
+	started.Add(n)
+	for i := 0; i < n; i++ {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			started.Done()
+			tok, err := c.Token(context.Background(), simulator.FabrikamTenantID, scope)
+			tokens[i], errs[i] = tok.Value, err
+		}()
+	}
+	started.Wait()
+	close(release)
+	wg.Wait()
+	for i := range tokens {
+		if errs[i] != nil {
+			t.Fatalf("caller %d: %v", i, errs[i])
+		}
+		if tokens[i] != tokens[0] {
+			t.Fatalf("caller %d got a different token", i)
+		}
+	}
+	if got := sim.TokenRequests(simulator.FabrikamTenantID); got != 1 {
+		t.Errorf("%d concurrent first look-ups made %d token requests, want 1", n, got)
+	}
+}
+
+func TestTwoTenantsNeverShareTokens(t *testing.T) {
+	sim := startSim(t, &simulator.Server{})
+	c := newCache(t, msalSource(t, sim, simulator.DefaultClientSecret), tokencache.Options{})
+	var wg sync.WaitGroup
+	var mismatches atomic.Int32
+	for i := 0; i < 100; i++ {
+		tenant := simulator.ContosoTenantID
+		if i%2 == 1 {
+			tenant = simulator.FabrikamTenantID
+		}
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			tok, err := c.Token(context.Background(), tenant, scope)
+			if err != nil {
+				t.Error(err)
+				return
+			}
+			claims, err := sim.ParseToken(tok.Value)
+			if err != nil || claims.TenantID != tenant {
+				mismatches.Add(1)
+			}
+		}()
+	}
+	wg.Wait()
+	if n := mismatches.Load(); n > 0 {
+		t.Errorf("%d look-ups got a token for the wrong tenant", n)
+	}
+}
+
+func TestTokenRefreshedInBackgroundWhileOldOneIsServed(t *testing.T) {
+	var hold atomic.Bool
+	release := make(chan struct{})
+	refreshStarted := make(chan struct{}, 1)
+	sim := startSim(t, &simulator.Server{
+		BeforeToken: func(http.ResponseWriter, *http.Request, string) bool {
+			if hold.Load() {
+				refreshStarted <- struct{}{}
+				<-release
+			}
+			return false
+		},
+	})
+	clock := newFakeClock()
+	c := newCache(t, msalSource(t, sim, simulator.DefaultClientSecret), tokencache.Options{Clock: clock})
+	ctx := context.Background()
+	old, err := c.Token(ctx, simulator.ContosoTenantID, scope)
+	if err != nil {
+		t.Fatal(err)
+	}
+
+	// 46 minutes into a one-hour token, a refresh is due.
+	hold.Store(true)
+	clock.Advance(46 * time.Minute)
+	got, err := c.Token(ctx, simulator.ContosoTenantID, scope)
+	if err != nil || got.Value != old.Value {
+		t.Fatalf("the look-up that found the refresh due must get the old token at once; got err %v, same=%v", err, got.Value == old.Value)
+	}
+	<-refreshStarted // the refresh is now held inside Entra ID
+	for i := 0; i < 20; i++ {
+		got, err := c.Token(ctx, simulator.ContosoTenantID, scope)
+		if err != nil || got.Value != old.Value {
+			t.Fatalf("look-up %d during the refresh: err %v, same token=%v", i, err, got.Value == old.Value)
+		}
+	}
+	if n := sim.TokenRequests(simulator.ContosoTenantID); n != 2 {
+		t.Fatalf("token requests = %d, want 2 (one refresh despite 21 look-ups)", n)
+	}
+	hold.Store(false)
+	close(release)
+	c.RefreshDue(ctx) // joins the refresh in flight and waits for it
+
+	fresh, err := c.Token(ctx, simulator.ContosoTenantID, scope)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if fresh.Value == old.Value {
+		t.Fatal("after the refresh the old token is still served")
+	}
+	if n := sim.TokenRequests(simulator.ContosoTenantID); n != 2 {
+		t.Errorf("token requests = %d, want 2", n)
+	}
+}
+
+func TestRefreshDueRefreshesIdleTenants(t *testing.T) {
+	sim := startSim(t, &simulator.Server{})
+	clock := newFakeClock()
+	c := newCache(t, msalSource(t, sim, simulator.DefaultClientSecret), tokencache.Options{Clock: clock})
+	ctx := context.Background()
+	c.Warm(ctx, []string{simulator.ContosoTenantID, simulator.FabrikamTenantID}, scope)
+	if got := sim.TotalTokenRequests(); got != 2 {
+		t.Fatalf("warm-up made %d token requests, want 2", got)
+	}
+	c.RefreshDue(ctx)
+	if got := sim.TotalTokenRequests(); got != 2 {
+		t.Fatalf("RefreshDue with fresh tokens made %d token requests, want still 2", got)
+	}
+	clock.Advance(50 * time.Minute)
+	c.RefreshDue(ctx)
+	if got := sim.TotalTokenRequests(); got != 4 {
+		t.Errorf("RefreshDue after 50 minutes: %d token requests, want 4", got)
+	}
+}
+
+func TestFailureIsRememberedWithBackoff(t *testing.T) {
+	sim := startSim(t, &simulator.Server{})
+	clock := newFakeClock()
+	c := newCache(t, msalSource(t, sim, simulator.DefaultClientSecret), tokencache.Options{Clock: clock, MinBackoff: 10 * time.Second, MaxBackoff: time.Minute})
+	ctx := context.Background()
+	for i := 0; i < 100; i++ {
+		_, err := c.Token(ctx, simulator.UnconsentedTenantID, scope)
+		var ae *tokencache.AcquisitionError
+		if !errors.As(err, &ae) {
+			t.Fatalf("look-up %d: error %v is not an *AcquisitionError", i, err)
+		}
+		if ae.Code() != 700016 || !ae.ConsentRequired() {
+			t.Fatalf("look-up %d: code %d, consent required %v; want 700016, true", i, ae.Code(), ae.ConsentRequired())
+		}
+	}
+	if n := sim.TokenRequests(simulator.UnconsentedTenantID); n != 1 {
+		t.Fatalf("100 look-ups of an unconsented tenant made %d token requests, want 1", n)
+	}
+	clock.Advance(10 * time.Second)
+	_, _ = c.Token(ctx, simulator.UnconsentedTenantID, scope)
+	if n := sim.TokenRequests(simulator.UnconsentedTenantID); n != 2 {
+		t.Fatalf("after the 10s backoff: %d token requests, want 2", n)
+	}
+	clock.Advance(10 * time.Second) // second backoff is 20s
+	_, _ = c.Token(ctx, simulator.UnconsentedTenantID, scope)
+	if n := sim.TokenRequests(simulator.UnconsentedTenantID); n != 2 {
+		t.Fatalf("10s into a 20s backoff: %d token requests, want still 2", n)
+	}
+
+	// Consent is granted: once the backoff passes, the tenant works.
+	if err := sim.SetTenant(simulator.Tenant{ID: simulator.UnconsentedTenantID, Name: "Northwind", Consented: true, Roles: simulator.DefaultRoles}); err != nil {
+		t.Fatal(err)
+	}
+	clock.Advance(10 * time.Second)
+	if _, err := c.Token(ctx, simulator.UnconsentedTenantID, scope); err != nil {
+		t.Fatalf("after consent: %v", err)
+	}
+}
+
+func TestAcquisitionErrorsCarryEntraCodes(t *testing.T) {
+	const wrongSecret = "this-is-the-wrong-secret-4711"
+	sim := startSim(t, &simulator.Server{})
+	deadHost, _ := url.Parse("https://127.0.0.1:1") // nothing listens on port 1
+	deadSrc, err := tokencache.NewMSALSource(tokencache.MSALOptions{
+		AuthorityHost: deadHost, ClientID: simulator.DefaultClientID, ClientSecret: "x",
+		HTTPClient: &http.Client{Timeout: 5 * time.Second},
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	tests := []struct {
+		name       string
+		src        tokencache.Source
+		tenant     string
+		code       int
+		oauthError string
+		consent    bool
+		hint       string
+	}{
+		{"unconsented tenant", msalSource(t, sim, simulator.DefaultClientSecret), simulator.UnconsentedTenantID, 700016, "unauthorized_client", true, "admin consent"},
+		{"wrong secret", msalSource(t, sim, wrongSecret), simulator.ContosoTenantID, 7000215, "invalid_client", false, "XDRPROXY_CLIENT_SECRET"},
+		{"unknown tenant", msalSource(t, sim, simulator.DefaultClientSecret), "99999999-9999-4999-8999-999999999999", 90002, "invalid_tenant", false, "XDRPROXY_CLOUD"},
+		{"Entra ID unreachable", deadSrc, simulator.ContosoTenantID, 0, "", false, "XDRPROXY_AUTHORITY_HOST"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			_, err := tt.src.Token(context.Background(), tt.tenant, scope)
+			var ae *tokencache.AcquisitionError
+			if !errors.As(err, &ae) {
+				t.Fatalf("error %v is not an *AcquisitionError", err)
+			}
+			if ae.Code() != tt.code || ae.OAuthError != tt.oauthError || ae.ConsentRequired() != tt.consent {
+				t.Errorf("code %d, oauth error %q, consent %v; want %d, %q, %v", ae.Code(), ae.OAuthError, ae.ConsentRequired(), tt.code, tt.oauthError, tt.consent)
+			}
+			if !strings.Contains(ae.Hint(), tt.hint) {
+				t.Errorf("hint %q does not mention %q", ae.Hint(), tt.hint)
+			}
+			if strings.Contains(err.Error(), wrongSecret) || strings.Contains(err.Error(), simulator.DefaultClientSecret) {
+				t.Errorf("error text contains the client secret: %s", err)
+			}
+			if strings.Contains(err.Error(), "Trace ID") {
+				t.Errorf("error text keeps Entra's trace lines: %s", err)
+			}
+		})
+	}
+}
+
+// scriptedSource answers from a script, for timing cases the simulator
+// cannot stage.
+type scriptedSource struct {
+	mu      sync.Mutex
+	calls   int
+	answers []func() (tokencache.Token, error)
+}
+
+func (s *scriptedSource) Token(ctx context.Context, tenantID, scope string) (tokencache.Token, error) {
+	s.mu.Lock()
+	i := s.calls
+	s.calls++
+	s.mu.Unlock()
+	if i >= len(s.answers) {
+		return tokencache.Token{}, errors.New("script exhausted")
+	}
+	return s.answers[i]()
+}
+
+func (s *scriptedSource) Calls() int {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.calls
+}
+
+func TestFailedRefreshKeepsServingValidToken(t *testing.T) {
+	clock := newFakeClock()
+	start := clock.Now()
+	entraDown := errors.New("entra is down")
+	src := &scriptedSource{answers: []func() (tokencache.Token, error){
+		func() (tokencache.Token, error) {
+			return tokencache.Token{Value: "t1", ExpiresOn: start.Add(time.Hour)}, nil
+		},
+		func() (tokencache.Token, error) { return tokencache.Token{}, entraDown },
+		func() (tokencache.Token, error) { return tokencache.Token{}, entraDown },
+	}}
+	c := newCache(t, src, tokencache.Options{Clock: clock, MinBackoff: time.Minute, MaxBackoff: time.Minute})
+	ctx := context.Background()
+	if tok, err := c.Token(ctx, "t", scope); err != nil || tok.Value != "t1" {
+		t.Fatalf("first: %v %v", tok, err)
+	}
+	clock.Advance(50 * time.Minute)
+	c.RefreshDue(ctx) // fails
+	if tok, err := c.Token(ctx, "t", scope); err != nil || tok.Value != "t1" {
+		t.Fatalf("after a failed refresh the valid token must still be served: %v", err)
+	}
+	if src.Calls() != 2 {
+		t.Fatalf("calls = %d, want 2 (no retry inside the backoff)", src.Calls())
+	}
+	st, _ := c.Status(tokencache.Key{TenantID: "t", Scope: scope})
+	if !errors.Is(st.LastError, entraDown) || !st.HasToken {
+		t.Errorf("status = %+v, want the failure recorded and the token held", st)
+	}
+	// Past its expiry (less the safety margin) the token is no longer served.
+	clock.Advance(10 * time.Minute)
+	if _, err := c.Token(ctx, "t", scope); !errors.Is(err, entraDown) {
+		t.Fatalf("after expiry: err = %v, want the refresh failure", err)
+	}
+}
+
+func TestCallerCancellationDoesNotCancelSharedAcquisition(t *testing.T) {
+	release := make(chan struct{})
+	src := &scriptedSource{answers: []func() (tokencache.Token, error){
+		func() (tokencache.Token, error) {
+			<-release
+			return tokencache.Token{Value: "shared", ExpiresOn: time.Now().Add(time.Hour)}, nil
+		},
+	}}
+	c := newCache(t, src, tokencache.Options{})
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan error, 1)
+	go func() {
+		_, err := c.Token(ctx, "t", scope)
+		done <- err
+	}()
+	waiter := make(chan tokencache.Token, 1)
+	go func() {
+		tok, _ := c.Token(context.Background(), "t", scope)
+		waiter <- tok
+	}()
+	cancel()
+	if err := <-done; !errors.Is(err, context.Canceled) {
+		t.Fatalf("cancelled caller got %v, want context.Canceled", err)
+	}
+	close(release)
+	if tok := <-waiter; tok.Value != "shared" {
+		t.Fatalf("the other caller got %q, want the shared token", tok.Value)
+	}
+	if src.Calls() != 1 {
+		t.Errorf("calls = %d, want 1", src.Calls())
+	}
+}
+
+func TestTokenStringHidesValue(t *testing.T) {
+	tok := tokencache.Token{Value: "eyJsecret.value.sig", ExpiresOn: time.Now()}
+	for _, s := range []string{tok.String(), fmt.Sprintf("%v %s %+v %#v", tok, tok, tok, tok)} {
+		if strings.Contains(s, "eyJsecret") {
+			t.Errorf("printed token shows its value: %s", s)
+		}
+	}
+}
