@@ -147,11 +147,15 @@ func (s *Server) listIncidents(w http.ResponseWriter, r *http.Request, c *Claims
 		"value":          page,
 	}
 	if skip+top < len(selected) && top > 0 {
-		next := *r.URL
-		nq := next.Query()
-		nq.Set("$skip", strconv.Itoa(skip+top))
-		next.RawQuery = nq.Encode()
-		body["@odata.nextLink"] = baseURL(r) + next.RequestURI()
+		// Keep the client's parameters as written, with $skip moved on.
+		var params []string
+		for _, p := range strings.Split(r.URL.RawQuery, "&") {
+			if p != "" && !strings.HasPrefix(p, "$skip=") && !strings.HasPrefix(p, "%24skip=") {
+				params = append(params, p)
+			}
+		}
+		params = append(params, "$skip="+strconv.Itoa(skip+top))
+		body["@odata.nextLink"] = baseURL(r) + r.URL.Path + "?" + strings.Join(params, "&")
 	}
 	writeJSON(w, http.StatusOK, body)
 }
@@ -174,15 +178,18 @@ func (s *Server) getIncident(w http.ResponseWriter, r *http.Request, c *Claims) 
 // the legacy API's shape (Schema, Results, Stats). It honours a trailing
 // `| take N` or `| limit N`.
 func (s *Server) runHunting(w http.ResponseWriter, r *http.Request, c *Claims) {
-	var req struct {
-		Query string `json:"Query"`
+	// Defender's body parameters are case-sensitive: "query" is not "Query".
+	var req map[string]json.RawMessage
+	var query string
+	if err := json.NewDecoder(io.LimitReader(r.Body, 1<<20)).Decode(&req); err == nil {
+		_ = json.Unmarshal(req["Query"], &query)
 	}
-	if err := json.NewDecoder(io.LimitReader(r.Body, 1<<20)).Decode(&req); err != nil || strings.TrimSpace(req.Query) == "" {
+	if strings.TrimSpace(query) == "" {
 		writeAPIError(w, http.StatusBadRequest, "InvalidRequestBody", "Request body is incorrect: it must be JSON with a non-empty \"Query\".")
 		return
 	}
 	rows := 5
-	fields := strings.Fields(strings.ReplaceAll(req.Query, "|", " | "))
+	fields := strings.Fields(strings.ReplaceAll(query, "|", " | "))
 	for i := 0; i+1 < len(fields); i++ {
 		if f := strings.ToLower(fields[i]); f == "take" || f == "limit" {
 			if n, err := strconv.Atoi(fields[i+1]); err == nil && n >= 0 {
@@ -195,7 +202,7 @@ func (s *Server) runHunting(w http.ResponseWriter, r *http.Request, c *Claims) {
 	for i := range results {
 		results[i] = map[string]any{
 			"Timestamp":  s.now().UTC().Add(-timeStep(i)).Format("2006-01-02T15:04:05.0000000Z"),
-			"DeviceName": fmt.Sprintf("%s-ws%03d", strings.ToLower(strings.Fields(t.Name)[0]), i+1),
+			"DeviceName": fmt.Sprintf("%s-ws%03d", t.shortName(), i+1),
 			"ActionType": "ProcessCreated",
 			"FileName":   "powershell.exe",
 		}

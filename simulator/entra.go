@@ -2,6 +2,7 @@ package simulator
 
 import (
 	"crypto/rand"
+	"crypto/sha256"
 	"encoding/json"
 	"fmt"
 	"net/http"
@@ -292,7 +293,7 @@ func (s *Server) writeEntraError(w http.ResponseWriter, r *http.Request, status 
 		Timestamp:     ts,
 		TraceID:       trace,
 		CorrelationID: corr,
-		ErrorURI:      baseURL(r) + "/error?code=" + strconv.Itoa(aadsts),
+		ErrorURI:      "https://login.microsoftonline.com/error?code=" + strconv.Itoa(aadsts),
 	})
 }
 
@@ -306,7 +307,9 @@ func writeJSON(w http.ResponseWriter, status int, v any) {
 // servicePrincipalID derives a stable object ID for the application's
 // service principal in a tenant.
 func servicePrincipalID(tenantID string) string {
-	return "5e000000" + tenantID[8:]
+	sum := sha256.Sum256([]byte("sp:" + tenantID))
+	b := sum[:16]
+	return fmt.Sprintf("%x-%x-%x-%x-%x", b[0:4], b[4:6], b[6:8], b[8:10], b[10:])
 }
 
 func randomUUID() string {

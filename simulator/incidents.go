@@ -82,7 +82,7 @@ func incidentsFor(t Tenant) []Incident {
 			LastUpdateTime: updated.Format(time.RFC3339Nano),
 			Classification: "Unknown",
 			Determination:  "NotAvailable",
-			Status:         statuses[k%len(statuses)],
+			Status:         statuses[(k/len(severities)+n)%len(statuses)],
 			Severity:       severities[k%len(severities)],
 			Tags:           []string{},
 			Comments:       []any{},
@@ -91,7 +91,7 @@ func incidentsFor(t Tenant) []Incident {
 			inc.Classification, inc.Determination = "TruePositive", "Malware"
 		}
 		if k%3 == 0 {
-			analyst := "secops@" + strings.ToLower(strings.Fields(t.Name)[0]) + ".example"
+			analyst := "secops@" + t.shortName() + ".example"
 			inc.AssignedTo = &analyst
 		}
 		for a := 0; a < 1+k%3; a++ {
@@ -205,4 +205,14 @@ func incidentField(name string) (func(Incident) string, bool) {
 		return func(i Incident) string { return i.LastUpdateTime }, true
 	}
 	return nil, false
+}
+
+// shortName is the first word of the tenant's name in lower case (the
+// GUID's first group when the name is blank), for generated host names.
+func (t Tenant) shortName() string {
+	if f := strings.Fields(t.Name); len(f) > 0 {
+		return strings.ToLower(f[0])
+	}
+	id, _, _ := strings.Cut(t.ID, "-")
+	return id
 }

@@ -14,6 +14,8 @@ import (
 	"crypto/x509"
 	"errors"
 	"fmt"
+	"io"
+	"log"
 	"net"
 	"net/http"
 	"strings"
@@ -53,7 +55,8 @@ type Tenant struct {
 	// Roles are the application permissions consented to; they become the
 	// token's roles claim.
 	Roles []string
-	// Incidents is how many incidents the tenant's API holds. Zero means 25.
+	// Incidents is how many incidents the tenant's API holds. Zero means
+	// 25; negative means none.
 	Incidents int
 }
 
@@ -143,8 +146,11 @@ func (s *Server) putTenant(t Tenant) {
 	if t.Name == "" {
 		t.Name = t.ID
 	}
-	if t.Incidents == 0 {
+	switch {
+	case t.Incidents == 0:
 		t.Incidents = 25
+	case t.Incidents < 0:
+		t.Incidents = 0
 	}
 	t.Roles = append([]string(nil), t.Roles...)
 	s.tenants[t.ID] = &t
@@ -296,7 +302,7 @@ func (s *Server) Start(addr string) error {
 		Handler:           s,
 		TLSConfig:         cfg,
 		ReadHeaderTimeout: 10 * time.Second,
-		ErrorLog:          nil,
+		ErrorLog:          log.New(io.Discard, "", 0), // clients hanging up mid-handshake are not news
 	}
 	s.url = "https://" + ln.Addr().String()
 	go func() {

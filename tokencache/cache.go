@@ -233,7 +233,7 @@ func (c *Cache) acquire(e *entry, after func()) (<-chan result, error) {
 	ch := make(chan result, 1)
 	go func() {
 		defer c.wg.Done()
-		v, err, _ := c.flight.Do(e.flightKey, func() (any, error) { return c.fetch(e) })
+		v, err, _ := c.flight.Do(e.flightKey, func() (any, error) { return c.fetchUnlessFresh(e) })
 		tok, _ := v.(Token)
 		ch <- result{token: tok, err: err}
 		if after != nil {
@@ -251,6 +251,20 @@ func (c *Cache) refreshAsync(e *entry) {
 	if _, err := c.acquire(e, func() { e.refreshing.Store(false) }); err != nil {
 		e.refreshing.Store(false)
 	}
+}
+
+// fetchUnlessFresh returns the outcome of an acquisition that finished
+// between the caller's look-up and its joining the flight, else fetches.
+func (c *Cache) fetchUnlessFresh(e *entry) (Token, error) {
+	if s := e.state.Load(); s != nil && !s.due(c.clock.Now()) {
+		if s.token.Value != "" {
+			return s.token, nil
+		}
+		if s.err != nil {
+			return Token{}, s.err
+		}
+	}
+	return c.fetch(e)
 }
 
 // fetch asks the source for a token and records the outcome in e.

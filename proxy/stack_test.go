@@ -1,0 +1,207 @@
+package proxy_test
+
+import (
+	"bytes"
+	"crypto/x509"
+	"net/http"
+	"net/http/httptest"
+	"net/url"
+	"sync"
+	"testing"
+	"time"
+
+	"go.uber.org/zap"
+	"go.uber.org/zap/zapcore"
+
+	"github.com/xdrproxy/xdrproxy/config"
+	"github.com/xdrproxy/xdrproxy/proxy"
+	"github.com/xdrproxy/xdrproxy/simulator"
+	"github.com/xdrproxy/xdrproxy/tokencache"
+)
+
+const scope = "https://api.security.microsoft.com/.default"
+
+// stack is the whole product on loopback: the simulator as Entra ID (and,
+// unless a backend replaces it, as the API), real MSAL Go, the token cache
+// and the proxy behind a real http.Server.
+type stack struct {
+	sim      *simulator.Server
+	cache    *tokencache.Cache
+	proxyURL string
+	logs     *syncBuffer
+	client   *http.Client
+}
+
+type stackOptions struct {
+	// upstream replaces the simulator's API; roots are the CAs it needs.
+	upstream *url.URL
+	roots    *x509.CertPool
+	// secret is the client secret the proxy uses; empty means the right one.
+	secret string
+	// defaultTenant names the default tenant, by alias or GUID.
+	defaultTenant string
+	// responseHeaderTimeout is the transport's; zero means 30s.
+	responseHeaderTimeout time.Duration
+	// sim, if set, is used instead of a zero simulator.
+	sim *simulator.Server
+}
+
+var testTenants = []config.Tenant{
+	{ID: simulator.ContosoTenantID, Alias: "contoso"},
+	{ID: simulator.FabrikamTenantID, Alias: "fabrikam"},
+	{ID: simulator.UnconsentedTenantID, Alias: "northwind"},
+}
+
+func newStack(t *testing.T, o stackOptions) *stack {
+	t.Helper()
+	sim := o.sim
+	if sim == nil {
+		sim = &simulator.Server{}
+	}
+	if err := sim.Start("127.0.0.1:0"); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { sim.Close() })
+	simRoots, err := sim.CertPool()
+	if err != nil {
+		t.Fatal(err)
+	}
+	simURL, _ := url.Parse(sim.URL())
+
+	entra := http.DefaultTransport.(*http.Transport).Clone()
+	entra.TLSClientConfig.RootCAs = simRoots
+	t.Cleanup(entra.CloseIdleConnections)
+	secret := o.secret
+	if secret == "" {
+		secret = simulator.DefaultClientSecret
+	}
+	src, err := tokencache.NewMSALSource(tokencache.MSALOptions{
+		AuthorityHost: simURL,
+		ClientID:      simulator.DefaultClientID,
+		ClientSecret:  secret,
+		HTTPClient:    &http.Client{Transport: entra},
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	logs := &syncBuffer{}
+	logger := zap.New(zapcore.NewCore(zapcore.NewJSONEncoder(zap.NewProductionEncoderConfig()), zapcore.AddSync(logs), zap.DebugLevel))
+	cache := tokencache.New(src, tokencache.Options{Logger: logger.Named("token"), SweepInterval: -1})
+	t.Cleanup(cache.Close)
+
+	tenants, err := config.NewTenantSet(testTenants)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var def config.Tenant
+	if o.defaultTenant != "" {
+		var ok bool
+		if def, ok = tenants.Lookup(o.defaultTenant); !ok {
+			t.Fatalf("default tenant %q is not a test tenant", o.defaultTenant)
+		}
+	}
+	upstream, roots := simURL, simRoots
+	if o.upstream != nil {
+		upstream, roots = o.upstream, o.roots
+	}
+	rht := o.responseHeaderTimeout
+	if rht == 0 {
+		rht = 30 * time.Second
+	}
+	transport := proxy.NewTransport(rht, roots)
+	t.Cleanup(transport.CloseIdleConnections)
+	h, err := proxy.New(proxy.Options{
+		Upstream:        upstream,
+		Scope:           scope,
+		Tenants:         tenants,
+		DefaultTenant:   def,
+		Tokens:          cache,
+		Transport:       transport,
+		Logger:          logger.Named("access"),
+		ConsentURL:      func(id string) string { return tokencache.AdminConsentURL(simURL, simulator.DefaultClientID, id) },
+		UpstreamTimeout: rht,
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	srv := httptest.NewServer(h)
+	t.Cleanup(srv.Close)
+	clientTransport := &http.Transport{MaxIdleConnsPerHost: 256}
+	t.Cleanup(clientTransport.CloseIdleConnections)
+	return &stack{sim: sim, cache: cache, proxyURL: srv.URL, logs: logs, client: &http.Client{Transport: clientTransport}}
+}
+
+// backendRequest is what a test backend received.
+type backendRequest struct {
+	Method, Path, RawPath, RawQuery, Host string
+	Header                                http.Header
+	Body                                  []byte
+}
+
+// recordingBackend is an HTTPS upstream that records what reaches it and
+// answers with respond (200 "ok" when nil).
+type recordingBackend struct {
+	mu       sync.Mutex
+	requests []backendRequest
+	respond  func(w http.ResponseWriter, r *http.Request)
+	server   *httptest.Server
+}
+
+func newBackend(t *testing.T, respond func(w http.ResponseWriter, r *http.Request)) *recordingBackend {
+	t.Helper()
+	b := &recordingBackend{respond: respond}
+	b.server = httptest.NewUnstartedServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		rec := backendRequest{Method: r.Method, Path: r.URL.Path, RawPath: r.URL.RawPath, RawQuery: r.URL.RawQuery, Host: r.Host, Header: r.Header.Clone()}
+		if b.respond == nil {
+			var buf bytes.Buffer
+			_, _ = buf.ReadFrom(r.Body)
+			rec.Body = buf.Bytes()
+		}
+		b.mu.Lock()
+		b.requests = append(b.requests, rec)
+		b.mu.Unlock()
+		if b.respond != nil {
+			b.respond(w, r)
+			return
+		}
+		_, _ = w.Write([]byte("ok"))
+	}))
+	b.server.StartTLS()
+	t.Cleanup(b.server.Close)
+	return b
+}
+
+func (b *recordingBackend) URL() *url.URL {
+	u, _ := url.Parse(b.server.URL)
+	return u
+}
+
+func (b *recordingBackend) Roots() *x509.CertPool {
+	pool := x509.NewCertPool()
+	pool.AddCert(b.server.Certificate())
+	return pool
+}
+
+func (b *recordingBackend) Requests() []backendRequest {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return append([]backendRequest(nil), b.requests...)
+}
+
+// syncBuffer is a bytes.Buffer safe for the logger's concurrent writes.
+type syncBuffer struct {
+	mu  sync.Mutex
+	buf bytes.Buffer
+}
+
+func (b *syncBuffer) Write(p []byte) (int, error) {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.buf.Write(p)
+}
+
+func (b *syncBuffer) String() string {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.buf.String()
+}
