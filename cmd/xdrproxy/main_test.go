@@ -1,0 +1,158 @@
+package main
+
+import (
+	"bufio"
+	"bytes"
+	"context"
+	"encoding/json"
+	"errors"
+	"io"
+	"net/http"
+	"regexp"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/xdrproxy/xdrproxy/simulator"
+)
+
+func TestExecuteCommands(t *testing.T) {
+	tests := []struct {
+		name     string
+		args     []string
+		code     int // 0 means success
+		stdout   string
+		errorMsg string
+	}{
+		{name: "version", args: []string{"version"}, stdout: "xdrproxy "},
+		{name: "help", args: []string{"--help"}, stdout: "Usage:"},
+		{name: "unknown command", args: []string{"frobnicate"}, code: 2, errorMsg: `unknown command "frobnicate"`},
+		{name: "stray argument", args: []string{"serve", "now"}, code: 2, errorMsg: "takes no arguments"},
+		{name: "not yet implemented", args: []string{"check"}, code: 2, errorMsg: "not implemented"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			var stdout, stderr bytes.Buffer
+			err := execute(tt.args, &stdout, &stderr)
+			if tt.code == 0 {
+				if err != nil {
+					t.Fatalf("err = %v", err)
+				}
+				if !strings.Contains(stdout.String(), tt.stdout) {
+					t.Errorf("stdout %q lacks %q", stdout.String(), tt.stdout)
+				}
+				return
+			}
+			var ee *exitError
+			if !errors.As(err, &ee) || ee.Code != tt.code || !strings.Contains(err.Error(), tt.errorMsg) {
+				t.Fatalf("err = %v, want exit %d with %q", err, tt.code, tt.errorMsg)
+			}
+		})
+	}
+}
+
+func TestServeRefusesBadConfigurationNamingVariables(t *testing.T) {
+	for _, v := range []string{"XDRPROXY_CLIENT_ID", "XDRPROXY_CLIENT_SECRET", "XDRPROXY_CLIENT_SECRET_FILE", "XDRPROXY_TENANTS", "AZURE_CLIENT_ID", "AZURE_FEDERATED_TOKEN_FILE", "AZURE_AUTHORITY_HOST"} {
+		t.Setenv(v, "")
+	}
+	t.Setenv("XDRPROXY_CLIENT_ID", "not-a-guid")
+	t.Setenv("XDRPROXY_UPSTREAM_TIMEOUT", "soon")
+	var stdout, stderr bytes.Buffer
+	err := execute([]string{"serve"}, &stdout, &stderr)
+	var ee *exitError
+	if !errors.As(err, &ee) || ee.Code != 2 {
+		t.Fatalf("err = %v, want exit status 2", err)
+	}
+	for _, name := range []string{"XDRPROXY_CLIENT_ID", "XDRPROXY_UPSTREAM_TIMEOUT", "XDRPROXY_TENANTS", "XDRPROXY_CLIENT_SECRET"} {
+		if !strings.Contains(err.Error(), name) {
+			t.Errorf("error does not name %s:\n%v", name, err)
+		}
+	}
+}
+
+// TestDemo runs the README's first command in-process: it must print curl
+// lines that work against the proxy it started, then stop cleanly.
+func TestDemo(t *testing.T) {
+	t.Setenv("XDRPROXY_LISTEN_ADDR", "127.0.0.1:0")
+	t.Setenv("XDRPROXY_ADMIN_ADDR", "127.0.0.1:0")
+	t.Setenv("XDRPROXY_LOG_FORMAT", "json")
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	outR, outW := io.Pipe()
+	var logs syncBuffer
+	done := make(chan error, 1)
+	go func() {
+		done <- runDemo(ctx, outW, &logs)
+		outW.Close()
+	}()
+
+	var banner strings.Builder
+	sc := bufio.NewScanner(outR)
+	for sc.Scan() {
+		banner.WriteString(sc.Text() + "\n")
+		if strings.Contains(sc.Text(), "Press Ctrl-C") {
+			break
+		}
+	}
+	go io.Copy(io.Discard, outR)
+	text := banner.String()
+	proxyURL := regexp.MustCompile(`the proxy at (http://127\.0\.0\.1:\d+)`).FindStringSubmatch(text)
+	adminURL := regexp.MustCompile(`admin: (http://127\.0\.0\.1:\d+)`).FindStringSubmatch(text)
+	if proxyURL == nil || adminURL == nil {
+		t.Fatalf("banner names no proxy or admin URL:\n%s", text)
+	}
+	if !strings.Contains(text, "curl -s -H 'X-Tenant-ID: contoso' '"+proxyURL[1]+"/api/incidents?$top=2'") {
+		t.Errorf("banner lacks the contoso curl line:\n%s", text)
+	}
+
+	req, _ := http.NewRequest("GET", proxyURL[1]+"/api/incidents?$top=2", nil)
+	req.Header.Set("X-Tenant-ID", "contoso")
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var list struct {
+		Value []simulator.Incident `json:"value"`
+	}
+	err = json.NewDecoder(resp.Body).Decode(&list)
+	resp.Body.Close()
+	if err != nil || resp.StatusCode != 200 || len(list.Value) != 2 {
+		t.Fatalf("demo incidents: status %d, %d incidents, %v", resp.StatusCode, len(list.Value), err)
+	}
+
+	resp, err = http.Get(proxyURL[1] + "/api/incidents")
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp.Body.Close()
+	if resp.StatusCode != 400 {
+		t.Errorf("no tenant: status %d, want 400 MissingTenant", resp.StatusCode)
+	}
+
+	// The warm-up finishes and readiness opens without traffic.
+	deadline := time.Now().Add(10 * time.Second)
+	for {
+		resp, err := http.Get(adminURL[1] + "/readyz")
+		if err == nil {
+			resp.Body.Close()
+			if resp.StatusCode == 200 {
+				break
+			}
+		}
+		if time.Now().After(deadline) {
+			t.Fatal("/readyz never turned 200")
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
+
+	cancel()
+	if err := <-done; err != nil {
+		t.Fatalf("demo exited with %v, want a clean stop", err)
+	}
+	if strings.Contains(logs.String(), simulator.DefaultClientSecret) {
+		t.Error("the demo logged the client secret")
+	}
+	if !strings.Contains(logs.String(), `"msg":"stopped"`) {
+		t.Errorf("no clean-stop log line:\n%s", logs.String())
+	}
+}
