@@ -61,29 +61,55 @@ type Config struct {
 }
 
 // env mirrors the environment as strings, so that every bad value can be
-// reported at once rather than envconfig stopping at the first.
+// reported at once rather than envconfig stopping at the first. Names come
+// from split_words (ListenAddr is XDRPROXY_LISTEN_ADDR), not envconfig tags:
+// a tag would make envconfig also read the unprefixed name (LISTEN_ADDR,
+// CLIENT_SECRET) when the prefixed one is unset.
 type env struct {
-	ListenAddr            string `envconfig:"LISTEN_ADDR" default:"127.0.0.1:8080"`
-	AdminAddr             string `envconfig:"ADMIN_ADDR" default:"127.0.0.1:9090"`
-	ClientID              string `envconfig:"CLIENT_ID"`
-	ClientSecret          string `envconfig:"CLIENT_SECRET"`
-	ClientSecretFile      string `envconfig:"CLIENT_SECRET_FILE"`
-	ClientCertificateFile string `envconfig:"CLIENT_CERTIFICATE_FILE"`
-	FederatedTokenFile    string `envconfig:"FEDERATED_TOKEN_FILE"`
-	AuthorityHost         string `envconfig:"AUTHORITY_HOST"`
-	InstanceDiscovery     string `envconfig:"INSTANCE_DISCOVERY" default:"true"`
-	Tenants               string `envconfig:"TENANTS"`
-	TenantsFile           string `envconfig:"TENANTS_FILE"`
-	DefaultTenant         string `envconfig:"DEFAULT_TENANT"`
-	UpstreamURL           string `envconfig:"UPSTREAM_URL"`
-	Scope                 string `envconfig:"SCOPE"`
-	RequiredRoles         string `envconfig:"REQUIRED_ROLES"`
-	AllowUnauthenticated  string `envconfig:"ALLOW_UNAUTHENTICATED" default:"false"`
-	LogLevel              string `envconfig:"LOG_LEVEL" default:"info"`
-	LogFormat             string `envconfig:"LOG_FORMAT" default:"json"`
-	Cloud                 string `envconfig:"CLOUD" default:"public"`
-	UpstreamTimeout       string `envconfig:"UPSTREAM_TIMEOUT" default:"210s"`
-	ShutdownTimeout       string `envconfig:"SHUTDOWN_TIMEOUT" default:"25s"`
+	ListenAddr            string `split_words:"true"`
+	AdminAddr             string `split_words:"true"`
+	ClientID              string `split_words:"true"`
+	ClientSecret          string `split_words:"true"`
+	ClientSecretFile      string `split_words:"true"`
+	ClientCertificateFile string `split_words:"true"`
+	FederatedTokenFile    string `split_words:"true"`
+	AuthorityHost         string `split_words:"true"`
+	InstanceDiscovery     string `split_words:"true"`
+	Tenants               string `split_words:"true"`
+	TenantsFile           string `split_words:"true"`
+	DefaultTenant         string `split_words:"true"`
+	UpstreamURL           string `split_words:"true"`
+	Scope                 string `split_words:"true"`
+	RequiredRoles         string `split_words:"true"`
+	AllowUnauthenticated  string `split_words:"true"`
+	LogLevel              string `split_words:"true"`
+	LogFormat             string `split_words:"true"`
+	Cloud                 string `split_words:"true"`
+	UpstreamTimeout       string `split_words:"true"`
+	ShutdownTimeout       string `split_words:"true"`
+
+	// source names the variable each fallback-capable value came from.
+	clientIDVar, federatedVar, authorityVar string
+}
+
+// defaults are applied to variables that are unset or empty: an empty
+// variable means "not set", as for every other variable.
+func (e *env) defaults() {
+	for field, value := range map[*string]string{
+		&e.ListenAddr:           "127.0.0.1:8080",
+		&e.AdminAddr:            "127.0.0.1:9090",
+		&e.InstanceDiscovery:    "true",
+		&e.AllowUnauthenticated: "false",
+		&e.LogLevel:             "info",
+		&e.LogFormat:            "json",
+		&e.Cloud:                "public",
+		&e.UpstreamTimeout:      "210s",
+		&e.ShutdownTimeout:      "25s",
+	} {
+		if strings.TrimSpace(*field) == "" {
+			*field = value
+		}
+	}
 }
 
 // notYetSupported names contract variables this build does not implement.
@@ -103,25 +129,37 @@ func Load() (*Config, error) {
 	if err := envconfig.Process(Prefix, &e); err != nil {
 		return nil, fmt.Errorf("invalid configuration:\n  %w", err)
 	}
+	e.defaults()
 	// The Azure Workload Identity webhook sets AZURE_* variables; use them
-	// where the XDRPROXY_ ones are unset.
-	fallback(&e.ClientID, "AZURE_CLIENT_ID")
-	fallback(&e.FederatedTokenFile, "AZURE_FEDERATED_TOKEN_FILE")
-	fallback(&e.AuthorityHost, "AZURE_AUTHORITY_HOST")
+	// where the XDRPROXY_ ones are unset, and name them in errors.
+	e.clientIDVar = fallback(&e.ClientID, "CLIENT_ID", "AZURE_CLIENT_ID")
+	e.federatedVar = fallback(&e.FederatedTokenFile, "FEDERATED_TOKEN_FILE", "AZURE_FEDERATED_TOKEN_FILE")
+	e.authorityVar = fallback(&e.AuthorityHost, "AUTHORITY_HOST", "AZURE_AUTHORITY_HOST")
 	return e.validate()
 }
 
-func fallback(field *string, name string) {
+// fallback fills an unset field from the variable alt and returns the full
+// name of the variable the value came from.
+func fallback(field *string, name, alt string) string {
 	if *field == "" {
-		*field = os.Getenv(name)
+		if v := os.Getenv(alt); v != "" {
+			*field = v
+			return alt
+		}
 	}
+	return Prefix + "_" + name
 }
 
 // problems gathers validation errors, one per variable.
 type problems []string
 
 func (p *problems) add(variable, format string, args ...any) {
-	*p = append(*p, Prefix+"_"+variable+": "+fmt.Sprintf(format, args...))
+	p.addVar(Prefix+"_"+variable, format, args...)
+}
+
+// addVar records a problem with the variable named in full.
+func (p *problems) addVar(variable, format string, args ...any) {
+	*p = append(*p, variable+": "+fmt.Sprintf(format, args...))
 }
 
 func (p problems) err() error {
@@ -149,8 +187,10 @@ func (e env) validate() (*Config, error) {
 	c.Cloud = cloud
 
 	c.ListenAddr = e.ListenAddr
+	listenOK := true
 	if err := checkListenAddr(e.ListenAddr); err != nil {
 		p.add("LISTEN_ADDR", "%v", err)
+		listenOK = false
 	}
 	c.AdminAddr = e.AdminAddr
 	if err := checkListenAddr(e.AdminAddr); err != nil {
@@ -162,7 +202,7 @@ func (e env) validate() (*Config, error) {
 	case c.ClientID == "":
 		p.add("CLIENT_ID", "is required (the multi-tenant application's client ID; AZURE_CLIENT_ID is also read)")
 	case !IsGUID(c.ClientID):
-		p.add("CLIENT_ID", "%q is not a GUID", c.ClientID)
+		p.addVar(e.clientIDVar, "%q is not a GUID", c.ClientID)
 	}
 
 	cred, err := e.credential()
@@ -176,7 +216,7 @@ func (e env) validate() (*Config, error) {
 		authority = cloud.AuthorityHost
 	}
 	if u, err := parseAuthorityHost(authority); err != nil {
-		p.add("AUTHORITY_HOST", "%v", err)
+		p.addVar(e.authorityVar, "%v", err)
 	} else {
 		c.AuthorityHost = u
 	}
@@ -213,7 +253,7 @@ func (e env) validate() (*Config, error) {
 	}
 	// This version has no inbound client keys, so any listener that other
 	// machines can reach is unauthenticated.
-	if !c.AllowUnauthenticated && c.ListenAddr != "" && !isLoopbackAddr(c.ListenAddr) {
+	if !c.AllowUnauthenticated && listenOK && !isLoopbackAddr(c.ListenAddr) {
 		p.add("LISTEN_ADDR", "%q is reachable from other machines and no client keys are configured (XDRPROXY_CLIENT_KEYS_FILE); anyone who can reach it would act with your application's access to every tenant. Listen on 127.0.0.1, or set XDRPROXY_ALLOW_UNAUTHENTICATED=true if a network policy already restricts who can connect", c.ListenAddr)
 	}
 

@@ -38,6 +38,10 @@ func (Secret) GoString() string { return "[redacted]" }
 // MarshalText returns "[redacted]", for JSON and text encoders.
 func (Secret) MarshalText() ([]byte, error) { return []byte("[redacted]"), nil }
 
+// Format prints "[redacted]" for every verb, so that even a wrong verb
+// (%d, %x) cannot print the value.
+func (Secret) Format(f fmt.State, _ rune) { _, _ = f.Write([]byte("[redacted]")) }
+
 // Reveal returns the secret's value.
 func (s Secret) Reveal() string { return string(s) }
 
@@ -49,10 +53,17 @@ type Credential struct {
 	Secret Secret
 	// File is the path of the file the credential came from, if any.
 	File string
+	// From names the variable that configured it when that is not the
+	// usual one (AZURE_FEDERATED_TOKEN_FILE). Empty means Variable's
+	// default.
+	From string
 }
 
 // Variable returns the name of the variable that configured the credential.
 func (c Credential) Variable() string {
+	if c.From != "" {
+		return c.From
+	}
 	switch c.Kind {
 	case ClientSecret:
 		return Prefix + "_CLIENT_SECRET"
@@ -80,7 +91,11 @@ func (e env) credential() (Credential, error) {
 		set = append(set, Credential{Kind: ClientCertificate, File: e.ClientCertificateFile})
 	}
 	if e.FederatedTokenFile != "" {
-		set = append(set, Credential{Kind: FederatedToken, File: e.FederatedTokenFile})
+		cred := Credential{Kind: FederatedToken, File: e.FederatedTokenFile}
+		if e.federatedVar != Prefix+"_FEDERATED_TOKEN_FILE" {
+			cred.From = e.federatedVar
+		}
+		set = append(set, cred)
 	}
 	switch len(set) {
 	case 0:

@@ -78,7 +78,7 @@ func (s *TenantSet) Lookup(name string) (Tenant, bool) {
 	if s == nil {
 		return Tenant{}, false
 	}
-	name = strings.ToLower(name)
+	name = asciiLower(name)
 	if t, ok := s.byID[name]; ok {
 		return t, true
 	}
@@ -155,9 +155,9 @@ func IsGUID(s string) bool {
 }
 
 // IsAlias reports whether s is 1 to 63 characters of a-z, 0-9, '-', '_' or
-// '.', ignoring case.
+// '.', ignoring case, and not "." or ".." (which are path segments).
 func IsAlias(s string) bool {
-	if len(s) == 0 || len(s) > 63 {
+	if len(s) == 0 || len(s) > 63 || s == "." || s == ".." {
 		return false
 	}
 	for i := 0; i < len(s); i++ {
@@ -169,6 +169,24 @@ func IsAlias(s string) bool {
 		}
 	}
 	return true
+}
+
+// asciiLower lower-cases ASCII letters only, so that no Unicode folding
+// (the Kelvin sign K lower-cases to k) can match a tenant. It does not
+// allocate when s has no upper-case letter.
+func asciiLower(s string) string {
+	for i := 0; i < len(s); i++ {
+		if c := s[i]; c >= 'A' && c <= 'Z' {
+			b := []byte(s)
+			for j := i; j < len(b); j++ {
+				if b[j] >= 'A' && b[j] <= 'Z' {
+					b[j] += 'a' - 'A'
+				}
+			}
+			return string(b)
+		}
+	}
+	return s
 }
 
 func isHex(c byte) bool {
