@@ -269,8 +269,11 @@ func (h *Handler) logAccess(r *http.Request, rec *recorder, tenant config.Tenant
 	if ce == nil {
 		return
 	}
-	fields := []zap.Field{
-		zap.String("tenant", tenant.Name()),
+	fields := make([]zap.Field, 0, 12)
+	if tenant.ID != "" {
+		fields = append(fields, zap.String("tenant", tenant.Name()))
+	}
+	fields = append(fields,
 		zap.String("method", r.Method),
 		zap.String("path", r.URL.Path),
 		zap.Int("status", status),
@@ -278,8 +281,10 @@ func (h *Handler) logAccess(r *http.Request, rec *recorder, tenant config.Tenant
 		zap.Int64("bytes_out", rec.bytes),
 		zap.Duration("duration", time.Since(start)),
 		zap.Duration("token_wait", tokenWait),
-	}
+	)
 	if rid := rec.Header().Get("request-id"); rid != "" {
+		fields = append(fields, zap.String("upstream_request_id", rid))
+	} else if rid := rec.Header().Get("x-ms-request-id"); rid != "" {
 		fields = append(fields, zap.String("upstream_request_id", rid))
 	}
 	if failure != nil {

@@ -635,6 +635,9 @@ func TestAccessLogLine(t *testing.T) {
 	if ok["bytes_out"].(float64) <= 0 {
 		t.Errorf("bytes_out = %v", ok["bytes_out"])
 	}
+	if _, has := bad["tenant"]; has {
+		t.Errorf("a request with no resolved tenant logs a tenant: %v", bad)
+	}
 	if bad["status"] != float64(400) || !strings.Contains(fmt.Sprint(bad["error"]), "InvalidTenant") {
 		t.Errorf("rejected request's line: %v", bad)
 	}
