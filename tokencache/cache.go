@@ -121,6 +121,21 @@ type state struct {
 	failures    int       // consecutive failures
 }
 
+// BackoffError is a recent acquisition failure returned again, without
+// asking Entra ID, while its backoff lasts.
+type BackoffError struct {
+	// Err is the remembered failure.
+	Err error
+	// RetryIn is how long until the next attempt.
+	RetryIn time.Duration
+}
+
+// Error returns the remembered failure's message.
+func (e *BackoffError) Error() string { return e.Err.Error() }
+
+// Unwrap returns the remembered failure.
+func (e *BackoffError) Unwrap() error { return e.Err }
+
 // errClosed is returned by a Cache after Close.
 var errClosed = errors.New("token cache is closed")
 
@@ -167,26 +182,22 @@ func (c *Cache) Token(ctx context.Context, tenantID, scope string) (Token, error
 	e := c.entry(Key{TenantID: tenantID, Scope: scope})
 	now := c.clock.Now()
 	if s := e.state.Load(); s != nil {
-		if s.token.Value != "" && now.Before(s.usableUntil) {
+		if s.usable(now) {
 			if !now.Before(s.refreshAt) && !now.Before(s.retryAt) {
 				c.refreshAsync(e)
 			}
 			return s.token, nil
 		}
 		if s.err != nil && now.Before(s.retryAt) {
-			return Token{}, s.err
+			return Token{}, &BackoffError{Err: s.err, RetryIn: s.retryAt.Sub(now)}
 		}
-	}
-	ch, err := c.acquire(e, nil)
-	if err != nil {
-		return Token{}, err
 	}
 	select {
-	case r := <-ch:
-		if r.err != nil {
-			return Token{}, r.err
+	case r := <-c.acquire(e):
+		if r.Err != nil {
+			return Token{}, r.Err
 		}
-		return r.token, nil
+		return r.Val.(Token), nil
 	case <-ctx.Done():
 		return Token{}, ctx.Err()
 	}
@@ -197,50 +208,60 @@ func (c *Cache) entry(k Key) *entry {
 	if e, ok := (*c.entries.Load())[k]; ok {
 		return e
 	}
+	return c.addEntries([]Key{k})[0]
+}
+
+// addEntries returns the entries of keys, creating the missing ones with a
+// single copy of the map, so that warming 10,000 tenants is one copy, not
+// 10,000.
+func (c *Cache) addEntries(keys []Key) []*entry {
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	old := *c.entries.Load()
-	if e, ok := old[k]; ok {
-		return e
-	}
-	e := &entry{key: k, flightKey: k.TenantID + " " + k.Scope}
-	next := make(map[Key]*entry, len(old)+1)
-	for key, v := range old {
-		next[key] = v
-	}
-	next[k] = e
-	c.entries.Store(&next)
-	return e
-}
-
-type result struct {
-	token Token
-	err   error
-}
-
-// acquire joins or starts the key's acquisition and returns a channel that
-// receives its result; then runs after, if not nil. The acquisition runs
-// under the cache's context, so a caller that gives up does not cancel it
-// for the others.
-func (c *Cache) acquire(e *entry, after func()) (<-chan result, error) {
-	c.mu.Lock()
-	if c.closed {
-		c.mu.Unlock()
-		return nil, errClosed
-	}
-	c.wg.Add(1)
-	c.mu.Unlock()
-	ch := make(chan result, 1)
-	go func() {
-		defer c.wg.Done()
-		v, err, _ := c.flight.Do(e.flightKey, func() (any, error) { return c.fetchUnlessFresh(e) })
-		tok, _ := v.(Token)
-		ch <- result{token: tok, err: err}
-		if after != nil {
-			after()
+	out := make([]*entry, len(keys))
+	var next map[Key]*entry
+	for i, k := range keys {
+		if e, ok := old[k]; ok {
+			out[i] = e
+			continue
 		}
-	}()
-	return ch, nil
+		if next == nil {
+			next = make(map[Key]*entry, len(old)+len(keys))
+			for key, v := range old {
+				next[key] = v
+			}
+		}
+		if e, ok := next[k]; ok {
+			out[i] = e
+			continue
+		}
+		e := &entry{key: k, flightKey: k.TenantID + " " + k.Scope}
+		next[k] = e
+		out[i] = e
+	}
+	if next != nil {
+		c.entries.Store(&next)
+	}
+	return out
+}
+
+// acquire joins or starts the key's acquisition and returns the channel
+// that receives its result. The acquisition runs under the cache's
+// context, so a caller that gives up does not cancel it for the others.
+func (c *Cache) acquire(e *entry) <-chan singleflight.Result {
+	return c.flight.DoChan(e.flightKey, func() (any, error) {
+		// Register with Close under mu, so that Close's Wait sees every
+		// acquisition that started before it.
+		c.mu.Lock()
+		if c.closed {
+			c.mu.Unlock()
+			return Token{}, errClosed
+		}
+		c.wg.Add(1)
+		c.mu.Unlock()
+		defer c.wg.Done()
+		return c.fetchUnlessFresh(e)
+	})
 }
 
 // refreshAsync starts a background refresh of e unless one is running.
@@ -248,16 +269,28 @@ func (c *Cache) refreshAsync(e *entry) {
 	if !e.refreshing.CompareAndSwap(false, true) {
 		return
 	}
-	if _, err := c.acquire(e, func() { e.refreshing.Store(false) }); err != nil {
+	c.mu.Lock()
+	if c.closed {
+		c.mu.Unlock()
 		e.refreshing.Store(false)
+		return
 	}
+	c.wg.Add(1)
+	c.mu.Unlock()
+	ch := c.acquire(e)
+	go func() {
+		defer c.wg.Done()
+		<-ch
+		e.refreshing.Store(false)
+	}()
 }
 
 // fetchUnlessFresh returns the outcome of an acquisition that finished
 // between the caller's look-up and its joining the flight, else fetches.
 func (c *Cache) fetchUnlessFresh(e *entry) (Token, error) {
-	if s := e.state.Load(); s != nil && !s.due(c.clock.Now()) {
-		if s.token.Value != "" {
+	now := c.clock.Now()
+	if s := e.state.Load(); s != nil && !s.due(now) {
+		if s.usable(now) {
 			return s.token, nil
 		}
 		if s.err != nil {
@@ -267,6 +300,11 @@ func (c *Cache) fetchUnlessFresh(e *entry) (Token, error) {
 	return c.fetch(e)
 }
 
+// errExpiredToken is recorded when Entra ID hands out a token that is
+// already (or almost) expired, which happens when this machine's clock is
+// far ahead; treating it as a failure gives it the failure backoff.
+var errExpiredToken = errors.New("Entra ID issued a token that is already expired by this machine's clock: check the system time")
+
 // fetch asks the source for a token and records the outcome in e.
 func (c *Cache) fetch(e *entry) (Token, error) {
 	ctx, cancel := context.WithTimeout(c.ctx, c.opts.FetchTimeout)
@@ -274,6 +312,9 @@ func (c *Cache) fetch(e *entry) (Token, error) {
 	start := c.clock.Now()
 	tok, err := c.src.Token(ctx, e.key.TenantID, e.key.Scope)
 	now := c.clock.Now()
+	if err == nil && !now.Before(usableUntil(now, tok.ExpiresOn)) {
+		err = errExpiredToken
+	}
 	prev := e.state.Load()
 	if prev == nil {
 		prev = &state{}
@@ -282,18 +323,20 @@ func (c *Cache) fetch(e *entry) (Token, error) {
 		failures := prev.failures + 1
 		wait := backoff(failures, c.opts.MinBackoff, c.opts.MaxBackoff)
 		next := &state{err: err, failures: failures, retryAt: now.Add(wait)}
-		if prev.token.Value != "" && now.Before(prev.usableUntil) {
+		if prev.usable(now) {
 			// Keep serving the old token while it lasts.
 			next.token, next.usableUntil, next.refreshAt = prev.token, prev.usableUntil, prev.refreshAt
 		}
 		e.state.Store(next)
-		c.log.Warn("token acquisition failed",
-			zap.String("tenant", e.key.TenantID),
-			zap.String("scope", e.key.Scope),
-			zap.Int("consecutive_failures", failures),
-			zap.Duration("retry_in", wait),
-			zap.Bool("serving_previous_token", next.token.Value != ""),
-			zap.Error(err))
+		if c.ctx.Err() == nil { // a fetch cut short by Close is not news
+			c.log.Warn("token acquisition failed",
+				zap.String("tenant", e.key.TenantID),
+				zap.String("scope", e.key.Scope),
+				zap.Int("consecutive_failures", failures),
+				zap.Duration("retry_in", wait),
+				zap.Bool("serving_previous_token", next.token.Value != ""),
+				zap.Error(err))
+		}
 		return Token{}, err
 	}
 	e.state.Store(&state{
@@ -308,6 +351,11 @@ func (c *Cache) fetch(e *entry) (Token, error) {
 		zap.Duration("took", now.Sub(start)),
 		zap.Bool("refresh", prev.token.Value != ""))
 	return tok, nil
+}
+
+// usable reports whether s holds a token that may be handed out at now.
+func (s *state) usable(now time.Time) bool {
+	return s.token.Value != "" && now.Before(s.usableUntil)
 }
 
 // due reports whether e needs an acquisition at now: its token is due for
@@ -337,10 +385,13 @@ func (c *Cache) RefreshDue(ctx context.Context) {
 // time, and returns when each has been tried once (or ctx is done). Keys
 // with a usable token are skipped.
 func (c *Cache) Warm(ctx context.Context, tenantIDs []string, scope string) {
+	keys := make([]Key, len(tenantIDs))
+	for i, id := range tenantIDs {
+		keys[i] = Key{TenantID: id, Scope: scope}
+	}
 	now := c.clock.Now()
 	var todo []*entry
-	for _, id := range tenantIDs {
-		e := c.entry(Key{TenantID: id, Scope: scope})
+	for _, e := range c.addEntries(keys) {
 		if s := e.state.Load(); s == nil || s.due(now) {
 			todo = append(todo, e)
 		}
@@ -348,32 +399,32 @@ func (c *Cache) Warm(ctx context.Context, tenantIDs []string, scope string) {
 	c.acquireAll(ctx, todo)
 }
 
+// acquireAll acquires entries, at most Concurrency at a time, and returns
+// when all are done or ctx is.
 func (c *Cache) acquireAll(ctx context.Context, entries []*entry) {
 	sem := make(chan struct{}, c.opts.Concurrency)
-	var wg sync.WaitGroup
+	done := make(chan struct{}, len(entries))
+	started := 0
 	for _, e := range entries {
 		select {
 		case sem <- struct{}{}:
 		case <-ctx.Done():
-			wg.Wait()
 			return
 		}
-		ch, err := c.acquire(e, nil)
-		if err != nil {
-			<-sem
-			break
-		}
-		wg.Add(1)
+		started++
+		ch := c.acquire(e)
 		go func() {
-			defer wg.Done()
 			select {
 			case <-ch:
 			case <-ctx.Done():
 			}
 			<-sem
+			done <- struct{}{}
 		}()
 	}
-	wg.Wait()
+	for ; started > 0; started-- {
+		<-done
+	}
 }
 
 // sweep runs RefreshDue every interval until Close.

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"io"
 	"net/http"
 	"net/url"
 	"strings"
@@ -12,6 +13,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/xdrproxy/xdrproxy/config"
 	"github.com/xdrproxy/xdrproxy/simulator"
 	"github.com/xdrproxy/xdrproxy/tokencache"
 )
@@ -62,7 +64,7 @@ func msalSource(t *testing.T, sim *simulator.Server, secret string) *tokencache.
 	src, err := tokencache.NewMSALSource(tokencache.MSALOptions{
 		AuthorityHost:     host,
 		ClientID:          simulator.DefaultClientID,
-		ClientSecret:      secret,
+		ClientSecret:      config.Secret(secret),
 		InstanceDiscovery: false,
 		HTTPClient:        &http.Client{Transport: transport},
 	})
@@ -295,7 +297,7 @@ func TestAcquisitionErrorsCarryEntraCodes(t *testing.T) {
 	sim := startSim(t, &simulator.Server{})
 	deadHost, _ := url.Parse("https://127.0.0.1:1") // nothing listens on port 1
 	deadSrc, err := tokencache.NewMSALSource(tokencache.MSALOptions{
-		AuthorityHost: deadHost, ClientID: simulator.DefaultClientID, ClientSecret: "x",
+		AuthorityHost: deadHost, ClientID: simulator.DefaultClientID, ClientSecret: config.Secret("x"),
 		HTTPClient: &http.Client{Timeout: 5 * time.Second},
 	})
 	if err != nil {
@@ -437,5 +439,52 @@ func TestTokenStringHidesValue(t *testing.T) {
 		if strings.Contains(s, "eyJsecret") {
 			t.Errorf("printed token shows its value: %s", s)
 		}
+	}
+}
+
+func TestHostileTokenEndpointAnswers(t *testing.T) {
+	const leaked = "eyLEAKEDACCESSTOKENvalue"
+	var thiefHits atomic.Int32
+	thief := startSim(t, &simulator.Server{BeforeToken: func(w http.ResponseWriter, r *http.Request, _ string) bool {
+		thiefHits.Add(1)
+		return false
+	}})
+	tests := []struct {
+		name   string
+		answer func(w http.ResponseWriter, r *http.Request)
+		want   string
+	}{
+		{"truncated 200 holding a token", func(w http.ResponseWriter, r *http.Request) {
+			w.Header().Set("Content-Type", "application/json")
+			io.WriteString(w, `{"token_type":"Bearer","expires_in":3599,"access_token":"`+leaked)
+		}, "could not be read"},
+		{"redirect to another host", func(w http.ResponseWriter, r *http.Request) {
+			http.Redirect(w, r, thief.URL()+r.URL.Path, http.StatusTemporaryRedirect)
+		}, "307"},
+		{"HTML error page", func(w http.ResponseWriter, r *http.Request) {
+			http.Error(w, "<html>"+leaked+"</html>", http.StatusBadGateway)
+		}, "502"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			sim := startSim(t, &simulator.Server{BeforeToken: func(w http.ResponseWriter, r *http.Request, _ string) bool {
+				tt.answer(w, r)
+				return true
+			}})
+			_, err := msalSource(t, sim, simulator.DefaultClientSecret).Token(context.Background(), simulator.ContosoTenantID, scope)
+			if err == nil {
+				t.Fatal("want an error")
+			}
+			text := fmt.Sprintf("%v %+v", err, err)
+			if strings.Contains(text, leaked) || strings.Contains(text, simulator.DefaultClientSecret) {
+				t.Errorf("error text leaks a token or the secret: %s", text)
+			}
+			if !strings.Contains(err.Error(), tt.want) {
+				t.Errorf("error %q does not say %q", err, tt.want)
+			}
+		})
+	}
+	if n := thiefHits.Load(); n != 0 {
+		t.Errorf("the redirect target received %d token requests (with the secret)", n)
 	}
 }

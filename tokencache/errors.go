@@ -1,10 +1,12 @@
 package tokencache
 
 import (
+	"context"
 	"encoding/json"
 	"errors"
 	"fmt"
 	"net/http"
+	"net/url"
 	"slices"
 	"strconv"
 	"strings"
@@ -29,7 +31,11 @@ type AcquisitionError struct {
 	// Description is the first line of Entra ID's error_description, or
 	// a short account of the failure when Entra ID did not answer.
 	Description string
-	// Err is the underlying error, for errors.Is and errors.As.
+	// Unreachable is true when Entra ID could not be reached or did not
+	// answer in time.
+	Unreachable bool
+	// Err is a sanitised cause, for errors.Is (context.DeadlineExceeded,
+	// network errors). It never holds MSAL's request or response.
 	Err error
 }
 
@@ -85,8 +91,8 @@ func (e *AcquisitionError) Hint() string {
 	case 7000112, 70001:
 		return "the application is disabled"
 	}
-	if e.OAuthError == "" {
-		return "Entra ID could not be reached: check XDRPROXY_AUTHORITY_HOST and the network"
+	if e.Unreachable {
+		return "Entra ID could not be reached: check XDRPROXY_AUTHORITY_HOST and the network; the proxy will retry"
 	}
 	if e.Status >= 500 || e.OAuthError == "temporarily_unavailable" {
 		return "Entra ID is failing; the proxy will retry"
@@ -102,16 +108,21 @@ type entraErrorBody struct {
 }
 
 // classify turns an error from MSAL into an *AcquisitionError, taking the
-// AADSTS code from Entra ID's answer. secret, when not empty, is scrubbed
-// from every text kept.
+// AADSTS code from Entra ID's answer. No MSAL text is kept verbatim: MSAL's
+// errors can carry the token request (with the client secret) and a token
+// response's body (with the access token). secret, when not empty, is also
+// scrubbed from every text kept.
 func classify(tenantID string, err error, secret string) *AcquisitionError {
-	ae := &AcquisitionError{TenantID: tenantID, Err: err}
+	ae := &AcquisitionError{TenantID: tenantID}
 	var call msalerrors.CallErr
-	if errors.As(err, &call) {
+	var badJSON msalerrors.InvalidJsonErr
+	var urlErr *url.Error
+	switch {
+	case errors.As(err, &call):
 		if call.Resp != nil {
 			ae.Status = call.Resp.StatusCode
 		}
-		// MSAL puts the reply body after the first newline of the message.
+		// MSAL puts the reply body after the status line of its message.
 		msg := call.Err.Error()
 		if i := strings.IndexByte(msg, '{'); i >= 0 {
 			var body entraErrorBody
@@ -124,8 +135,24 @@ func classify(tenantID string, err error, secret string) *AcquisitionError {
 		if ae.OAuthError == "" {
 			ae.Description = fmt.Sprintf("Entra ID answered %d %s", ae.Status, http.StatusText(ae.Status))
 		}
-	} else {
-		ae.Description = err.Error()
+		ae.Err = fmt.Errorf("entra id answered %d", ae.Status) // not call: its Req holds the secret
+	case errors.As(err, &badJSON):
+		ae.Description = "Entra ID sent a response that could not be read"
+		ae.Err = errors.New("unreadable response from entra id")
+	case errors.Is(err, context.DeadlineExceeded):
+		ae.Description, ae.Unreachable, ae.Err = "Entra ID did not answer in time", true, context.DeadlineExceeded
+	case errors.Is(err, context.Canceled):
+		ae.Description, ae.Err = "the token request was cancelled", context.Canceled
+	case errors.As(err, &urlErr):
+		host := ""
+		if u, perr := url.Parse(urlErr.URL); perr == nil {
+			host = u.Host
+		}
+		ae.Description = fmt.Sprintf("could not reach Entra ID at %s: %s", host, firstLine(urlErr.Err.Error()))
+		ae.Unreachable, ae.Err = true, urlErr.Err
+	default:
+		ae.Description = firstLine(err.Error())
+		ae.Err = errors.New(ae.Description)
 	}
 	if len(ae.Codes) == 0 && strings.HasPrefix(ae.Description, "AADSTS") {
 		digits := strings.TrimPrefix(ae.Description, "AADSTS")
@@ -134,6 +161,9 @@ func classify(tenantID string, err error, secret string) *AcquisitionError {
 				ae.Codes = []int{code}
 			}
 		}
+	}
+	if len(ae.Description) > 400 {
+		ae.Description = ae.Description[:400] + "…"
 	}
 	if secret != "" {
 		ae.Description = strings.ReplaceAll(ae.Description, secret, "[redacted]")

@@ -10,6 +10,8 @@ import (
 
 	"github.com/AzureAD/microsoft-authentication-library-for-go/apps/cache"
 	"github.com/AzureAD/microsoft-authentication-library-for-go/apps/confidential"
+
+	"github.com/xdrproxy/xdrproxy/config"
 )
 
 // MSALOptions configure an MSALSource.
@@ -20,11 +22,13 @@ type MSALOptions struct {
 	// ClientID is the multi-tenant application's client ID. Required.
 	ClientID string
 	// ClientSecret is the application's client secret. Required.
-	ClientSecret string
+	ClientSecret config.Secret
 	// InstanceDiscovery is false for hosts that are not Microsoft's.
 	InstanceDiscovery bool
 	// HTTPClient sends MSAL's requests. Nil means a client with the
-	// system's roots and a 30 second timeout.
+	// system's roots and a 30 second timeout. Redirects are never
+	// followed: a redirected token request would re-post the secret to
+	// another host.
 	HTTPClient *http.Client
 }
 
@@ -41,7 +45,7 @@ type MSALOptions struct {
 // until 5 minutes before expiry) would otherwise overrule.
 type MSALSource struct {
 	client confidential.Client
-	secret string
+	secret config.Secret
 }
 
 // NewMSALSource builds the confidential client. It makes no network call.
@@ -49,14 +53,16 @@ func NewMSALSource(o MSALOptions) (*MSALSource, error) {
 	if o.AuthorityHost == nil || o.ClientID == "" || o.ClientSecret == "" {
 		return nil, errors.New("tokencache: MSALOptions needs AuthorityHost, ClientID and ClientSecret")
 	}
-	cred, err := confidential.NewCredFromSecret(o.ClientSecret)
+	cred, err := confidential.NewCredFromSecret(o.ClientSecret.Reveal())
 	if err != nil {
 		return nil, fmt.Errorf("building client secret credential: %w", err)
 	}
-	httpClient := o.HTTPClient
-	if httpClient == nil {
-		httpClient = &http.Client{Timeout: 30 * time.Second}
+	httpClient := &http.Client{Timeout: 30 * time.Second}
+	if o.HTTPClient != nil {
+		c := *o.HTTPClient
+		httpClient = &c
 	}
+	httpClient.CheckRedirect = func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }
 	// "organizations" is only the client's home authority; every
 	// acquisition names its tenant with WithTenantID.
 	authority := o.AuthorityHost.JoinPath("organizations").String()
@@ -76,7 +82,7 @@ func NewMSALSource(o MSALOptions) (*MSALSource, error) {
 func (s *MSALSource) Token(ctx context.Context, tenantID, scope string) (Token, error) {
 	res, err := s.client.AcquireTokenByCredential(ctx, []string{scope}, confidential.WithTenantID(tenantID))
 	if err != nil {
-		return Token{}, classify(tenantID, err, s.secret)
+		return Token{}, classify(tenantID, err, s.secret.Reveal())
 	}
 	return Token{Value: res.AccessToken, ExpiresOn: res.ExpiresOn, RefreshOn: res.Metadata.RefreshOn}, nil
 }
