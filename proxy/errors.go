@@ -1,6 +1,7 @@
 package proxy
 
 import (
+	"bytes"
 	"encoding/json"
 	"net/http"
 )
@@ -48,11 +49,14 @@ type errorDetail struct {
 
 // WriteError writes e as {"error":{"code":…,"message":…}} with its status.
 func WriteError(w http.ResponseWriter, e *Error) {
-	body, _ := json.Marshal(errorBody{Error: errorDetail{Code: e.Code, Message: e.Message}})
+	var body bytes.Buffer
+	enc := json.NewEncoder(&body)
+	enc.SetEscapeHTML(false) // keep & in consent links pasteable
+	_ = enc.Encode(errorBody{Error: errorDetail{Code: e.Code, Message: e.Message}})
 	h := w.Header()
 	h.Set("Content-Type", "application/json")
 	h.Set("X-Content-Type-Options", "nosniff")
 	h.Set("Cache-Control", "no-store")
 	w.WriteHeader(e.Status)
-	_, _ = w.Write(append(body, '\n'))
+	_, _ = w.Write(body.Bytes())
 }

@@ -42,7 +42,8 @@ func (rt *recordingTransport) RoundTrip(r *http.Request) (*http.Response, error)
 // FuzzDestination checks the proxy's central promise for any request line,
 // Host header and tenant header: a request either is refused, or goes to
 // the configured upstream only, with the token of the tenant it resolved
-// to, without X-Tenant-ID, and on a path free of dot segments.
+// to, without X-Tenant-ID, with its query unchanged, and on a path free of
+// dot segments.
 func FuzzDestination(f *testing.F) {
 	seeds := [][3]string{
 		{"/api/incidents", "127.0.0.1:8080", "contoso"},
@@ -55,6 +56,7 @@ func FuzzDestination(f *testing.F) {
 		{"https://user:pw@evil.example:443/api", "evil.example", "FABRIKAM"},
 		{"*", "h", "contoso"},
 		{"/tenants/22222222-2222-4222-8222-222222222222", "h", "contoso"},
+		{"/api/incidents?$expand=alerts($top=1;$skip=2)&x=%zz", "h", "contoso"},
 	}
 	for _, s := range seeds {
 		f.Add(s[0], s[1], s[2])
@@ -78,6 +80,7 @@ func FuzzDestination(f *testing.F) {
 		if err != nil {
 			t.Fatal(err)
 		}
+		rawQuery := req.URL.RawQuery
 		rec := httptest.NewRecorder()
 		h.ServeHTTP(rec, req)
 		if len(rt.reqs) == 0 {
@@ -92,6 +95,9 @@ func FuzzDestination(f *testing.F) {
 		}
 		if !strings.HasPrefix(out.URL.Path, "/base/") && out.URL.Path != "/base" {
 			t.Fatalf("path %q escapes the upstream's base path", out.URL.Path)
+		}
+		if out.URL.RawQuery != rawQuery {
+			t.Fatalf("query %q forwarded as %q", rawQuery, out.URL.RawQuery)
 		}
 		if hasDotSegment(out.URL.Path) {
 			t.Fatalf("forwarded path %q has dot segments", out.URL.Path)

@@ -78,6 +78,11 @@ func New(opts Options) (*Handler, error) {
 	if opts.Upstream == nil || opts.Scope == "" || opts.Tokens == nil {
 		return nil, errors.New("proxy: Options needs Upstream, Scope and Tokens")
 	}
+	if d := opts.DefaultTenant; d.ID != "" {
+		if t, ok := opts.Tenants.Lookup(d.ID); !ok || t != d {
+			return nil, fmt.Errorf("proxy: default tenant %s is not one of Tenants", d.ID)
+		}
+	}
 	if opts.Logger == nil {
 		opts.Logger = zap.NewNop()
 	}
@@ -110,6 +115,17 @@ func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		failure   error
 	)
 	defer func() {
+		if p := recover(); p != nil {
+			// ReverseProxy aborts the response when the upstream or the
+			// client breaks off mid-body; log it as the failure it is.
+			if p == http.ErrAbortHandler {
+				failure = errors.New("response cut off mid-body: the upstream or the client closed the connection")
+			} else {
+				failure = fmt.Errorf("panic: %v", p)
+			}
+			h.logAccess(r, rec, tenant, body.n.Load(), start, tokenWait, failure)
+			panic(p)
+		}
 		h.logAccess(r, rec, tenant, body.n.Load(), start, tokenWait, failure)
 	}()
 
@@ -167,6 +183,10 @@ func (h *Handler) tokenError(t config.Tenant, err error) *Error {
 	default:
 		msg += ": " + err.Error()
 	}
+	var be *tokencache.BackoffError
+	if errors.As(err, &be) {
+		msg += fmt.Sprintf(" (remembered; next attempt in %s)", be.RetryIn.Round(time.Second))
+	}
 	return &Error{Status: http.StatusBadGateway, Code: CodeTokenAcquisitionFailed, Message: msg, Err: err}
 }
 
@@ -187,10 +207,18 @@ func trimCode(desc string) string {
 func (h *Handler) rewrite(pr *httputil.ProxyRequest) {
 	f := pr.In.Context().Value(forwardKey{}).(*forward)
 	pr.Out.URL.Path, pr.Out.URL.RawPath = f.path, f.rawPath
+	// ReverseProxy re-encodes queries holding ';' or a bare '%' before
+	// Rewrite runs, dropping OData options like $expand=alerts($top=5;…).
+	// The proxy never interprets the query: forward it byte for byte.
+	pr.Out.URL.RawQuery = pr.In.URL.RawQuery
 	pr.SetURL(h.opts.Upstream)
 	hdr := pr.Out.Header
 	hdr.Del(TenantHeader)
 	hdr.Del("Proxy-Authorization")
+	// The Defender APIs have no protocol upgrades; an upgraded connection
+	// would be a raw tunnel carrying the tenant's token.
+	hdr.Del("Upgrade")
+	hdr.Del("Connection")
 	hdr["Authorization"] = []string{"Bearer " + f.token}
 }
 
@@ -206,8 +234,7 @@ func (h *Handler) upstreamError(w http.ResponseWriter, r *http.Request, err erro
 		return
 	}
 	var e *Error
-	var netErr net.Error
-	if errors.Is(err, context.DeadlineExceeded) || errors.As(err, &netErr) && netErr.Timeout() {
+	if isResponseHeaderTimeout(err) {
 		msg := fmt.Sprintf("the upstream %s did not answer in time", h.opts.Upstream.Host)
 		if h.opts.UpstreamTimeout > 0 {
 			msg = fmt.Sprintf("the upstream %s sent no response headers within %s (XDRPROXY_UPSTREAM_TIMEOUT)", h.opts.Upstream.Host, h.opts.UpstreamTimeout)
@@ -224,6 +251,16 @@ func (h *Handler) upstreamError(w http.ResponseWriter, r *http.Request, err erro
 		}
 	}
 	WriteError(w, e)
+}
+
+// isResponseHeaderTimeout reports whether err is the transport's
+// ResponseHeaderTimeout firing: the request was sent and the upstream was
+// too slow. Timeouts while dialling or in the TLS handshake mean the
+// upstream could not be reached, and are not this.
+func isResponseHeaderTimeout(err error) bool {
+	var netErr net.Error
+	return errors.As(err, &netErr) && netErr.Timeout() &&
+		strings.Contains(err.Error(), "timeout awaiting response headers")
 }
 
 // statusClientClosed is logged for requests whose client went away, as
@@ -244,7 +281,7 @@ func (bufferPool) Put(b []byte) { buffers.Put(&b) }
 // when not nil, replaces the system's trusted CAs (tests, the demo).
 func NewTransport(responseHeaderTimeout time.Duration, roots *x509.CertPool) *http.Transport {
 	t := http.DefaultTransport.(*http.Transport).Clone()
-	t.Proxy = nil // the upstream is reached directly; HTTPS_PROXY is not honoured
+	t.Proxy = http.ProxyFromEnvironment // egress proxies: HTTPS_PROXY, NO_PROXY, as for Entra ID
 	t.MaxIdleConns = 1024
 	t.MaxIdleConnsPerHost = 256
 	t.IdleConnTimeout = 90 * time.Second
@@ -262,8 +299,8 @@ func (h *Handler) logAccess(r *http.Request, rec *recorder, tenant config.Tenant
 		status = http.StatusOK
 	}
 	level := zapcore.InfoLevel
-	if failure != nil && status >= 500 && status != statusClientClosed {
-		level = zapcore.WarnLevel
+	if failure != nil && status != statusClientClosed && (status >= 500 || status < 300) {
+		level = zapcore.WarnLevel // proxy failures, and responses cut off mid-body
 	}
 	ce := h.log.Check(level, "request")
 	if ce == nil {
@@ -290,7 +327,9 @@ func (h *Handler) logAccess(r *http.Request, rec *recorder, tenant config.Tenant
 	if failure != nil {
 		fields = append(fields, zap.String("error", failure.Error()))
 		var pe *Error
-		if errors.As(failure, &pe) && pe.Err != nil {
+		var ae *tokencache.AcquisitionError
+		// An acquisition failure's message already holds its cause.
+		if errors.As(failure, &pe) && pe.Err != nil && !errors.As(pe.Err, &ae) {
 			fields = append(fields, zap.String("cause", pe.Err.Error()))
 		}
 	}

@@ -64,6 +64,7 @@ func TestForwardsMethodPathQueryAndBodyIntact(t *testing.T) {
 		{"POST with JSON body", "POST", "/api/advancedhunting/run", `{"Query":"DeviceEvents | take 1"}`, "/api/advancedhunting/run", "", ""},
 		{"PATCH", "PATCH", "/api/incidents/42", `{"status":"Resolved"}`, "/api/incidents/42", "", ""},
 		{"escaped slash kept escaped", "GET", "/api/files/a%2Fb?x=1", "", "/api/files/a/b", "/api/files/a%2Fb", "x=1"},
+		{"OData nested options with ; kept byte for byte", "GET", "/api/incidents?$top=2&$expand=alerts($select=id;$top=5)&z=50%off&b=2&a=1", "", "/api/incidents", "", "$top=2&$expand=alerts($select=id;$top=5)&z=50%off&b=2&a=1"},
 		{"prefix stripped, escapes kept", "GET", "/tenants/contoso/api/files/a%2Fb", "", "/api/files/a/b", "/api/files/a%2Fb", ""},
 	}
 	for i, tt := range tests {
@@ -95,15 +96,16 @@ func TestHeaderHygiene(t *testing.T) {
 	h := tenantHeader("contoso")
 	h.Set("Authorization", "Bearer client-supplied-credential")
 	h.Set("Proxy-Authorization", "Basic cHJveHk6c2VjcmV0")
-	h.Set("Connection", "X-Hop")
+	h.Set("Connection", "X-Hop, Upgrade")
 	h.Set("X-Hop", "must not pass")
+	h.Set("Upgrade", "websocket")
 	h.Set("X-Request-Marker", "passes")
 	resp, _ := s.do(t, "GET", "/api/incidents", h, nil)
 	if resp.StatusCode != 200 {
 		t.Fatalf("status %d", resp.StatusCode)
 	}
 	r := backend.Requests()[0]
-	for _, name := range []string{"X-Tenant-Id", "Proxy-Authorization", "X-Hop", "X-Forwarded-For", "X-Forwarded-Host"} {
+	for _, name := range []string{"X-Tenant-Id", "Proxy-Authorization", "X-Hop", "Upgrade", "Connection", "X-Forwarded-For", "X-Forwarded-Host"} {
 		if v, ok := r.Header[name]; ok {
 			t.Errorf("upstream received %s: %q", name, v)
 		}
@@ -112,7 +114,7 @@ func TestHeaderHygiene(t *testing.T) {
 		t.Errorf("ordinary header lost: %q", got)
 	}
 	if auths := r.Header.Values("Authorization"); len(auths) != 1 || strings.Contains(auths[0], "client-supplied") {
-		t.Fatalf("upstream Authorization = %q, want only the proxy's token", auths)
+		t.Fatalf("upstream got %d Authorization values (client's passed: %v), want only the proxy's token", len(auths), strings.Contains(strings.Join(auths, ""), "client-supplied"))
 	}
 	claims, err := s.sim.ParseToken(strings.TrimPrefix(r.Header.Get("Authorization"), "Bearer "))
 	if err != nil {
@@ -144,6 +146,7 @@ func TestTenantSelection(t *testing.T) {
 		{"path prefix alone", "", "", "/tenants/contoso", simulator.ContosoTenantID, "/"},
 		{"header and prefix agree (alias vs GUID)", "", "contoso", "/tenants/" + simulator.ContosoTenantID + "/api/x", simulator.ContosoTenantID, "/api/x"},
 		{"default tenant", "fabrikam", "", "/api/incidents", simulator.FabrikamTenantID, "/api/incidents"},
+		{"empty header means the default", "fabrikam", " ", "/api/incidents", simulator.FabrikamTenantID, "/api/incidents"},
 		{"header beats default", "fabrikam", "contoso", "/api/incidents", simulator.ContosoTenantID, "/api/incidents"},
 		{"prefix beats default", "fabrikam", "", "/tenants/contoso/api/incidents", simulator.ContosoTenantID, "/api/incidents"},
 	}
@@ -410,7 +413,7 @@ func TestContractErrors(t *testing.T) {
 		{name: "dot-dot segment", path: "/tenants/contoso/../fabrikam/api/incidents", status: 400, code: "InvalidPath", golden: "invalid-path.json", noTokenAsked: true},
 		{name: "escaped dot-dot segment", path: "/api/%2e%2e/incidents", header: tenantHeader("contoso"), status: 400, code: "InvalidPath", noTokenAsked: true},
 		{name: "no consent", path: "/api/incidents", header: tenantHeader("northwind"), status: 502, code: "TokenAcquisitionFailed",
-			contains: []string{"AADSTS700016", "northwind", "admin consent", "oauth2/authorize?client_id=" + simulator.DefaultClientID, simulator.UnconsentedTenantID}},
+			contains: []string{"AADSTS700016", "northwind", "admin consent", "oauth2/authorize?client_id=" + simulator.DefaultClientID + "&prompt=consent", simulator.UnconsentedTenantID}},
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
@@ -436,6 +439,25 @@ func TestContractErrors(t *testing.T) {
 		dead, _ := url.Parse("https://127.0.0.1:1")
 		s := newStack(t, stackOptions{upstream: dead})
 		checkError(t, s, errorCase{path: "/api/incidents", header: tenantHeader("contoso"), status: 502, code: "UpstreamUnavailable", contains: []string{"127.0.0.1:1"}})
+	})
+	t.Run("upstream never completes the TLS handshake", func(t *testing.T) {
+		ln, err := net.Listen("tcp", "127.0.0.1:0")
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer ln.Close()
+		go func() { // accept and stay silent
+			for {
+				c, err := ln.Accept()
+				if err != nil {
+					return
+				}
+				defer c.Close()
+			}
+		}()
+		silent, _ := url.Parse("https://" + ln.Addr().String())
+		s := newStack(t, stackOptions{upstream: silent, tlsHandshakeTimeout: 50 * time.Millisecond})
+		checkError(t, s, errorCase{path: "/api/incidents", header: tenantHeader("contoso"), status: 502, code: "UpstreamUnavailable"})
 	})
 	t.Run("upstream too slow", func(t *testing.T) {
 		release := make(chan struct{})
@@ -653,15 +675,21 @@ func TestSecretsAndTokensNeverLeak(t *testing.T) {
 		tokensSeen.Store(strings.TrimPrefix(r.Header.Get("Authorization"), "Bearer "), true)
 		w.Write([]byte("ok"))
 	})
+	const leakedToken = "eyJhbGciOiJSUzI1NiJ9.truncated-token-never-print-me"
 	good := newStack(t, stackOptions{upstream: backend.URL(), roots: backend.Roots()})
 	bad := newStack(t, stackOptions{secret: wrongSecret})
+	hostile := newStack(t, stackOptions{sim: &simulator.Server{BeforeToken: func(w http.ResponseWriter, r *http.Request, _ string) bool {
+		// A 200 whose body breaks off inside the token.
+		io.WriteString(w, `{"token_type":"Bearer","expires_in":3599,"access_token":"`+leakedToken)
+		return true
+	}}})
 	var responses bytes.Buffer
 	hdr := func(tenant string) http.Header {
 		h := tenantHeader(tenant)
 		h.Set("Authorization", "Bearer "+clientCredential)
 		return h
 	}
-	for _, s := range []*stack{good, bad} {
+	for _, s := range []*stack{good, bad, hostile} {
 		for _, tenant := range []string{"contoso", "fabrikam", "northwind", "acme", "44444444-4444-4444-8444-444444444444"} {
 			for _, path := range []string{"/api/incidents", "/tenants/contoso/api/x", "/api/../x"} {
 				resp, body := s.do(t, "GET", path, hdr(tenant), nil)
@@ -669,7 +697,7 @@ func TestSecretsAndTokensNeverLeak(t *testing.T) {
 			}
 		}
 	}
-	secrets := []string{simulator.DefaultClientSecret, wrongSecret, clientCredential}
+	secrets := []string{simulator.DefaultClientSecret, wrongSecret, clientCredential, leakedToken}
 	n := 0
 	tokensSeen.Range(func(k, _ any) bool {
 		if k.(string) != "" {
@@ -681,7 +709,7 @@ func TestSecretsAndTokensNeverLeak(t *testing.T) {
 	if n < 2 {
 		t.Fatalf("the upstream saw %d distinct tokens, want at least 2 (one per tenant)", n)
 	}
-	for name, text := range map[string]string{"responses": responses.String(), "good logs": good.logs.String(), "bad logs": bad.logs.String()} {
+	for name, text := range map[string]string{"responses": responses.String(), "good logs": good.logs.String(), "bad logs": bad.logs.String(), "hostile logs": hostile.logs.String()} {
 		if text == "" {
 			t.Fatalf("%s are empty: the check would prove nothing", name)
 		}
@@ -715,5 +743,52 @@ func TestClientGoneWhileWaitingForToken(t *testing.T) {
 	cancel()
 	if err := <-done; !errors.Is(err, context.Canceled) {
 		t.Fatalf("client got %v, want its own cancellation", err)
+	}
+}
+
+func TestResponseCutOffMidBodyIsLoggedAsFailure(t *testing.T) {
+	backend := newBackend(t, func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("Content-Length", "100000")
+		w.WriteHeader(200)
+		w.Write(make([]byte, 1000))
+		w.(http.Flusher).Flush()
+		conn, _, err := http.NewResponseController(w).Hijack()
+		if err == nil {
+			conn.Close() // the upstream dies mid-body
+		}
+	})
+	s := newStack(t, stackOptions{upstream: backend.URL(), roots: backend.Roots()})
+	req, _ := http.NewRequest("GET", s.proxyURL+"/api/big", nil)
+	req.Header.Set("X-Tenant-ID", "contoso")
+	resp, err := s.client.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	_, err = io.ReadAll(resp.Body)
+	resp.Body.Close()
+	if err == nil {
+		t.Fatal("the client read a complete body from a response the upstream cut off")
+	}
+	var line map[string]any
+	for _, l := range strings.Split(strings.TrimSpace(s.logs.String()), "\n") {
+		var m map[string]any
+		if json.Unmarshal([]byte(l), &m) == nil && m["logger"] == "access" {
+			line = m
+		}
+	}
+	if line == nil || line["level"] != "warn" || !strings.Contains(fmt.Sprint(line["error"]), "cut off") {
+		t.Errorf("access line for a cut-off response = %v, want a warn line saying so", line)
+	}
+}
+
+func TestRememberedFailureSaysWhenItRetries(t *testing.T) {
+	s := newStack(t, stackOptions{})
+	s.do(t, "GET", "/api/incidents", tenantHeader("northwind"), nil)
+	resp, body := s.do(t, "GET", "/api/incidents", tenantHeader("northwind"), nil)
+	if resp.StatusCode != 502 || !strings.Contains(string(body), "next attempt in") {
+		t.Errorf("second request within the backoff: %d %s", resp.StatusCode, body)
+	}
+	if n := s.sim.TokenRequests(simulator.UnconsentedTenantID); n != 1 {
+		t.Errorf("two requests within the backoff made %d token requests, want 1", n)
 	}
 }

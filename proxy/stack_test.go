@@ -44,6 +44,8 @@ type stackOptions struct {
 	responseHeaderTimeout time.Duration
 	// sim, if set, is used instead of a zero simulator.
 	sim *simulator.Server
+	// tlsHandshakeTimeout, if set, replaces the transport's.
+	tlsHandshakeTimeout time.Duration
 }
 
 var testTenants = []config.Tenant{
@@ -78,7 +80,7 @@ func newStack(t *testing.T, o stackOptions) *stack {
 	src, err := tokencache.NewMSALSource(tokencache.MSALOptions{
 		AuthorityHost: simURL,
 		ClientID:      simulator.DefaultClientID,
-		ClientSecret:  secret,
+		ClientSecret:  config.Secret(secret),
 		HTTPClient:    &http.Client{Transport: entra},
 	})
 	if err != nil {
@@ -109,6 +111,9 @@ func newStack(t *testing.T, o stackOptions) *stack {
 		rht = 30 * time.Second
 	}
 	transport := proxy.NewTransport(rht, roots)
+	if o.tlsHandshakeTimeout > 0 {
+		transport.TLSHandshakeTimeout = o.tlsHandshakeTimeout
+	}
 	t.Cleanup(transport.CloseIdleConnections)
 	h, err := proxy.New(proxy.Options{
 		Upstream:        upstream,

@@ -36,7 +36,8 @@ func resolveTarget(r *http.Request, tenants *config.TenantSet, def config.Tenant
 	var fromHeader, fromPath config.Tenant
 	var haveHeader, havePath bool
 
-	if values := r.Header.Values(TenantHeader); len(values) > 0 {
+	// An empty header names no tenant, like an absent one.
+	if values := r.Header.Values(TenantHeader); len(values) > 0 && !(len(values) == 1 && strings.TrimSpace(values[0]) == "") {
 		if len(values) > 1 || strings.Contains(values[0], ",") {
 			return t, invalidTenant("the %s header must name one tenant", TenantHeader)
 		}
