@@ -122,6 +122,11 @@ var notYetSupported = []string{
 	"TOKEN_EMULATION", "PLACEHOLDER_KEY_FILE",
 }
 
+// offValues are the values of a not-yet-supported variable that ask for
+// nothing (XDRPROXY_TOKEN_EMULATION=false, XDRPROXY_RATE_LIMITS=off), and
+// so are accepted.
+var offValues = map[string]bool{"false": true, "off": true, "0": true, "no": true}
+
 // Load reads the environment and validates it. The error lists every
 // problem found, one per line, each naming its variable.
 func Load() (*Config, error) {
@@ -174,7 +179,7 @@ func (e env) validate() (*Config, error) {
 	c := &Config{}
 
 	for _, name := range notYetSupported {
-		if v, ok := os.LookupEnv(Prefix + "_" + name); ok && v != "" {
+		if v := strings.ToLower(strings.TrimSpace(os.Getenv(Prefix + "_" + name))); v != "" && !offValues[v] {
 			p.add(name, "is not supported by this version of xdrproxy yet; unset it")
 		}
 	}
@@ -202,7 +207,8 @@ func (e env) validate() (*Config, error) {
 	case c.ClientID == "":
 		p.add("CLIENT_ID", "is required (the multi-tenant application's client ID; AZURE_CLIENT_ID is also read)")
 	case !IsGUID(c.ClientID):
-		p.addVar(e.clientIDVar, "%q is not a GUID", c.ClientID)
+		// Not echoed: a swapped client ID and secret would print the secret.
+		p.addVar(e.clientIDVar, "is not a GUID (%d characters; want the application (client) ID, xxxxxxxx-xxxx-xxxx-xxxx-xxxxxxxxxxxx)", len(c.ClientID))
 	}
 
 	cred, err := e.credential()
@@ -253,7 +259,7 @@ func (e env) validate() (*Config, error) {
 	}
 	// This version has no inbound client keys, so any listener that other
 	// machines can reach is unauthenticated.
-	if !c.AllowUnauthenticated && listenOK && !isLoopbackAddr(c.ListenAddr) {
+	if !c.AllowUnauthenticated && listenOK && !IsLoopbackAddr(c.ListenAddr) {
 		p.add("LISTEN_ADDR", "%q is reachable from other machines and no client keys are configured (XDRPROXY_CLIENT_KEYS_FILE); anyone who can reach it would act with your application's access to every tenant. Listen on 127.0.0.1, or set XDRPROXY_ALLOW_UNAUTHENTICATED=true if a network policy already restricts who can connect", c.ListenAddr)
 	}
 
@@ -272,6 +278,12 @@ func (e env) validate() (*Config, error) {
 		p.add("SHUTDOWN_TIMEOUT", "%v", err)
 	}
 
+	if secret := c.Credential.Secret.Reveal(); secret != "" {
+		// A secret pasted into the wrong variable must not be printed.
+		for i := range p {
+			p[i] = strings.ReplaceAll(p[i], secret, "[redacted]")
+		}
+	}
 	if err := p.err(); err != nil {
 		return nil, err
 	}
@@ -419,9 +431,9 @@ func checkListenAddr(addr string) error {
 	return nil
 }
 
-// isLoopbackAddr reports whether the listener address host:port can only be
-// reached from this machine.
-func isLoopbackAddr(addr string) bool {
+// IsLoopbackAddr reports whether the listener address host:port can only
+// be reached from this machine.
+func IsLoopbackAddr(addr string) bool {
 	host, _, err := net.SplitHostPort(addr)
 	return err == nil && isLoopbackHost(host)
 }

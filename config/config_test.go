@@ -488,7 +488,7 @@ func TestLoadErrors(t *testing.T) {
 		{
 			name:     "no credential",
 			unset:    []string{"XDRPROXY_CLIENT_SECRET"},
-			want:     []string{"XDRPROXY_CLIENT_SECRET", "XDRPROXY_CLIENT_SECRET_FILE", "XDRPROXY_CLIENT_CERTIFICATE_FILE", "XDRPROXY_FEDERATED_TOKEN_FILE", "no credential"},
+			want:     []string{"XDRPROXY_CLIENT_SECRET", "XDRPROXY_CLIENT_SECRET_FILE", "no credential"},
 			problems: 1,
 		},
 		{
@@ -555,10 +555,16 @@ func TestLoadErrors(t *testing.T) {
 			problems: 1,
 		},
 		{
-			name:     "AZURE_FEDERATED_TOKEN_FILE counts as a second credential",
-			set:      map[string]string{"AZURE_FEDERATED_TOKEN_FILE": "/token"},
-			want:     []string{"XDRPROXY_CLIENT_SECRET", "AZURE_FEDERATED_TOKEN_FILE", "several credentials"},
+			name:     "XDRPROXY_FEDERATED_TOKEN_FILE counts as a second credential",
+			set:      map[string]string{"XDRPROXY_FEDERATED_TOKEN_FILE": "/token"},
+			want:     []string{"XDRPROXY_CLIENT_SECRET", "XDRPROXY_FEDERATED_TOKEN_FILE", "several credentials"},
 			problems: 1,
+		},
+		{
+			name:     "client ID holding the secret is not echoed",
+			set:      map[string]string{"XDRPROXY_CLIENT_ID": testSecret, "XDRPROXY_TENANTS": "nope"},
+			want:     []string{"XDRPROXY_CLIENT_ID", "not a GUID", "XDRPROXY_TENANTS"},
+			problems: 2,
 		},
 		{
 			name:     "client secret file that does not exist",
@@ -590,7 +596,7 @@ func TestLoadErrors(t *testing.T) {
 		{
 			name:     "client ID that is not a GUID",
 			set:      map[string]string{"XDRPROXY_CLIENT_ID": "my-app"},
-			want:     []string{"XDRPROXY_CLIENT_ID", `"my-app"`, "not a GUID"},
+			want:     []string{"XDRPROXY_CLIENT_ID", "6 characters", "not a GUID"},
 			problems: 1,
 		},
 		{
@@ -899,7 +905,7 @@ func TestLoadErrors(t *testing.T) {
 	for _, v := range []struct{ name, value string }{
 		{"XDRPROXY_CLIENT_KEYS_FILE", "/x"},
 		{"XDRPROXY_ROUTES", "/g/=https://graph.microsoft.com"},
-		{"XDRPROXY_RATE_LIMITS", "off"},
+		{"XDRPROXY_RATE_LIMITS", "/api/incidents=10/m"},
 		{"XDRPROXY_QUEUE_TIMEOUT", "30s"},
 		{"XDRPROXY_PPROF", "true"},
 		{"XDRPROXY_TLS_CERT_FILE", "/tls.crt"},
@@ -1041,7 +1047,8 @@ func TestLoadNeverShowsSecret(t *testing.T) {
 		{name: "no tenants", unset: []string{"XDRPROXY_TENANTS"}},
 		{name: "secret and secret file", set: map[string]string{"XDRPROXY_CLIENT_SECRET_FILE": secretFile}},
 		{name: "secret and certificate", set: map[string]string{"XDRPROXY_CLIENT_CERTIFICATE_FILE": "/x.pem"}},
-		{name: "secret and AZURE_FEDERATED_TOKEN_FILE", set: map[string]string{"AZURE_FEDERATED_TOKEN_FILE": "/token"}},
+		{name: "secret and XDRPROXY_FEDERATED_TOKEN_FILE", set: map[string]string{"XDRPROXY_FEDERATED_TOKEN_FILE": "/token"}},
+		{name: "secret pasted as the client ID", set: map[string]string{"XDRPROXY_CLIENT_ID": testSecret}},
 		{
 			name:  "secret file with a bad listener",
 			set:   map[string]string{"XDRPROXY_CLIENT_SECRET_FILE": secretFile, "XDRPROXY_LISTEN_ADDR": "0.0.0.0:8080"},
@@ -1137,5 +1144,53 @@ func TestCredentialVariable(t *testing.T) {
 				t.Errorf("Credential{Kind: %d}.Variable() = %q, want %q", tt.kind, got, tt.want)
 			}
 		})
+	}
+}
+
+func TestWorkloadIdentityTokenFileDoesNotClashWithASecret(t *testing.T) {
+	env := minimalEnv()
+	env["AZURE_FEDERATED_TOKEN_FILE"] = "/var/run/secrets/azure/tokens/azure-identity-token"
+	setEnv(t, env)
+	cfg, err := Load()
+	if err != nil {
+		t.Fatalf("the webhook's AZURE_FEDERATED_TOKEN_FILE beside XDRPROXY_CLIENT_SECRET: %v", err)
+	}
+	if cfg.Credential.Kind != ClientSecret {
+		t.Errorf("credential kind = %v, want the client secret", cfg.Credential.Kind)
+	}
+}
+
+func TestNotYetSupportedVariablesAcceptTheirOffValue(t *testing.T) {
+	for _, v := range []struct{ name, value string }{
+		{"XDRPROXY_RATE_LIMITS", "off"},
+		{"XDRPROXY_PPROF", "false"},
+		{"XDRPROXY_TOKEN_EMULATION", "FALSE"},
+	} {
+		t.Run(v.name, func(t *testing.T) {
+			env := minimalEnv()
+			env[v.name] = v.value
+			setEnv(t, env)
+			if _, err := Load(); err != nil {
+				t.Errorf("%s=%s asks for nothing, yet: %v", v.name, v.value, err)
+			}
+		})
+	}
+}
+
+func TestClientSecretIsTrimmed(t *testing.T) {
+	env := minimalEnv()
+	env["XDRPROXY_CLIENT_SECRET"] = "  " + testSecret + "\n"
+	setEnv(t, env)
+	cfg, err := Load()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got := cfg.Credential.Secret.Reveal(); got != testSecret {
+		t.Errorf("secret = %q, want it trimmed", got)
+	}
+	env["XDRPROXY_CLIENT_SECRET"] = "   "
+	setEnv(t, env)
+	if _, err := Load(); err == nil || !strings.Contains(err.Error(), "no credential") {
+		t.Errorf("a blank secret: err = %v, want no credential", err)
 	}
 }

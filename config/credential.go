@@ -81,6 +81,7 @@ func (c Credential) Variable() string {
 // variable involved.
 func (e env) credential() (Credential, error) {
 	var set []Credential
+	e.ClientSecret = strings.TrimSpace(e.ClientSecret) // a secret never has surrounding white space
 	if e.ClientSecret != "" {
 		set = append(set, Credential{Kind: ClientSecret, Secret: Secret(e.ClientSecret)})
 	}
@@ -90,16 +91,19 @@ func (e env) credential() (Credential, error) {
 	if e.ClientCertificateFile != "" {
 		set = append(set, Credential{Kind: ClientCertificate, File: e.ClientCertificateFile})
 	}
-	if e.FederatedTokenFile != "" {
+	fromAzure := e.federatedVar != Prefix+"_FEDERATED_TOKEN_FILE"
+	// The workload-identity webhook sets AZURE_FEDERATED_TOKEN_FILE in
+	// every labelled pod; it only counts when no XDRPROXY_ credential is set.
+	if e.FederatedTokenFile != "" && !(fromAzure && len(set) > 0) {
 		cred := Credential{Kind: FederatedToken, File: e.FederatedTokenFile}
-		if e.federatedVar != Prefix+"_FEDERATED_TOKEN_FILE" {
+		if fromAzure {
 			cred.From = e.federatedVar
 		}
 		set = append(set, cred)
 	}
 	switch len(set) {
 	case 0:
-		return Credential{}, fmt.Errorf("%s_CLIENT_SECRET: no credential is configured: set exactly one of %s_CLIENT_SECRET, %[1]s_CLIENT_SECRET_FILE, %[1]s_CLIENT_CERTIFICATE_FILE or %[1]s_FEDERATED_TOKEN_FILE", Prefix, Prefix)
+		return Credential{}, fmt.Errorf("%s_CLIENT_SECRET: no credential is configured: set %[1]s_CLIENT_SECRET or %[1]s_CLIENT_SECRET_FILE (this version supports client secrets only)", Prefix)
 	case 1:
 	default:
 		names := make([]string, len(set))
