@@ -63,6 +63,38 @@ func (s *Server) routeEntra(mux *http.ServeMux) {
 	mux.HandleFunc("GET /{tenant}/discovery/keys", s.keys)
 	mux.HandleFunc("POST /{tenant}/oauth2/v2.0/token", s.token)
 	mux.HandleFunc("POST /{tenant}/oauth2/token", s.token)
+	mux.HandleFunc("GET /{tenant}/oauth2/authorize", s.adminConsent)
+}
+
+// adminConsent stands in for Entra ID's consent page: opening the partner
+// guide's link (/{tenant}/oauth2/authorize?client_id=…&prompt=consent)
+// grants the application admin consent in the tenant at once, with the
+// demo roles if it had none, so the demo's unconsented tenant can be
+// onboarded by hand.
+func (s *Server) adminConsent(w http.ResponseWriter, r *http.Request) {
+	w.Header().Set("Content-Type", "text/plain; charset=utf-8")
+	tenantID := strings.ToLower(r.PathValue("tenant"))
+	t, ok := s.tenant(tenantID)
+	if !ok {
+		w.WriteHeader(http.StatusBadRequest)
+		fmt.Fprintf(w, "AADSTS90002: Tenant '%s' not found.\n", tenantID)
+		return
+	}
+	if clientID := r.URL.Query().Get("client_id"); !strings.EqualFold(clientID, s.clientID()) {
+		w.WriteHeader(http.StatusBadRequest)
+		fmt.Fprintf(w, "AADSTS700016: Application with identifier '%s' was not found in the directory '%s'.\n", clientID, t.Name)
+		return
+	}
+	t.Consented = true
+	if len(t.Roles) == 0 {
+		t.Roles = DefaultRoles
+	}
+	if err := s.SetTenant(t); err != nil {
+		http.Error(w, err.Error(), http.StatusInternalServerError)
+		return
+	}
+	fmt.Fprintf(w, "xdrsim: admin consent granted. Application %s may now use %s in tenant %s (%s).\n",
+		s.clientID(), strings.Join(t.Roles, ", "), t.Name, t.ID)
 }
 
 // baseURL is the simulator's own origin as the client reached it.

@@ -1,6 +1,7 @@
 package simulator_test
 
 import (
+	"bytes"
 	"context"
 	"crypto/rsa"
 	"crypto/tls"
@@ -676,4 +677,45 @@ func fetchJWK(t *testing.T, c *http.Client, uri, tok string) *rsa.PublicKey {
 		t.Errorf("modulus is %d bits, want at least 2048", pub.N.BitLen())
 	}
 	return pub
+}
+
+func TestAdminConsentPageGrantsConsent(t *testing.T) {
+	sim := &simulator.Server{}
+	c := startSim(t, sim)
+	tokenStatus := func() int {
+		t.Helper()
+		resp, err := c.PostForm(sim.URL()+"/"+simulator.UnconsentedTenantID+"/oauth2/v2.0/token", url.Values{
+			"grant_type": {"client_credentials"}, "client_id": {simulator.DefaultClientID},
+			"client_secret": {simulator.DefaultClientSecret}, "scope": {"https://api.security.microsoft.com/.default"},
+		})
+		if err != nil {
+			t.Fatal(err)
+		}
+		resp.Body.Close()
+		return resp.StatusCode
+	}
+	consent := func(clientID string) (int, string) {
+		t.Helper()
+		resp, err := c.Get(sim.URL() + "/" + simulator.UnconsentedTenantID + "/oauth2/authorize?client_id=" + clientID + "&prompt=consent&response_type=code&sso_reload=true")
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer resp.Body.Close()
+		var b bytes.Buffer
+		_, _ = b.ReadFrom(resp.Body)
+		return resp.StatusCode, b.String()
+	}
+
+	if st, _ := consent("00000000-0000-0000-0000-000000000000"); st != http.StatusBadRequest {
+		t.Fatalf("consent for another application: status %d, want 400", st)
+	}
+	if st := tokenStatus(); st != http.StatusBadRequest {
+		t.Fatalf("a refused consent granted consent: token status %d", st)
+	}
+	if st, body := consent(simulator.DefaultClientID); st != 200 || !strings.Contains(body, "consent granted") {
+		t.Fatalf("consent page: %d %s", st, body)
+	}
+	if st := tokenStatus(); st != 200 {
+		t.Errorf("token after consent: status %d, want 200", st)
+	}
 }

@@ -15,11 +15,17 @@ import (
 
 	"github.com/xdrproxy/xdrproxy/config"
 	"github.com/xdrproxy/xdrproxy/simulator"
+	"github.com/xdrproxy/xdrproxy/tokencache"
 )
 
 // runDemo is `xdrproxy demo`: the simulator on loopback and a proxy wired
 // to it, until Ctrl-C.
 func runDemo(ctx context.Context, stdout, stderr io.Writer) error {
+	for _, v := range []string{"XDRPROXY_LISTEN_ADDR", "XDRPROXY_ADMIN_ADDR"} {
+		if addr := os.Getenv(v); addr != "" && !config.IsLoopbackAddr(addr) {
+			return &exitError{Code: 2, Err: fmt.Errorf("%s=%s: the demo serves loopback only (use 127.0.0.1:PORT)", v, addr)}
+		}
+	}
 	sim := &simulator.Server{}
 	if err := sim.Start("127.0.0.1:0"); err != nil {
 		return err
@@ -66,7 +72,8 @@ func runDemo(ctx context.Context, stdout, stderr io.Writer) error {
 	return serve(ctx, cfg, log, serveOptions{
 		roots: roots,
 		onListening: func(proxyAddr, adminAddr net.Addr) {
-			fmt.Fprint(stdout, demoBanner("http://"+proxyAddr.String(), "http://"+adminAddr.String(), sim.URL()))
+			consent := tokencache.AdminConsentURL(simURL, simulator.DefaultClientID, simulator.UnconsentedTenantID)
+			fmt.Fprint(stdout, demoBanner("http://"+proxyAddr.String(), "http://"+adminAddr.String(), sim.URL(), consent))
 		},
 	})
 }
@@ -87,7 +94,7 @@ func freeAddr(want, def string) string {
 	return def
 }
 
-func demoBanner(proxyURL, adminURL, simURL string) string {
+func demoBanner(proxyURL, adminURL, simURL, consentURL string) string {
 	var b strings.Builder
 	fmt.Fprintf(&b, `
 xdrproxy demo is running: a simulated Entra ID and Defender XDR API at %s,
@@ -109,6 +116,10 @@ Paste any of these in another terminal:
   # a tenant whose admin has not consented: 502 TokenAcquisitionFailed with the consent link
   curl -s -H 'X-Tenant-ID: northwind' '%[2]s/api/incidents'
 
+  # grant that consent on the simulator's stand-in consent page, then retry
+  # the northwind line (the proxy retries a failed tenant after a short backoff)
+  curl -s '%[4]s'
+
   # no tenant named: 400 MissingTenant
   curl -s '%[2]s/api/incidents'
 
@@ -117,6 +128,6 @@ Paste any of these in another terminal:
 
 Press Ctrl-C to stop.
 
-`, simURL, proxyURL, adminURL)
+`, simURL, proxyURL, adminURL, consentURL)
 	return b.String()
 }

@@ -105,6 +105,11 @@ func TestDemo(t *testing.T) {
 		t.Errorf("banner lacks the contoso curl line:\n%s", text)
 	}
 
+	consentLink := regexp.MustCompile(`curl -s '(https://[^']+/oauth2/authorize\?[^']+)'`).FindStringSubmatch(text)
+	if consentLink == nil || !strings.Contains(consentLink[1], simulator.UnconsentedTenantID) {
+		t.Errorf("banner lacks northwind's consent link:\n%s", text)
+	}
+
 	req, _ := http.NewRequest("GET", proxyURL[1]+"/api/incidents?$top=2", nil)
 	req.Header.Set("X-Tenant-ID", "contoso")
 	resp, err := http.DefaultClient.Do(req)

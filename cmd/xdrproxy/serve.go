@@ -65,7 +65,7 @@ func serve(ctx context.Context, cfg *config.Config, log *zap.Logger, o serveOpti
 	src, err := tokencache.NewMSALSource(tokencache.MSALOptions{
 		AuthorityHost:     cfg.AuthorityHost,
 		ClientID:          cfg.ClientID,
-		ClientSecret:      cfg.Credential.Secret.Reveal(),
+		ClientSecret:      cfg.Credential.Secret,
 		InstanceDiscovery: cfg.InstanceDiscovery,
 		HTTPClient:        &http.Client{Transport: entraTransport, Timeout: 30 * time.Second},
 	})
@@ -154,6 +154,9 @@ func warmUp(ctx context.Context, cfg *config.Config, cache *tokencache.Cache, lo
 		ids[i] = t.ID
 	}
 	cache.Warm(ctx, ids, cfg.Scope)
+	if ctx.Err() != nil {
+		return // shutting down before every tenant was tried
+	}
 	ok := 0
 	for _, t := range tenants {
 		st, _ := cache.Status(tokencache.Key{TenantID: t.ID, Scope: cfg.Scope})
