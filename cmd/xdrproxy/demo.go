@@ -36,6 +36,12 @@ func runDemo(ctx context.Context, stdout, stderr io.Writer) error {
 		return err
 	}
 	simURL, _ := url.Parse(sim.URL())
+	// curl must trust the simulator's CA to open its consent page.
+	caFile, err := writeCAFile(sim)
+	if err != nil {
+		return err
+	}
+	defer os.Remove(caFile)
 
 	tenants, err := config.NewTenantSet([]config.Tenant{
 		{ID: simulator.ContosoTenantID, Alias: "contoso"},
@@ -73,7 +79,7 @@ func runDemo(ctx context.Context, stdout, stderr io.Writer) error {
 		roots: roots,
 		onListening: func(proxyAddr, adminAddr net.Addr) {
 			consent := tokencache.AdminConsentURL(simURL, simulator.DefaultClientID, simulator.UnconsentedTenantID)
-			fmt.Fprint(stdout, demoBanner("http://"+proxyAddr.String(), "http://"+adminAddr.String(), sim.URL(), consent))
+			fmt.Fprint(stdout, demoBanner("http://"+proxyAddr.String(), "http://"+adminAddr.String(), sim.URL(), consent, caFile))
 		},
 	})
 }
@@ -94,7 +100,26 @@ func freeAddr(want, def string) string {
 	return def
 }
 
-func demoBanner(proxyURL, adminURL, simURL, consentURL string) string {
+// writeCAFile writes the simulator's CA certificate to a temporary file and
+// returns its path.
+func writeCAFile(sim *simulator.Server) (string, error) {
+	pem, err := sim.CACertPEM()
+	if err != nil {
+		return "", err
+	}
+	f, err := os.CreateTemp("", "xdrproxy-demo-ca-*.pem")
+	if err != nil {
+		return "", fmt.Errorf("writing the simulator's CA certificate: %w", err)
+	}
+	if _, err := f.Write(pem); err != nil {
+		f.Close()
+		os.Remove(f.Name())
+		return "", fmt.Errorf("writing the simulator's CA certificate: %w", err)
+	}
+	return f.Name(), f.Close()
+}
+
+func demoBanner(proxyURL, adminURL, simURL, consentURL, caFile string) string {
 	var b strings.Builder
 	fmt.Fprintf(&b, `
 xdrproxy demo is running: a simulated Entra ID and Defender XDR API at %s,
@@ -118,7 +143,7 @@ Paste any of these in another terminal:
 
   # grant that consent on the simulator's stand-in consent page, then retry
   # the northwind line (the proxy retries a failed tenant after a short backoff)
-  curl -s '%[4]s'
+  curl -s --cacert %[5]s '%[4]s'
 
   # no tenant named: 400 MissingTenant
   curl -s '%[2]s/api/incidents'
@@ -128,6 +153,6 @@ Paste any of these in another terminal:
 
 Press Ctrl-C to stop.
 
-`, simURL, proxyURL, adminURL, consentURL)
+`, simURL, proxyURL, adminURL, consentURL, caFile)
 	return b.String()
 }

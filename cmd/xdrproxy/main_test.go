@@ -4,10 +4,13 @@ import (
 	"bufio"
 	"bytes"
 	"context"
+	"crypto/tls"
+	"crypto/x509"
 	"encoding/json"
 	"errors"
 	"io"
 	"net/http"
+	"os"
 	"regexp"
 	"strings"
 	"testing"
@@ -105,9 +108,29 @@ func TestDemo(t *testing.T) {
 		t.Errorf("banner lacks the contoso curl line:\n%s", text)
 	}
 
-	consentLink := regexp.MustCompile(`curl -s '(https://[^']+/oauth2/authorize\?[^']+)'`).FindStringSubmatch(text)
-	if consentLink == nil || !strings.Contains(consentLink[1], simulator.UnconsentedTenantID) {
-		t.Errorf("banner lacks northwind's consent link:\n%s", text)
+	consentLine := regexp.MustCompile(`curl -s --cacert (\S+) '(https://[^']+/oauth2/authorize\?[^']+)'`).FindStringSubmatch(text)
+	if consentLine == nil || !strings.Contains(consentLine[2], simulator.UnconsentedTenantID) {
+		t.Fatalf("banner lacks northwind's consent line:\n%s", text)
+	}
+	// The consent line works as printed: the CA file it names lets a
+	// client verify the simulator.
+	caPEM, err := os.ReadFile(consentLine[1])
+	if err != nil {
+		t.Fatalf("the consent line's CA file: %v", err)
+	}
+	pool := x509.NewCertPool()
+	if !pool.AppendCertsFromPEM(caPEM) {
+		t.Fatal("the CA file holds no certificate")
+	}
+	tlsClient := &http.Client{Transport: &http.Transport{TLSClientConfig: &tls.Config{RootCAs: pool}}}
+	consentResp, err := tlsClient.Get(consentLine[2])
+	if err != nil {
+		t.Fatalf("following the consent line: %v", err)
+	}
+	consentResp.Body.Close()
+	tlsClient.CloseIdleConnections()
+	if consentResp.StatusCode != 200 {
+		t.Errorf("consent page: status %d", consentResp.StatusCode)
 	}
 
 	req, _ := http.NewRequest("GET", proxyURL[1]+"/api/incidents?$top=2", nil)
@@ -153,6 +176,9 @@ func TestDemo(t *testing.T) {
 	cancel()
 	if err := <-done; err != nil {
 		t.Fatalf("demo exited with %v, want a clean stop", err)
+	}
+	if _, err := os.Stat(consentLine[1]); !os.IsNotExist(err) {
+		t.Errorf("the demo left its CA file behind: %v", err)
 	}
 	if strings.Contains(logs.String(), simulator.DefaultClientSecret) {
 		t.Error("the demo logged the client secret")
