@@ -70,10 +70,17 @@ type Options struct {
 	Clock Clock
 	// Logger receives one line per acquisition. Nil means no logging.
 	Logger *zap.Logger
-	// MinBackoff is the wait after a first failure. Zero means 5s.
+	// MinBackoff is the wait after a first transient failure (throttling,
+	// Entra ID faults, network). Zero means 5s.
 	MinBackoff time.Duration
-	// MaxBackoff caps the wait between failing attempts. Zero means 2m.
+	// MaxBackoff caps the wait between transient failures. Zero means 2m.
 	MaxBackoff time.Duration
+	// PermanentMinBackoff is the wait after a first failure that needs a
+	// person (no consent, wrong credential, unknown tenant). Zero means 1m.
+	PermanentMinBackoff time.Duration
+	// PermanentMaxBackoff caps the wait between such failures. Zero means
+	// 30m: a broken tenant costs Entra ID two requests an hour.
+	PermanentMaxBackoff time.Duration
 	// FetchTimeout bounds one acquisition. Zero means 30s.
 	FetchTimeout time.Duration
 	// SweepInterval is how often the background refresher looks for
@@ -153,6 +160,12 @@ func New(src Source, opts Options) *Cache {
 	}
 	if opts.MaxBackoff <= 0 {
 		opts.MaxBackoff = 2 * time.Minute
+	}
+	if opts.PermanentMinBackoff <= 0 {
+		opts.PermanentMinBackoff = time.Minute
+	}
+	if opts.PermanentMaxBackoff <= 0 {
+		opts.PermanentMaxBackoff = 30 * time.Minute
 	}
 	if opts.FetchTimeout <= 0 {
 		opts.FetchTimeout = 30 * time.Second
@@ -321,7 +334,7 @@ func (c *Cache) fetch(e *entry) (Token, error) {
 	}
 	if err != nil {
 		failures := prev.failures + 1
-		wait := backoff(failures, c.opts.MinBackoff, c.opts.MaxBackoff)
+		wait := c.backoffFor(err, failures)
 		next := &state{err: err, failures: failures, retryAt: now.Add(wait)}
 		if prev.usable(now) {
 			// Keep serving the old token while it lasts.
@@ -329,7 +342,13 @@ func (c *Cache) fetch(e *entry) (Token, error) {
 		}
 		e.state.Store(next)
 		if c.ctx.Err() == nil { // a fetch cut short by Close is not news
+			class := ClassUnknown
+			var ae *AcquisitionError
+			if errors.As(err, &ae) {
+				class = ae.Class()
+			}
 			c.log.Warn("token acquisition failed",
+				zap.String("class", string(class)),
 				zap.String("tenant", e.key.TenantID),
 				zap.String("scope", e.key.Scope),
 				zap.Int("consecutive_failures", failures),
@@ -351,6 +370,21 @@ func (c *Cache) fetch(e *entry) (Token, error) {
 		zap.Duration("took", now.Sub(start)),
 		zap.Bool("refresh", prev.token.Value != ""))
 	return tok, nil
+}
+
+// backoffFor returns how long to wait before the next attempt after the
+// nth consecutive failure, err: long for failures that need a person,
+// short for passing ones, and never shorter than Entra ID's Retry-After.
+func (c *Cache) backoffFor(err error, n int) time.Duration {
+	var ae *AcquisitionError
+	if errors.As(err, &ae) && !ae.Transient() {
+		return backoff(n, c.opts.PermanentMinBackoff, c.opts.PermanentMaxBackoff)
+	}
+	wait := backoff(n, c.opts.MinBackoff, c.opts.MaxBackoff)
+	if ae != nil && ae.RetryAfter > wait {
+		wait = ae.RetryAfter
+	}
+	return wait
 }
 
 // usable reports whether s holds a token that may be handed out at now.

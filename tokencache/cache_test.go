@@ -256,7 +256,7 @@ func TestRefreshDueRefreshesIdleTenants(t *testing.T) {
 func TestFailureIsRememberedWithBackoff(t *testing.T) {
 	sim := startSim(t, &simulator.Server{})
 	clock := newFakeClock()
-	c := newCache(t, msalSource(t, sim, simulator.DefaultClientSecret), tokencache.Options{Clock: clock, MinBackoff: 10 * time.Second, MaxBackoff: time.Minute})
+	c := newCache(t, msalSource(t, sim, simulator.DefaultClientSecret), tokencache.Options{Clock: clock, PermanentMinBackoff: 10 * time.Second, PermanentMaxBackoff: time.Minute})
 	ctx := context.Background()
 	for i := 0; i < 100; i++ {
 		_, err := c.Token(ctx, simulator.UnconsentedTenantID, scope)

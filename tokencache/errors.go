@@ -7,9 +7,9 @@ import (
 	"fmt"
 	"net/http"
 	"net/url"
-	"slices"
 	"strconv"
 	"strings"
+	"time"
 
 	msalerrors "github.com/AzureAD/microsoft-authentication-library-for-go/apps/errors"
 )
@@ -34,6 +34,8 @@ type AcquisitionError struct {
 	// Unreachable is true when Entra ID could not be reached or did not
 	// answer in time.
 	Unreachable bool
+	// RetryAfter is Entra ID's Retry-After, zero when it sent none.
+	RetryAfter time.Duration
 	// Err is a sanitised cause, for errors.Is (context.DeadlineExceeded,
 	// network errors). It never holds MSAL's request or response.
 	Err error
@@ -61,41 +63,123 @@ func (e *AcquisitionError) Code() int {
 	return e.Codes[0]
 }
 
-// consentCodes are the AADSTS codes that mean the tenant's admin has not
-// (or not fully) consented to the application.
-var consentCodes = []int{700016, 7000229, 65001, 90094, 650056, 650057, 500011}
+// Class groups Entra ID's failures by what must be done about them. Its
+// values are stable, for logs and metrics.
+type Class string
+
+// The failure classes, decided by AADSTS code and OAuth error, never by
+// description text.
+const (
+	// ClassConsent: the tenant's admin has not (fully) consented.
+	ClassConsent Class = "consent_required"
+	// ClassNoLicence: the tenant has no subscription for the API.
+	ClassNoLicence Class = "no_licence"
+	// ClassCredential: the application's credential was refused.
+	ClassCredential Class = "credential_rejected"
+	// ClassTenant: the tenant does not exist (in this cloud).
+	ClassTenant Class = "tenant_not_found"
+	// ClassPolicy: Conditional Access or a tenant policy blocks the app.
+	ClassPolicy Class = "blocked_by_policy"
+	// ClassApplication: the application is disabled or misconfigured.
+	ClassApplication Class = "application_problem"
+	// ClassRequest: the request itself is wrong (scope, resource).
+	ClassRequest Class = "invalid_request"
+	// ClassThrottled: Entra ID asks us to slow down.
+	ClassThrottled Class = "throttled"
+	// ClassTransient: a passing fault at Entra ID.
+	ClassTransient Class = "transient"
+	// ClassUnreachable: Entra ID could not be reached or timed out.
+	ClassUnreachable Class = "unreachable"
+	// ClassUnknown: anything else.
+	ClassUnknown Class = "unknown"
+)
+
+// codeClasses maps AADSTS codes to classes (Entra ID's error-code
+// reference, and microsoft-facts.md §2.6).
+var codeClasses = map[int]Class{
+	700016: ClassConsent, 7000229: ClassConsent, 65001: ClassConsent, 90094: ClassConsent,
+	650056: ClassConsent, 650057: ClassConsent, 500011: ClassConsent,
+	650052:  ClassNoLicence,
+	7000215: ClassCredential, 7000222: ClassCredential, 7000218: ClassCredential,
+	700027: ClassCredential, 700024: ClassCredential, 700023: ClassCredential, 50012: ClassCredential,
+	700030: ClassCredential, 70021: ClassCredential, 700213: ClassCredential, 700212: ClassCredential,
+	700229: ClassCredential,
+	90002:  ClassTenant, 900023: ClassTenant,
+	53003: ClassPolicy, 530032: ClassPolicy,
+	7000112: ClassApplication, 70001: ClassApplication,
+	70011: ClassRequest, 700022: ClassRequest, 1002012: ClassRequest, 9001023: ClassRequest,
+	90124: ClassRequest, 90130: ClassRequest,
+	50196: ClassThrottled, 90055: ClassThrottled,
+	90024: ClassTransient, 50033: ClassTransient, 90006: ClassTransient, 90033: ClassTransient,
+}
+
+// Class returns the failure's class.
+func (e *AcquisitionError) Class() Class {
+	for _, code := range e.Codes {
+		if c, ok := codeClasses[code]; ok {
+			return c
+		}
+	}
+	switch {
+	case e.Unreachable:
+		return ClassUnreachable
+	case e.Status == http.StatusTooManyRequests:
+		return ClassThrottled
+	case e.Status >= 500, e.OAuthError == "temporarily_unavailable":
+		return ClassTransient
+	case e.OAuthError == "invalid_client":
+		return ClassCredential
+	case e.OAuthError == "invalid_scope", e.OAuthError == "invalid_resource":
+		return ClassRequest
+	}
+	return ClassUnknown
+}
+
+// Transient reports whether the failure may pass by itself, so the proxy
+// retries it soon; other failures need a person and are retried rarely.
+func (e *AcquisitionError) Transient() bool {
+	switch e.Class() {
+	case ClassThrottled, ClassTransient, ClassUnreachable, ClassUnknown:
+		return true
+	}
+	return false
+}
 
 // ConsentRequired reports whether the tenant's admin must grant (or
 // re-grant) admin consent.
-func (e *AcquisitionError) ConsentRequired() bool {
-	return slices.ContainsFunc(e.Codes, func(c int) bool { return slices.Contains(consentCodes, c) })
-}
+func (e *AcquisitionError) ConsentRequired() bool { return e.Class() == ClassConsent }
 
 // Hint says what to do about the failure, in one sentence, or "".
 func (e *AcquisitionError) Hint() string {
-	switch {
-	case e.ConsentRequired():
-		return "the tenant's admin has not granted the application admin consent (or the application ID is wrong)"
-	}
-	switch e.Code() {
-	case 7000215, 7000222, 7000218:
-		return "the client secret is wrong or expired: check XDRPROXY_CLIENT_SECRET or XDRPROXY_CLIENT_SECRET_FILE"
-	case 90002, 900023:
-		return "the tenant does not exist in this cloud: check the tenant ID and XDRPROXY_CLOUD"
-	case 70011, 700022, 1002012:
-		return "the scope is not valid: check XDRPROXY_SCOPE"
-	case 650052:
+	switch e.Class() {
+	case ClassConsent:
+		return "the tenant's admin has not granted the application admin consent for this API (or the application ID is wrong): send them the admin-consent link"
+	case ClassNoLicence:
 		return "the tenant has no Microsoft Defender subscription for this API"
-	case 53003, 530032:
-		return "the tenant's Conditional Access policy blocks the application"
-	case 7000112, 70001:
-		return "the application is disabled"
-	}
-	if e.Unreachable {
+	case ClassCredential:
+		switch e.Code() {
+		case 7000222:
+			return "the client secret has expired: create a new one and rotate XDRPROXY_CLIENT_SECRET_FILE"
+		case 7000215, 7000218:
+			return "the client secret is wrong: use the secret's value (not its ID) in XDRPROXY_CLIENT_SECRET or XDRPROXY_CLIENT_SECRET_FILE"
+		case 70021, 700213, 700212, 700229:
+			return "no federated identity credential on the application matches the presented token (issuer, subject, audience): check the application's federated credentials and the service account"
+		}
+		return "the application's credential was refused: check that the certificate is registered on the application and unexpired, or that the secret is current"
+	case ClassTenant:
+		return "the tenant does not exist in this cloud: check the tenant ID and XDRPROXY_CLOUD"
+	case ClassPolicy:
+		return "the tenant's Conditional Access or security policy blocks the application: ask the tenant's admin to exclude it"
+	case ClassApplication:
+		return "the application is disabled or misconfigured in Entra ID"
+	case ClassRequest:
+		return "the scope or resource is not valid: check XDRPROXY_SCOPE and XDRPROXY_ROUTES"
+	case ClassThrottled:
+		return "Entra ID is throttling token requests; the proxy backs off and retries"
+	case ClassTransient:
+		return "Entra ID is failing for now; the proxy will retry"
+	case ClassUnreachable:
 		return "Entra ID could not be reached: check XDRPROXY_AUTHORITY_HOST and the network; the proxy will retry"
-	}
-	if e.Status >= 500 || e.OAuthError == "temporarily_unavailable" {
-		return "Entra ID is failing; the proxy will retry"
 	}
 	return ""
 }
@@ -121,6 +205,9 @@ func classify(tenantID string, err error, secret string) *AcquisitionError {
 	case errors.As(err, &call):
 		if call.Resp != nil {
 			ae.Status = call.Resp.StatusCode
+			if secs, err := strconv.ParseFloat(call.Resp.Header.Get("Retry-After"), 64); err == nil && secs > 0 {
+				ae.RetryAfter = time.Duration(secs * float64(time.Second))
+			}
 		}
 		// MSAL puts the reply body after the status line of its message.
 		msg := call.Err.Error()

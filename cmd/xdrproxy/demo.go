@@ -76,7 +76,8 @@ func runDemo(ctx context.Context, stdout, stderr io.Writer) error {
 	log.Info("simulator started (fake Entra ID and Defender XDR API)", zap.String("url", sim.URL()))
 
 	return serve(ctx, cfg, log, serveOptions{
-		roots: roots,
+		roots:            roots,
+		permanentBackoff: 5 * time.Second,
 		onListening: func(proxyAddr, adminAddr net.Addr) {
 			consent := tokencache.AdminConsentURL(simURL, simulator.DefaultClientID, simulator.UnconsentedTenantID)
 			fmt.Fprint(stdout, demoBanner("http://"+proxyAddr.String(), "http://"+adminAddr.String(), sim.URL(), consent, caFile))

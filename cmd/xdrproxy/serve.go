@@ -39,6 +39,9 @@ type serveOptions struct {
 	// onListening, if set, is called with the proxy's and admin's
 	// addresses once both listen.
 	onListening func(proxyAddr, adminAddr net.Addr)
+	// permanentBackoff, if set, replaces the first wait after a failure
+	// that needs a person (the demo's consent step should not take 1m).
+	permanentBackoff time.Duration
 }
 
 // serve runs the proxy and admin listeners until ctx is done, then drains.
@@ -72,7 +75,11 @@ func serve(ctx context.Context, cfg *config.Config, log *zap.Logger, o serveOpti
 	if err != nil {
 		return err
 	}
-	cache := tokencache.New(src, tokencache.Options{Logger: log.Named("token")})
+	cache := tokencache.New(src, tokencache.Options{
+		Logger:              log.Named("token"),
+		PermanentMinBackoff: o.permanentBackoff,
+		PermanentMaxBackoff: 6 * o.permanentBackoff, // zero keeps the default
+	})
 	defer cache.Close()
 
 	handler, err := proxy.New(proxy.Options{
