@@ -10,6 +10,7 @@ import (
 	"net/netip"
 	"net/url"
 	"os"
+	"slices"
 	"strings"
 	"time"
 
@@ -44,6 +45,9 @@ type Config struct {
 	UpstreamURL *url.URL
 	// Scope is the OAuth scope tokens are acquired for.
 	Scope string
+	// Routes send path prefixes to other upstreams, longest prefix first.
+	// Empty means every request goes to UpstreamURL.
+	Routes []Route
 	// RequiredRoles lists the app roles `check` and /readyz insist on.
 	RequiredRoles []string
 	// AllowUnauthenticated permits a non-loopback listener with no client keys.
@@ -58,6 +62,18 @@ type Config struct {
 	UpstreamTimeout time.Duration
 	// ShutdownTimeout bounds the drain of in-flight requests on shutdown.
 	ShutdownTimeout time.Duration
+}
+
+// Scopes returns every scope the proxy acquires tokens for: Scope, then
+// each route's, without repeats.
+func (c *Config) Scopes() []string {
+	scopes := []string{c.Scope}
+	for _, r := range c.Routes {
+		if !slices.Contains(scopes, r.Scope) {
+			scopes = append(scopes, r.Scope)
+		}
+	}
+	return scopes
 }
 
 // env mirrors the environment as strings, so that every bad value can be
@@ -81,6 +97,7 @@ type env struct {
 	UpstreamURL           string `split_words:"true"`
 	Scope                 string `split_words:"true"`
 	RequiredRoles         string `split_words:"true"`
+	Routes                string `split_words:"true"`
 	AllowUnauthenticated  string `split_words:"true"`
 	LogLevel              string `split_words:"true"`
 	LogFormat             string `split_words:"true"`
@@ -117,7 +134,7 @@ func (e *env) defaults() {
 // example, an operator who sets XDRPROXY_CLIENT_KEYS_FILE never runs an
 // unauthenticated proxy believing it is protected.
 var notYetSupported = []string{
-	"CLIENT_KEYS_FILE", "ROUTES", "RATE_LIMITS", "QUEUE_TIMEOUT", "PPROF",
+	"CLIENT_KEYS_FILE", "RATE_LIMITS", "QUEUE_TIMEOUT", "PPROF",
 	"TLS_CERT_FILE", "TLS_KEY_FILE", "TLS_CLIENT_CA_FILE", "TENANT_LISTENERS",
 	"TOKEN_EMULATION", "PLACEHOLDER_KEY_FILE",
 }
@@ -246,6 +263,12 @@ func (e env) validate() (*Config, error) {
 		c.Scope = cloud.Scope
 	} else if strings.ContainsAny(c.Scope, " \t,") {
 		p.add("SCOPE", "%q must be one scope, such as https://api.security.microsoft.com/.default", c.Scope)
+	}
+
+	if strings.TrimSpace(e.Routes) != "" {
+		if c.Routes, err = ParseRoutes(e.Routes); err != nil {
+			p.add("ROUTES", "%v", err)
+		}
 	}
 
 	for _, role := range strings.Split(e.RequiredRoles, ",") {

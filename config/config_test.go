@@ -35,7 +35,7 @@ func loadVars() []string {
 	names := []string{
 		"LISTEN_ADDR", "ADMIN_ADDR", "CLIENT_ID", "CLIENT_SECRET", "CLIENT_SECRET_FILE",
 		"CLIENT_CERTIFICATE_FILE", "FEDERATED_TOKEN_FILE", "AUTHORITY_HOST", "INSTANCE_DISCOVERY",
-		"TENANTS", "TENANTS_FILE", "DEFAULT_TENANT", "UPSTREAM_URL", "SCOPE", "REQUIRED_ROLES",
+		"TENANTS", "TENANTS_FILE", "DEFAULT_TENANT", "UPSTREAM_URL", "SCOPE", "REQUIRED_ROLES", "ROUTES",
 		"ALLOW_UNAUTHENTICATED", "LOG_LEVEL", "LOG_FORMAT", "CLOUD", "UPSTREAM_TIMEOUT", "SHUTDOWN_TIMEOUT",
 	}
 	if n := reflect.TypeFor[env]().NumField() - 3; n != len(names) { // less the three source fields
@@ -886,7 +886,7 @@ func TestLoadErrors(t *testing.T) {
 				"XDRPROXY_SCOPE":              "a b",
 				"XDRPROXY_LOG_FORMAT":         "xml",
 				"XDRPROXY_SHUTDOWN_TIMEOUT":   "-1s",
-				"XDRPROXY_ROUTES":             "/g/=https://graph.microsoft.com",
+				"XDRPROXY_ROUTES":             "/g/=http://graph.microsoft.com",
 			},
 			unset: []string{"XDRPROXY_CLIENT_ID", "XDRPROXY_CLIENT_SECRET", "XDRPROXY_TENANTS"},
 			want: []string{
@@ -904,7 +904,6 @@ func TestLoadErrors(t *testing.T) {
 	// that dropping a name from notYetSupported fails here.
 	for _, v := range []struct{ name, value string }{
 		{"XDRPROXY_CLIENT_KEYS_FILE", "/x"},
-		{"XDRPROXY_ROUTES", "/g/=https://graph.microsoft.com"},
 		{"XDRPROXY_RATE_LIMITS", "/api/incidents=10/m"},
 		{"XDRPROXY_QUEUE_TIMEOUT", "30s"},
 		{"XDRPROXY_PPROF", "true"},

@@ -57,11 +57,17 @@ func FuzzDestination(f *testing.F) {
 		{"*", "h", "contoso"},
 		{"/tenants/22222222-2222-4222-8222-222222222222", "h", "contoso"},
 		{"/api/incidents?$expand=alerts($top=1;$skip=2)&x=%zz", "h", "contoso"},
+		{"/graph/security/incidents", "graph.test", "contoso"},
+		{"/tenants/contoso/graph/beta/../x", "h", ""},
 	}
 	for _, s := range seeds {
 		f.Add(s[0], s[1], s[2])
 	}
 	upstream, _ := url.Parse("https://upstream.test:8443/base")
+	routes, err := config.ParseRoutes("/graph/=https://graph.test/v1.0,/graph/beta/=https://beta.test")
+	if err != nil {
+		f.Fatal(err)
+	}
 	tenants, _ := config.NewTenantSet([]config.Tenant{
 		{ID: "11111111-1111-4111-8111-111111111111", Alias: "contoso"},
 		{ID: "22222222-2222-4222-8222-222222222222", Alias: "fabrikam"},
@@ -76,7 +82,7 @@ func FuzzDestination(f *testing.F) {
 			return // not a request a server would accept
 		}
 		rt := &recordingTransport{}
-		h, err := New(Options{Upstream: upstream, Scope: "s", Tenants: tenants, Tokens: staticTokens{}, Transport: rt})
+		h, err := New(Options{Upstream: upstream, Scope: "s", Tenants: tenants, Routes: routes, Tokens: staticTokens{}, Transport: rt})
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -90,11 +96,18 @@ func FuzzDestination(f *testing.F) {
 			return
 		}
 		out := rt.reqs[0]
-		if out.URL.Scheme != "https" || out.URL.Host != upstream.Host || (out.Host != "" && out.Host != upstream.Host) {
-			t.Fatalf("request went to %s://%s (Host %q), want %s", out.URL.Scheme, out.URL.Host, out.Host, upstream.Host)
+		wantHost, wantBase := upstream.Host, "/base"
+		switch out.URL.Host {
+		case "graph.test":
+			wantHost, wantBase = "graph.test", "/v1.0"
+		case "beta.test":
+			wantHost, wantBase = "beta.test", ""
 		}
-		if !strings.HasPrefix(out.URL.Path, "/base/") && out.URL.Path != "/base" {
-			t.Fatalf("path %q escapes the upstream's base path", out.URL.Path)
+		if out.URL.Scheme != "https" || out.URL.Host != wantHost || (out.Host != "" && out.Host != wantHost) {
+			t.Fatalf("request went to %s://%s (Host %q), want %s", out.URL.Scheme, out.URL.Host, out.Host, wantHost)
+		}
+		if !strings.HasPrefix(out.URL.Path, wantBase+"/") && out.URL.Path != wantBase {
+			t.Fatalf("path %q escapes the upstream's base path %q", out.URL.Path, wantBase)
 		}
 		if out.URL.RawQuery != rawQuery {
 			t.Fatalf("query %q forwarded as %q", rawQuery, out.URL.RawQuery)

@@ -42,6 +42,10 @@ type Options struct {
 	// DefaultTenant serves requests that name no tenant. The zero value
 	// means such requests are refused with MissingTenant.
 	DefaultTenant config.Tenant
+	// Routes send path prefixes to other upstreams with their own scope,
+	// longest prefix first (config.ParseRoutes orders them). Empty means
+	// every request goes to Upstream.
+	Routes []config.Route
 	// Tokens gives the tokens. Required.
 	Tokens TokenSource
 	// Transport sends requests upstream. Nil means NewTransport(210s, nil).
@@ -61,6 +65,7 @@ type Handler struct {
 	opts    Options
 	log     *zap.Logger
 	reverse *httputil.ReverseProxy
+	origins map[string]*url.URL // route prefix → its upstream's scheme and host
 }
 
 // forwardKey is the context key under which ServeHTTP passes the resolved
@@ -70,7 +75,8 @@ type forwardKey struct{}
 // forward is what ServeHTTP decided about a request.
 type forward struct {
 	target
-	token string
+	upstream *url.URL // joined with target.path by SetURL
+	token    string
 }
 
 // New returns a Handler. It fails if a required option is missing.
@@ -89,7 +95,13 @@ func New(opts Options) (*Handler, error) {
 	if opts.Transport == nil {
 		opts.Transport = NewTransport(210*time.Second, nil)
 	}
-	h := &Handler{opts: opts, log: opts.Logger}
+	h := &Handler{opts: opts, log: opts.Logger, origins: map[string]*url.URL{}}
+	for _, r := range opts.Routes {
+		if r.URL == nil || r.Scope == "" || r.Prefix == "" {
+			return nil, fmt.Errorf("proxy: route %q needs a prefix, URL and scope", r.Prefix)
+		}
+		h.origins[r.Prefix] = &url.URL{Scheme: r.URL.Scheme, Host: r.URL.Host}
+	}
 	h.reverse = &httputil.ReverseProxy{
 		Rewrite:       h.rewrite,
 		Transport:     opts.Transport,
@@ -136,9 +148,10 @@ func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	tenant = t.tenant
+	upstream, scope := h.route(&t)
 
 	tokenStart := time.Now()
-	tok, err := h.opts.Tokens.Token(r.Context(), t.tenant.ID, h.opts.Scope)
+	tok, err := h.opts.Tokens.Token(r.Context(), t.tenant.ID, scope)
 	tokenWait = time.Since(tokenStart)
 	if err != nil {
 		if r.Context().Err() != nil {
@@ -152,11 +165,29 @@ func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 
-	ctx := context.WithValue(r.Context(), forwardKey{}, &forward{target: t, token: tok.Value})
+	ctx := context.WithValue(r.Context(), forwardKey{}, &forward{target: t, upstream: upstream, token: tok.Value})
 	h.reverse.ServeHTTP(rec, r.WithContext(ctx))
 	if rec.proxyErr != nil {
 		failure = rec.proxyErr
 	}
+}
+
+// route picks the upstream and scope of t's path, rewriting the path for
+// a route (its prefix replaced by the route URL's path).
+func (h *Handler) route(t *target) (*url.URL, string) {
+	r, fwd, ok := config.Match(h.opts.Routes, t.path)
+	if !ok {
+		return h.opts.Upstream, h.opts.Scope
+	}
+	t.path = fwd
+	if t.rawPath != "" {
+		if rr, fwdRaw, ok := config.Match(h.opts.Routes, t.rawPath); ok && rr.Prefix == r.Prefix {
+			t.rawPath = fwdRaw
+		} else {
+			t.rawPath = ""
+		}
+	}
+	return h.origins[r.Prefix], r.Scope
 }
 
 // tokenError turns a failed acquisition into the client's 502.
@@ -211,7 +242,7 @@ func (h *Handler) rewrite(pr *httputil.ProxyRequest) {
 	// Rewrite runs, dropping OData options like $expand=alerts($top=5;…).
 	// The proxy never interprets the query: forward it byte for byte.
 	pr.Out.URL.RawQuery = pr.In.URL.RawQuery
-	pr.SetURL(h.opts.Upstream)
+	pr.SetURL(f.upstream)
 	hdr := pr.Out.Header
 	hdr.Del(TenantHeader)
 	hdr.Del("Proxy-Authorization")
@@ -233,16 +264,20 @@ func (h *Handler) upstreamError(w http.ResponseWriter, r *http.Request, err erro
 		}
 		return
 	}
+	host := h.opts.Upstream.Host
+	if f, ok := r.Context().Value(forwardKey{}).(*forward); ok {
+		host = f.upstream.Host
+	}
 	var e *Error
 	if isResponseHeaderTimeout(err) {
-		msg := fmt.Sprintf("the upstream %s did not answer in time", h.opts.Upstream.Host)
+		msg := fmt.Sprintf("the upstream %s did not answer in time", host)
 		if h.opts.UpstreamTimeout > 0 {
-			msg = fmt.Sprintf("the upstream %s sent no response headers within %s (XDRPROXY_UPSTREAM_TIMEOUT)", h.opts.Upstream.Host, h.opts.UpstreamTimeout)
+			msg = fmt.Sprintf("the upstream %s sent no response headers within %s (XDRPROXY_UPSTREAM_TIMEOUT)", host, h.opts.UpstreamTimeout)
 		}
 		e = &Error{Status: http.StatusGatewayTimeout, Code: CodeUpstreamTimeout, Message: msg, Err: err}
 	} else {
 		e = &Error{Status: http.StatusBadGateway, Code: CodeUpstreamUnavailable,
-			Message: fmt.Sprintf("the upstream %s could not be reached", h.opts.Upstream.Host), Err: err}
+			Message: fmt.Sprintf("the upstream %s could not be reached", host), Err: err}
 	}
 	if rec != nil {
 		rec.proxyErr = e

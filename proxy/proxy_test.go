@@ -23,6 +23,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/xdrproxy/xdrproxy/config"
 	"github.com/xdrproxy/xdrproxy/simulator"
 )
 
@@ -790,5 +791,56 @@ func TestRememberedFailureSaysWhenItRetries(t *testing.T) {
 	}
 	if n := s.sim.TokenRequests(simulator.UnconsentedTenantID); n != 1 {
 		t.Errorf("two requests within the backoff made %d token requests, want 1", n)
+	}
+}
+
+func TestRoutesGetTheirOwnUpstreamAndScope(t *testing.T) {
+	defender := newBackend(t, nil)
+	graph := newBackend(t, nil)
+	// One transport trusts both backends' certificates.
+	roots := defender.Roots()
+	roots.AddCert(graph.server.Certificate())
+	graphURL := graph.URL()
+	graphURL.Path = "/v1.0/"
+	routes, err := config.ParseRoutes("/graph/=" + graphURL.String() + "|https://graph.microsoft.com/.default")
+	if err != nil {
+		t.Fatal(err)
+	}
+	s := newStack(t, stackOptions{upstream: defender.URL(), roots: roots, routes: routes})
+
+	for _, path := range []string{"/graph/security/incidents?$top=1", "/tenants/fabrikam/graph/security/runHuntingQuery", "/api/incidents"} {
+		h := http.Header{}
+		if !strings.HasPrefix(path, "/tenants/") {
+			h = tenantHeader("fabrikam")
+		}
+		if resp, body := s.do(t, "GET", path, h, nil); resp.StatusCode != 200 {
+			t.Fatalf("%s: %d %s", path, resp.StatusCode, body)
+		}
+	}
+	g, d := graph.Requests(), defender.Requests()
+	if len(g) != 2 || len(d) != 1 {
+		t.Fatalf("graph got %d requests, defender %d; want 2 and 1", len(g), len(d))
+	}
+	if g[0].Path != "/v1.0/security/incidents" || g[0].RawQuery != "$top=1" || g[1].Path != "/v1.0/security/runHuntingQuery" || d[0].Path != "/api/incidents" {
+		t.Errorf("paths: graph %q %q, defender %q", g[0].Path, g[1].Path, d[0].Path)
+	}
+	audience := func(r backendRequest) string {
+		claims, err := s.sim.ParseToken(strings.TrimPrefix(r.Header.Get("Authorization"), "Bearer "))
+		if err != nil {
+			t.Fatal(err)
+		}
+		if claims.TenantID != simulator.FabrikamTenantID {
+			t.Errorf("token for tenant %s, want fabrikam", claims.TenantID)
+		}
+		return strings.Join(claims.Audience, ",")
+	}
+	if got := audience(g[0]); got != "https://graph.microsoft.com" {
+		t.Errorf("graph route token audience %q", got)
+	}
+	if got := audience(d[0]); got != "https://api.security.microsoft.com" {
+		t.Errorf("default route token audience %q", got)
+	}
+	if n := s.sim.TokenRequests(simulator.FabrikamTenantID); n != 2 {
+		t.Errorf("token requests = %d, want 2 (one per scope)", n)
 	}
 }

@@ -46,6 +46,8 @@ type stackOptions struct {
 	sim *simulator.Server
 	// tlsHandshakeTimeout, if set, replaces the transport's.
 	tlsHandshakeTimeout time.Duration
+	// routes are passed to the proxy as they are.
+	routes []config.Route
 }
 
 var testTenants = []config.Tenant{
@@ -120,6 +122,7 @@ func newStack(t *testing.T, o stackOptions) *stack {
 		Scope:           scope,
 		Tenants:         tenants,
 		DefaultTenant:   def,
+		Routes:          o.routes,
 		Tokens:          cache,
 		Transport:       transport,
 		Logger:          logger.Named("access"),

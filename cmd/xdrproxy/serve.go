@@ -160,33 +160,38 @@ func warmUp(ctx context.Context, cfg *config.Config, cache *tokencache.Cache, lo
 	for i, t := range tenants {
 		ids[i] = t.ID
 	}
-	cache.Warm(ctx, ids, cfg.Scope)
+	scopes := cfg.Scopes()
+	for _, scope := range scopes {
+		cache.Warm(ctx, ids, scope)
+	}
 	if ctx.Err() != nil {
 		return // shutting down before every tenant was tried
 	}
 	ok := 0
 	for _, t := range tenants {
-		st, _ := cache.Status(tokencache.Key{TenantID: t.ID, Scope: cfg.Scope})
-		if st.HasToken {
-			ok++
-			continue
-		}
-		fields := []zap.Field{zap.String("tenant", t.Name()), zap.String("tenant_id", t.ID)}
-		var ae *tokencache.AcquisitionError
-		if errors.As(st.LastError, &ae) {
-			if hint := ae.Hint(); hint != "" {
-				fields = append(fields, zap.String("fix", hint))
+		for _, scope := range scopes {
+			st, _ := cache.Status(tokencache.Key{TenantID: t.ID, Scope: scope})
+			if st.HasToken {
+				ok++
+				continue
 			}
-			if ae.ConsentRequired() {
-				fields = append(fields, zap.String("admin_consent_url", tokencache.AdminConsentURL(cfg.AuthorityHost, cfg.ClientID, t.ID)))
+			fields := []zap.Field{zap.String("tenant", t.Name()), zap.String("tenant_id", t.ID), zap.String("scope", scope)}
+			var ae *tokencache.AcquisitionError
+			if errors.As(st.LastError, &ae) {
+				if hint := ae.Hint(); hint != "" {
+					fields = append(fields, zap.String("fix", hint))
+				}
+				if ae.ConsentRequired() {
+					fields = append(fields, zap.String("admin_consent_url", tokencache.AdminConsentURL(cfg.AuthorityHost, cfg.ClientID, t.ID)))
+				}
 			}
+			if st.LastError != nil {
+				fields = append(fields, zap.Error(st.LastError))
+			}
+			log.Warn("tenant has no token after warm-up", fields...)
 		}
-		if st.LastError != nil {
-			fields = append(fields, zap.Error(st.LastError))
-		}
-		log.Warn("tenant has no token after warm-up", fields...)
 	}
-	log.Info("warm-up done", zap.Int("tenants", len(tenants)), zap.Int("with_token", ok), zap.Duration("took", time.Since(start)))
+	log.Info("warm-up done", zap.Int("tenants", len(tenants)), zap.Int("scopes", len(scopes)), zap.Int("tokens", ok), zap.Duration("took", time.Since(start)))
 }
 
 func newHTTPServer(h http.Handler, log *zap.Logger) *http.Server {
