@@ -160,6 +160,39 @@ func Load() (*Config, error) {
 	return e.validate()
 }
 
+// applicationVariables are the variables LoadApplication checks.
+var applicationVariables = []string{
+	Prefix + "_CLIENT_ID", "AZURE_CLIENT_ID", Prefix + "_AUTHORITY_HOST", "AZURE_AUTHORITY_HOST",
+	Prefix + "_CLOUD", Prefix + "_SCOPE", Prefix + "_ROUTES", Prefix + "_UPSTREAM_URL",
+}
+
+// LoadApplication reads only what describes the application and its
+// cloud (client ID, authority host, cloud, scopes), for commands such as
+// consent-url that need no credential or tenant. Fields outside that set
+// may be zero.
+func LoadApplication() (*Config, error) {
+	var e env
+	if err := envconfig.Process(Prefix, &e); err != nil {
+		return nil, fmt.Errorf("invalid configuration:\n  %w", err)
+	}
+	e.defaults()
+	e.clientIDVar = fallback(&e.ClientID, "CLIENT_ID", "AZURE_CLIENT_ID")
+	e.authorityVar = fallback(&e.AuthorityHost, "AUTHORITY_HOST", "AZURE_AUTHORITY_HOST")
+	c, all := e.check()
+	var p problems
+	for _, line := range all {
+		for _, v := range applicationVariables {
+			if strings.HasPrefix(line, v+":") {
+				p = append(p, line)
+			}
+		}
+	}
+	if err := p.err(); err != nil {
+		return nil, err
+	}
+	return c, nil
+}
+
 // fallback fills an unset field from the variable alt and returns the full
 // name of the variable the value came from.
 func fallback(field *string, name, alt string) string {
@@ -192,6 +225,15 @@ func (p problems) err() error {
 }
 
 func (e env) validate() (*Config, error) {
+	c, p := e.check()
+	if err := p.err(); err != nil {
+		return nil, err
+	}
+	return c, nil
+}
+
+// check parses every variable into a Config and lists every problem.
+func (e env) check() (*Config, problems) {
 	var p problems
 	c := &Config{}
 
@@ -307,10 +349,7 @@ func (e env) validate() (*Config, error) {
 			p[i] = strings.ReplaceAll(p[i], secret, "[redacted]")
 		}
 	}
-	if err := p.err(); err != nil {
-		return nil, err
-	}
-	return c, nil
+	return c, p
 }
 
 // tenants fills c.Tenants and c.DefaultTenant.

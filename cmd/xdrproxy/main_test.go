@@ -31,7 +31,7 @@ func TestExecuteCommands(t *testing.T) {
 		{name: "help", args: []string{"--help"}, stdout: "Usage:"},
 		{name: "unknown command", args: []string{"frobnicate"}, code: 2, errorMsg: `unknown command "frobnicate"`},
 		{name: "stray argument", args: []string{"serve", "now"}, code: 2, errorMsg: "takes no arguments"},
-		{name: "not yet implemented", args: []string{"check"}, code: 2, errorMsg: "not implemented"},
+		{name: "check with a stray argument", args: []string{"check", "now"}, code: 2, errorMsg: "takes no arguments"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

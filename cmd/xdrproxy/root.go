@@ -31,6 +31,11 @@ Usage:
   xdrproxy [serve]   run the proxy, configured from XDRPROXY_* environment variables
   xdrproxy demo      run a simulated Entra ID + Defender XDR and a proxy wired to it
                      (no Azure account, no network); prints curl commands to try
+  xdrproxy consent-url [--tenant T] [--redirect-uri URI]
+                     print the admin-consent links a customer's admin opens
+  xdrproxy check [--tenant T] [--json]
+                     acquire a token for each tenant and show its audience, expiry and
+                     roles, or why it failed; exits 1 if any fails or lacks a required role
   xdrproxy version   print the version
 
 The configuration variables are listed in README.md.
@@ -50,6 +55,14 @@ func execute(args []string, stdout, stderr io.Writer) error {
 		fmt.Fprintln(stdout, versionString())
 		return nil
 	}
+	switch cmd {
+	case "consent-url":
+		return runConsentURL(args, stdout, stderr)
+	case "check":
+		ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+		defer stop()
+		return runCheck(ctx, args, stdout, stderr, nil)
+	}
 	if len(args) > 0 {
 		fmt.Fprint(stderr, usage)
 		return &exitError{Code: 2, Err: fmt.Errorf("%s takes no arguments, got %q", cmd, args)}
@@ -61,8 +74,6 @@ func execute(args []string, stdout, stderr io.Writer) error {
 		return runServe(ctx, stderr)
 	case "demo":
 		return runDemo(ctx, stdout, stderr)
-	case "consent-url", "check":
-		return &exitError{Code: 2, Err: fmt.Errorf("%s is not implemented in this version of xdrproxy yet", cmd)}
 	}
 	fmt.Fprint(stderr, usage)
 	return &exitError{Code: 2, Err: fmt.Errorf("unknown command %q", cmd)}

@@ -59,19 +59,7 @@ func serve(ctx context.Context, cfg *config.Config, log *zap.Logger, o serveOpti
 		zap.Int("tenants", cfg.Tenants.Len()),
 		zap.String("default_tenant", cfg.DefaultTenant.Name()))
 
-	var tlsConfig *tls.Config
-	if o.roots != nil {
-		tlsConfig = &tls.Config{RootCAs: o.roots, MinVersion: tls.VersionTLS12}
-	}
-	entraTransport := http.DefaultTransport.(*http.Transport).Clone()
-	entraTransport.TLSClientConfig = tlsConfig
-	src, err := tokencache.NewMSALSource(tokencache.MSALOptions{
-		AuthorityHost:     cfg.AuthorityHost,
-		ClientID:          cfg.ClientID,
-		ClientSecret:      cfg.Credential.Secret,
-		InstanceDiscovery: cfg.InstanceDiscovery,
-		HTTPClient:        &http.Client{Transport: entraTransport, Timeout: 30 * time.Second},
-	})
+	src, err := newTokenSource(cfg, o.roots)
 	if err != nil {
 		return err
 	}
@@ -149,6 +137,22 @@ func serve(ctx context.Context, cfg *config.Config, log *zap.Logger, o serveOpti
 	}
 	log.Info("stopped")
 	return nil
+}
+
+// newTokenSource builds the MSAL Go source for cfg's credential. roots, if
+// not nil, are the only CAs trusted for Entra ID.
+func newTokenSource(cfg *config.Config, roots *x509.CertPool) (*tokencache.MSALSource, error) {
+	transport := http.DefaultTransport.(*http.Transport).Clone()
+	if roots != nil {
+		transport.TLSClientConfig = &tls.Config{RootCAs: roots, MinVersion: tls.VersionTLS12}
+	}
+	return tokencache.NewMSALSource(tokencache.MSALOptions{
+		AuthorityHost:     cfg.AuthorityHost,
+		ClientID:          cfg.ClientID,
+		ClientSecret:      cfg.Credential.Secret,
+		InstanceDiscovery: cfg.InstanceDiscovery,
+		HTTPClient:        &http.Client{Transport: transport, Timeout: 30 * time.Second},
+	})
 }
 
 // warmUp acquires every tenant's token once, so the first request of a
