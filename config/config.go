@@ -38,6 +38,13 @@ type Config struct {
 	// Tenants holds the tenants allowed through, from XDRPROXY_TENANTS and
 	// XDRPROXY_TENANTS_FILE together.
 	Tenants *TenantSet
+	// StaticTenants are the tenants of XDRPROXY_TENANTS alone.
+	StaticTenants []Tenant
+	// TenantsFile is XDRPROXY_TENANTS_FILE, re-read when it changes;
+	// empty means none.
+	TenantsFile string
+	// TenantsFileContent is the tenants file as read at start-up.
+	TenantsFileContent []byte
 	// DefaultTenant is used when a request names no tenant. Its zero value
 	// means there is no default.
 	DefaultTenant Tenant
@@ -363,13 +370,22 @@ func (e env) tenants(c *Config, p *problems) {
 			bad = true
 		}
 		all = append(all, list...)
+		c.StaticTenants = list
 	}
 	if e.TenantsFile != "" {
-		list, err := ReadTenantsFile(e.TenantsFile)
+		c.TenantsFile = e.TenantsFile
+		data, err := os.ReadFile(e.TenantsFile)
+		var list []Tenant
+		if err == nil {
+			list, err = parseTenantLines(e.TenantsFile, data)
+		} else {
+			err = fmt.Errorf("reading tenants file: %w", err)
+		}
 		if err != nil {
 			p.add("TENANTS_FILE", "%v", err)
 			bad = true
 		}
+		c.TenantsFileContent = data
 		all = append(all, list...)
 	}
 	if bad {
@@ -402,6 +418,10 @@ func ReadTenantsFile(path string) ([]Tenant, error) {
 	if err != nil {
 		return nil, fmt.Errorf("reading tenants file: %w", err)
 	}
+	return parseTenantLines(path, data)
+}
+
+func parseTenantLines(path string, data []byte) ([]Tenant, error) {
 	var tenants []Tenant
 	var bad []string
 	for i, line := range strings.Split(string(data), "\n") {

@@ -166,10 +166,55 @@ func defaultConfig(t *testing.T) *Config {
 }
 
 // configOpts compares tenant sets by their tenants and treats a nil and an
-// empty RequiredRoles alike.
+// empty RequiredRoles alike. Where the tenants came from (kept for
+// reloading) is checked by TestTenantSources.
 var configOpts = cmp.Options{
 	cmp.Transformer("TenantSet.All", func(s *TenantSet) []Tenant { return s.All() }),
 	cmpopts.EquateEmpty(),
+	cmpopts.IgnoreFields(Config{}, "StaticTenants", "TenantsFile", "TenantsFileContent"),
+}
+
+func TestTenantSources(t *testing.T) {
+	path := writeFile(t, t.TempDir(), "tenants", tenantB+"\n")
+	env := minimalEnv()
+	env["XDRPROXY_TENANTS_FILE"] = path
+	setEnv(t, env)
+	cfg, err := Load()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(cfg.StaticTenants) != 1 || cfg.StaticTenants[0].ID != tenantA || cfg.TenantsFile != path || string(cfg.TenantsFileContent) != tenantB+"\n" {
+		t.Errorf("static %v, file %q, content %q", cfg.StaticTenants, cfg.TenantsFile, cfg.TenantsFileContent)
+	}
+}
+
+func TestFileWatcher(t *testing.T) {
+	path := writeFile(t, t.TempDir(), "f", "one")
+	w := NewFileWatcher(path, []byte("one"))
+	if _, changed, err := w.Check(); changed || err != nil {
+		t.Fatalf("unchanged file: changed=%v err=%v", changed, err)
+	}
+	// Replace the file the way Kubernetes does: write aside, rename over.
+	tmp := path + ".new"
+	if err := os.WriteFile(tmp, []byte("two"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.Rename(tmp, path); err != nil {
+		t.Fatal(err)
+	}
+	data, changed, err := w.Check()
+	if !changed || err != nil || string(data) != "two" {
+		t.Fatalf("after the swap: %q changed=%v err=%v", data, changed, err)
+	}
+	if _, changed, _ := w.Check(); changed {
+		t.Error("the same content reported as changed twice")
+	}
+	if err := os.Remove(path); err != nil {
+		t.Fatal(err)
+	}
+	if _, changed, err := w.Check(); changed || err == nil {
+		t.Errorf("a missing file: changed=%v err=%v, want an error and no change", changed, err)
+	}
 }
 
 func TestLoad(t *testing.T) {

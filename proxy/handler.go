@@ -16,6 +16,7 @@ import (
 	"net/url"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"go.uber.org/zap"
@@ -66,6 +67,13 @@ type Handler struct {
 	log     *zap.Logger
 	reverse *httputil.ReverseProxy
 	origins map[string]*url.URL // route prefix → its upstream's scheme and host
+	tenants atomic.Pointer[tenantConfig]
+}
+
+// tenantConfig is the tenant set and default in force; replaced whole.
+type tenantConfig struct {
+	set *config.TenantSet
+	def config.Tenant
 }
 
 // forwardKey is the context key under which ServeHTTP passes the resolved
@@ -96,6 +104,7 @@ func New(opts Options) (*Handler, error) {
 		opts.Transport = NewTransport(210*time.Second, nil)
 	}
 	h := &Handler{opts: opts, log: opts.Logger, origins: map[string]*url.URL{}}
+	h.tenants.Store(&tenantConfig{set: opts.Tenants, def: opts.DefaultTenant})
 	for _, r := range opts.Routes {
 		if r.URL == nil || r.Scope == "" || r.Prefix == "" {
 			return nil, fmt.Errorf("proxy: route %q needs a prefix, URL and scope", r.Prefix)
@@ -141,7 +150,8 @@ func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		h.logAccess(r, rec, tenant, body.n.Load(), start, tokenWait, failure)
 	}()
 
-	t, perr := resolveTarget(r, h.opts.Tenants, h.opts.DefaultTenant)
+	tc := h.tenants.Load()
+	t, perr := resolveTarget(r, tc.set, tc.def)
 	if perr != nil {
 		failure = perr
 		WriteError(rec, perr)
@@ -170,6 +180,16 @@ func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	if rec.proxyErr != nil {
 		failure = rec.proxyErr
 	}
+}
+
+// SetTenants replaces the tenants allowed through, for requests that start
+// from now on. The default tenant is kept while the set still holds it.
+func (h *Handler) SetTenants(set *config.TenantSet) {
+	def := h.opts.DefaultTenant
+	if t, ok := set.Lookup(def.ID); def.ID == "" || !ok || t != def {
+		def = config.Tenant{}
+	}
+	h.tenants.Store(&tenantConfig{set: set, def: def})
 }
 
 // route picks the upstream and scope of t's path, rewriting the path for

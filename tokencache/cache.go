@@ -476,6 +476,24 @@ func (c *Cache) sweep(interval time.Duration) {
 	}
 }
 
+// Forget drops every token of the tenant, whatever the scope, so that a
+// tenant removed from service keeps no token in memory. An acquisition in
+// flight for it finishes, but its result is not kept.
+func (c *Cache) Forget(tenantID string) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	old := *c.entries.Load()
+	next := make(map[Key]*entry, len(old))
+	for k, e := range old {
+		if k.TenantID == tenantID {
+			e.state.Store(&state{}) // waiters holding the entry see no token
+			continue
+		}
+		next[k] = e
+	}
+	c.entries.Store(&next)
+}
+
 // Status describes one cached key, for diagnostics. It never holds the
 // token itself.
 type Status struct {

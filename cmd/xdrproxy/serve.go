@@ -39,6 +39,11 @@ type serveOptions struct {
 	// onListening, if set, is called with the proxy's and admin's
 	// addresses once both listen.
 	onListening func(proxyAddr, adminAddr net.Addr)
+	// reloaded, if set, is called after each tenants-file change was
+	// handled, with nil or why it was refused (tests).
+	reloaded func(error)
+	// reloadInterval, if set, replaces how often watched files are read.
+	reloadInterval time.Duration
 	// permanentBackoff, if set, replaces the first wait after a failure
 	// that needs a person (the demo's consent step should not take 1m).
 	permanentBackoff time.Duration
@@ -114,6 +119,13 @@ func serve(ctx context.Context, cfg *config.Config, log *zap.Logger, o serveOpti
 		ready.Store(true)
 		return nil
 	})
+	rl := newReloader(cfg, log, handler, cache)
+	rl.applied = o.reloaded
+	interval := o.reloadInterval
+	if interval == 0 {
+		interval = reloadInterval
+	}
+	g.Go(func() error { rl.run(gctx, interval); return nil })
 	var drainErr error
 	g.Go(func() error {
 		<-gctx.Done()

@@ -1,0 +1,126 @@
+package main
+
+import (
+	"context"
+	"io"
+	"net"
+	"net/http"
+	"os"
+	"path/filepath"
+	"testing"
+
+	"github.com/xdrproxy/xdrproxy/config"
+	"github.com/xdrproxy/xdrproxy/simulator"
+)
+
+// swapFile replaces path's content the way Kubernetes updates a mounted
+// ConfigMap: write aside, then rename over.
+func swapFile(t *testing.T, path, content string) {
+	t.Helper()
+	tmp := path + ".tmp"
+	if err := os.WriteFile(tmp, []byte(content), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.Rename(tmp, path); err != nil {
+		t.Fatal(err)
+	}
+}
+
+func TestTenantsFileReload(t *testing.T) {
+	sim := startTestSim(t)
+	tenantsFile := filepath.Join(t.TempDir(), "tenants")
+	if err := os.WriteFile(tenantsFile, []byte("contoso="+simulator.ContosoTenantID+"\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	checkEnv(t, sim, map[string]string{
+		"XDRPROXY_TENANTS":      "",
+		"XDRPROXY_TENANTS_FILE": tenantsFile,
+		"XDRPROXY_LISTEN_ADDR":  "127.0.0.1:0",
+		"XDRPROXY_ADMIN_ADDR":   "127.0.0.1:0",
+	})
+	cfg, err := config.Load()
+	if err != nil {
+		t.Fatal(err)
+	}
+	roots, _ := sim.CertPool()
+	reloads := make(chan error)
+	addrs := make(chan net.Addr, 1)
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan error, 1)
+	go func() {
+		done <- serve(ctx, cfg, newLogger(io.Discard, cfg.LogLevel, "json"), serveOptions{
+			roots:          roots,
+			reloadInterval: 5e6, // 5ms
+			reloaded:       func(err error) { reloads <- err },
+			onListening:    func(p, _ net.Addr) { addrs <- p },
+		})
+	}()
+	defer func() {
+		cancel()
+		if err := <-done; err != nil {
+			t.Errorf("serve: %v", err)
+		}
+	}()
+	proxyURL := "http://" + (<-addrs).String()
+	client := &http.Client{Transport: &http.Transport{}}
+	defer client.CloseIdleConnections()
+	status := func(tenant string) int {
+		t.Helper()
+		req, _ := http.NewRequest("GET", proxyURL+"/api/incidents?$top=1", nil)
+		req.Header.Set("X-Tenant-ID", tenant)
+		resp, err := client.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		io.Copy(io.Discard, resp.Body)
+		resp.Body.Close()
+		return resp.StatusCode
+	}
+
+	if got := status("contoso"); got != 200 {
+		t.Fatalf("contoso: %d", got)
+	}
+	if got := status(simulator.FabrikamTenantID); got != 403 {
+		t.Fatalf("fabrikam before it is added: %d, want 403", got)
+	}
+
+	swapFile(t, tenantsFile, "contoso="+simulator.ContosoTenantID+"\nfabrikam="+simulator.FabrikamTenantID+"\n")
+	if err := <-reloads; err != nil {
+		t.Fatalf("adding fabrikam: %v", err)
+	}
+	if got := status("fabrikam"); got != 200 {
+		t.Errorf("fabrikam after it is added: %d, want 200", got)
+	}
+
+	swapFile(t, tenantsFile, "fabrikam="+simulator.FabrikamTenantID+"\nthis is not a tenant\n")
+	if err := <-reloads; err == nil {
+		t.Fatal("a malformed file was applied")
+	}
+	if got := status("contoso"); got != 200 {
+		t.Errorf("contoso after a malformed file: %d, want 200 (previous set kept)", got)
+	}
+
+	swapFile(t, tenantsFile, "fabrikam="+simulator.FabrikamTenantID+"\n")
+	if err := <-reloads; err != nil {
+		t.Fatalf("removing contoso: %v", err)
+	}
+	if got := status("contoso"); got != 400 {
+		t.Errorf("contoso alias after removal: %d, want 400 InvalidTenant", got)
+	}
+	if got := status(simulator.ContosoTenantID); got != 403 {
+		t.Errorf("contoso GUID after removal: %d, want 403 TenantNotAllowed", got)
+	}
+
+	// Its token was dropped: adding it back asks Entra ID again.
+	before := sim.TokenRequests(simulator.ContosoTenantID)
+	swapFile(t, tenantsFile, "contoso="+simulator.ContosoTenantID+"\nfabrikam="+simulator.FabrikamTenantID+"\n")
+	if err := <-reloads; err != nil {
+		t.Fatal(err)
+	}
+	if got := status("contoso"); got != 200 {
+		t.Errorf("contoso re-added: %d", got)
+	}
+	if after := sim.TokenRequests(simulator.ContosoTenantID); after != before+1 {
+		t.Errorf("re-adding contoso made %d token requests, want 1 (its old token must be gone)", after-before)
+	}
+}
