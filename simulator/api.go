@@ -9,6 +9,7 @@ import (
 	"slices"
 	"strconv"
 	"strings"
+	"time"
 )
 
 // apiAudiences are the audiences the Defender XDR API accepts.
@@ -48,18 +49,7 @@ func (s *Server) authorize(roles []string, next func(http.ResponseWriter, *http.
 		if s.BeforeAPI != nil && s.BeforeAPI(w, r) {
 			return
 		}
-		rec := APIRequest{
-			Method:   r.Method,
-			Path:     r.URL.Path,
-			RawQuery: r.URL.RawQuery,
-			Host:     r.Host,
-			Header:   r.Header.Clone(),
-		}
-		if r.Body != nil {
-			body, _ := io.ReadAll(io.LimitReader(r.Body, 64<<10))
-			rec.Body = body
-			r.Body = io.NopCloser(io.MultiReader(bytes.NewReader(body), r.Body))
-		}
+		rec := captureAPIRequest(r)
 		claims, problem := s.verify(r)
 		if claims != nil {
 			rec.TenantID = claims.TenantID
@@ -77,6 +67,24 @@ func (s *Server) authorize(roles []string, next func(http.ResponseWriter, *http.
 		}
 		next(w, r, claims)
 	})
+}
+
+// captureAPIRequest copies what tests may want to see of an API request,
+// leaving its body readable.
+func captureAPIRequest(r *http.Request) APIRequest {
+	rec := APIRequest{
+		Method:   r.Method,
+		Path:     r.URL.Path,
+		RawQuery: r.URL.RawQuery,
+		Host:     r.Host,
+		Header:   r.Header.Clone(),
+	}
+	if r.Body != nil {
+		body, _ := io.ReadAll(io.LimitReader(r.Body, 64<<10))
+		rec.Body = body
+		r.Body = io.NopCloser(io.MultiReader(bytes.NewReader(body), r.Body))
+	}
+	return rec
 }
 
 // verify returns the token's claims, or a message saying why it is refused.
@@ -127,7 +135,7 @@ func (s *Server) listIncidents(w http.ResponseWriter, r *http.Request, c *Claims
 	}
 	t, _ := s.tenant(c.TenantID)
 	all := incidentsFor(t)
-	match, err := parseFilter(q.Get("$filter"))
+	match, err := parseFilter(q.Get("$filter"), "Incident", incidentField)
 	if err != nil {
 		writeAPIError(w, http.StatusBadRequest, "ODataError", err.Error())
 		return
@@ -147,17 +155,22 @@ func (s *Server) listIncidents(w http.ResponseWriter, r *http.Request, c *Claims
 		"value":          page,
 	}
 	if skip+top < len(selected) && top > 0 {
-		// Keep the client's parameters as written, with $skip moved on.
-		var params []string
-		for _, p := range strings.Split(r.URL.RawQuery, "&") {
-			if p != "" && !strings.HasPrefix(p, "$skip=") && !strings.HasPrefix(p, "%24skip=") {
-				params = append(params, p)
-			}
-		}
-		params = append(params, "$skip="+strconv.Itoa(skip+top))
-		body["@odata.nextLink"] = baseURL(r) + r.URL.Path + "?" + strings.Join(params, "&")
+		body["@odata.nextLink"] = nextLink(r, skip+top)
 	}
 	writeJSON(w, http.StatusOK, body)
+}
+
+// nextLink is the request's URL with $skip moved on to skip, keeping the
+// client's other parameters as written.
+func nextLink(r *http.Request, skip int) string {
+	var params []string
+	for _, p := range strings.Split(r.URL.RawQuery, "&") {
+		if p != "" && !strings.HasPrefix(p, "$skip=") && !strings.HasPrefix(p, "%24skip=") {
+			params = append(params, p)
+		}
+	}
+	params = append(params, "$skip="+strconv.Itoa(skip))
+	return baseURL(r) + r.URL.Path + "?" + strings.Join(params, "&")
 }
 
 func (s *Server) getIncident(w http.ResponseWriter, r *http.Request, c *Claims) {
@@ -188,6 +201,29 @@ func (s *Server) runHunting(w http.ResponseWriter, r *http.Request, c *Claims) {
 		writeAPIError(w, http.StatusBadRequest, "InvalidRequestBody", "Request body is incorrect: it must be JSON with a non-empty \"Query\".")
 		return
 	}
+	t, _ := s.tenant(c.TenantID)
+	schema := make([]map[string]string, len(huntingColumns))
+	for i, col := range huntingColumns {
+		schema[i] = map[string]string{"Name": col.name, "Type": col.typ}
+	}
+	writeJSON(w, http.StatusOK, map[string]any{
+		"Stats":   map[string]any{"ExecutionTime": 0.0421, "resource_usage": map[string]any{"cpu": map[string]any{"total cpu": 0.03}}},
+		"Schema":  schema,
+		"Results": huntingRows(t, query, s.now()),
+	})
+}
+
+// huntingColumns are the columns of every simulated hunting result.
+var huntingColumns = []struct{ name, typ string }{
+	{"Timestamp", "DateTime"},
+	{"DeviceName", "String"},
+	{"ActionType", "String"},
+	{"FileName", "String"},
+}
+
+// huntingRows is the simulated result of a hunting query: 5 rows, or N
+// for a `| take N` or `| limit N` (at most 1000).
+func huntingRows(t Tenant, query string, now time.Time) []map[string]any {
 	rows := 5
 	fields := strings.Fields(strings.ReplaceAll(query, "|", " | "))
 	for i := 0; i+1 < len(fields); i++ {
@@ -197,24 +233,14 @@ func (s *Server) runHunting(w http.ResponseWriter, r *http.Request, c *Claims) {
 			}
 		}
 	}
-	t, _ := s.tenant(c.TenantID)
 	results := make([]map[string]any, rows)
 	for i := range results {
 		results[i] = map[string]any{
-			"Timestamp":  s.now().UTC().Add(-timeStep(i)).Format("2006-01-02T15:04:05.0000000Z"),
+			"Timestamp":  now.UTC().Add(-timeStep(i)).Format("2006-01-02T15:04:05.0000000Z"),
 			"DeviceName": fmt.Sprintf("%s-ws%03d", t.shortName(), i+1),
 			"ActionType": "ProcessCreated",
 			"FileName":   "powershell.exe",
 		}
 	}
-	writeJSON(w, http.StatusOK, map[string]any{
-		"Stats": map[string]any{"ExecutionTime": 0.0421, "resource_usage": map[string]any{"cpu": map[string]any{"total cpu": 0.03}}},
-		"Schema": []map[string]string{
-			{"Name": "Timestamp", "Type": "DateTime"},
-			{"Name": "DeviceName", "Type": "String"},
-			{"Name": "ActionType", "Type": "String"},
-			{"Name": "FileName", "Type": "String"},
-		},
-		"Results": results,
-	})
+	return results
 }

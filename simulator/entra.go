@@ -33,7 +33,8 @@ type Claims struct {
 	TenantID string `json:"tid"`
 	// AppID is the appid claim: the client the token was issued to.
 	AppID string `json:"appid"`
-	// AppIDACR is "1" for a client secret, "2" for a certificate.
+	// AppIDACR is "1" for a client secret, "2" for a client assertion
+	// (a certificate or a federated credential).
 	AppIDACR string `json:"appidacr"`
 	// IDP is the identity provider, as Entra ID sets it for app tokens.
 	IDP string `json:"idp"`
@@ -64,37 +65,7 @@ func (s *Server) routeEntra(mux *http.ServeMux) {
 	mux.HandleFunc("POST /{tenant}/oauth2/v2.0/token", s.token)
 	mux.HandleFunc("POST /{tenant}/oauth2/token", s.token)
 	mux.HandleFunc("GET /{tenant}/oauth2/authorize", s.adminConsent)
-}
-
-// adminConsent stands in for Entra ID's consent page: opening the partner
-// guide's link (/{tenant}/oauth2/authorize?client_id=…&prompt=consent)
-// grants the application admin consent in the tenant at once, with the
-// demo roles if it had none, so the demo's unconsented tenant can be
-// onboarded by hand.
-func (s *Server) adminConsent(w http.ResponseWriter, r *http.Request) {
-	w.Header().Set("Content-Type", "text/plain; charset=utf-8")
-	tenantID := strings.ToLower(r.PathValue("tenant"))
-	t, ok := s.tenant(tenantID)
-	if !ok {
-		w.WriteHeader(http.StatusBadRequest)
-		fmt.Fprintf(w, "AADSTS90002: Tenant '%s' not found.\n", tenantID)
-		return
-	}
-	if clientID := r.URL.Query().Get("client_id"); !strings.EqualFold(clientID, s.clientID()) {
-		w.WriteHeader(http.StatusBadRequest)
-		fmt.Fprintf(w, "AADSTS700016: Application with identifier '%s' was not found in the directory '%s'.\n", clientID, t.Name)
-		return
-	}
-	t.Consented = true
-	if len(t.Roles) == 0 {
-		t.Roles = DefaultRoles
-	}
-	if err := s.SetTenant(t); err != nil {
-		http.Error(w, err.Error(), http.StatusInternalServerError)
-		return
-	}
-	fmt.Fprintf(w, "xdrsim: admin consent granted. Application %s may now use %s in tenant %s (%s).\n",
-		s.clientID(), strings.Join(t.Roles, ", "), t.Name, t.ID)
+	mux.HandleFunc("GET /{tenant}/v2.0/adminconsent", s.adminConsentV2)
 }
 
 // baseURL is the simulator's own origin as the client reached it.
@@ -147,6 +118,9 @@ func (s *Server) token(w http.ResponseWriter, r *http.Request) {
 	if s.BeforeToken != nil && s.BeforeToken(w, r, tenantID) {
 		return
 	}
+	if s.injectTokenFault(w, r, tenantID) {
+		return
+	}
 	v1 := !strings.Contains(r.URL.Path, "/v2.0/")
 	if err := r.ParseForm(); err != nil {
 		s.writeEntraError(w, r, http.StatusBadRequest, "invalid_request", 900144, "The request body must contain the following parameter: 'grant_type'.")
@@ -174,14 +148,17 @@ func (s *Server) token(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	secret, assertion := r.PostForm.Get("client_secret"), r.PostForm.Get("client_assertion")
+	appIDACR := "1"
 	switch {
 	case secret == "" && assertion == "":
 		s.writeEntraError(w, r, http.StatusUnauthorized, "invalid_client", 7000218, "The request body must contain the following parameter: 'client_assertion' or 'client_secret'.")
 		return
 	case assertion != "":
-		// Client assertions (certificate, federated) are not simulated yet.
-		s.writeEntraError(w, r, http.StatusUnauthorized, "invalid_client", 700027, "Client assertion failed signature validation.")
-		return
+		if refusal := s.checkClientAssertion(r, clientID, assertion); refusal != nil {
+			s.writeEntraError(w, r, refusal.status, refusal.code, refusal.aadsts, refusal.message)
+			return
+		}
+		appIDACR = "2"
 	case secret != s.clientSecret():
 		s.writeEntraError(w, r, http.StatusUnauthorized, "invalid_client", 7000215,
 			fmt.Sprintf("Invalid client secret provided. Ensure the secret being sent in the request is the client secret value, not the client secret ID, for a secret added to app '%s'.", clientID))
@@ -208,6 +185,10 @@ func (s *Server) token(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 
+	roles := tenant.Roles
+	if strings.EqualFold(resource, graphResource) {
+		roles = tenant.GraphRoles
+	}
 	now := s.now()
 	lifetime := s.tokenLifetime()
 	claims := Claims{
@@ -222,10 +203,10 @@ func (s *Server) token(w http.ResponseWriter, r *http.Request) {
 		},
 		TenantID: tenant.ID,
 		AppID:    s.clientID(),
-		AppIDACR: "1",
+		AppIDACR: appIDACR,
 		IDP:      "https://sts.windows.net/" + tenant.ID + "/",
 		OID:      servicePrincipalID(tenant.ID),
-		Roles:    tenant.Roles,
+		Roles:    roles,
 		Version:  "1.0",
 	}
 	tok := jwt.NewWithClaims(jwt.SigningMethodRS256, claims)

@@ -113,37 +113,38 @@ func incidentsFor(t Tenant) []Incident {
 	return out
 }
 
-// parseFilter understands the OData $filter forms the Defender pages show:
-// `field eq 'value'` and `field ge|gt|le|lt <timestamp>` on status,
-// severity, classification, assignedTo, createdTime and lastUpdateTime,
-// joined with `and`.
-func parseFilter(filter string) (func(Incident) bool, error) {
+// parseFilter understands the OData $filter forms the Defender and Graph
+// pages show: `field eq 'value'` and `field ge|gt|le|lt <timestamp>`,
+// joined with `and`, on the fields that field knows (for the legacy API,
+// incidentField: status, severity, classification, assignedTo, createdTime
+// and lastUpdateTime). typeName names the entity in error messages.
+func parseFilter[T any](filter, typeName string, field func(string) (func(T) string, bool)) (func(T) bool, error) {
 	filter = strings.TrimSpace(filter)
 	if filter == "" {
-		return func(Incident) bool { return true }, nil
+		return func(T) bool { return true }, nil
 	}
-	var preds []func(Incident) bool
+	var preds []func(T) bool
 	for _, clause := range splitAnd(filter) {
 		f := strings.Fields(clause)
 		if len(f) != 3 {
 			return nil, fmt.Errorf("The query specified in the URI is not valid. Could not parse filter clause %q.", clause)
 		}
-		field, op, value := f[0], strings.ToLower(f[1]), strings.Trim(f[2], "'")
-		get, ok := incidentField(field)
+		name, op, value := f[0], strings.ToLower(f[1]), strings.Trim(f[2], "'")
+		get, ok := field(name)
 		if !ok {
-			return nil, fmt.Errorf("The query specified in the URI is not valid. Could not find a property named '%s' on type 'Incident'.", field)
+			return nil, fmt.Errorf("The query specified in the URI is not valid. Could not find a property named '%s' on type '%s'.", name, typeName)
 		}
 		switch op {
 		case "eq":
-			preds = append(preds, func(i Incident) bool { return strings.EqualFold(get(i), value) })
+			preds = append(preds, func(i T) bool { return strings.EqualFold(get(i), value) })
 		case "ne":
-			preds = append(preds, func(i Incident) bool { return !strings.EqualFold(get(i), value) })
+			preds = append(preds, func(i T) bool { return !strings.EqualFold(get(i), value) })
 		case "ge", "gt", "le", "lt":
 			at, err := time.Parse(time.RFC3339Nano, value)
 			if err != nil {
 				return nil, fmt.Errorf("The query specified in the URI is not valid. %q is not a DateTimeOffset.", value)
 			}
-			preds = append(preds, func(i Incident) bool {
+			preds = append(preds, func(i T) bool {
 				v, err := time.Parse(time.RFC3339Nano, get(i))
 				if err != nil {
 					return false
@@ -162,7 +163,7 @@ func parseFilter(filter string) (func(Incident) bool, error) {
 			return nil, fmt.Errorf("The query specified in the URI is not valid. Unsupported operator %q.", op)
 		}
 	}
-	return func(i Incident) bool {
+	return func(i T) bool {
 		for _, p := range preds {
 			if !p(i) {
 				return false

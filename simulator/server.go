@@ -1,11 +1,15 @@
-// Package simulator is a fake Microsoft Entra ID and a fake Microsoft
-// Defender XDR API, served over HTTPS on loopback with a certificate
-// authority it generates. It is faithful enough for MSAL Go and real API
-// clients to use unchanged: per-tenant OpenID discovery, the v2.0 and v1
-// client-credentials token endpoints, JWKS, RS256 access tokens, Entra ID's
-// AADSTS error bodies, and the incidents and advanced-hunting APIs with
-// their own error shape. Tests script tenants, consent, roles, token
-// lifetime and faults through the Server's fields and methods.
+// Package simulator is a fake Microsoft Entra ID, a fake Microsoft
+// Defender XDR API and a fake Microsoft Graph security API, served over
+// HTTPS on loopback with a certificate authority it generates. It is
+// faithful enough for MSAL Go and real API clients to use unchanged:
+// per-tenant OpenID discovery, the v2.0 and v1 client-credentials token
+// endpoints with client secrets, certificate assertions and federated
+// (workload identity) assertions, admin consent, JWKS, RS256 access
+// tokens, Entra ID's AADSTS error bodies, the Defender incidents and
+// advanced-hunting APIs with their own error shape, and Graph's
+// security/incidents and security/runHuntingQuery with Graph's. Tests
+// script tenants, consent, roles, credentials, token lifetime and faults
+// through the Server's fields and methods.
 package simulator
 
 import (
@@ -18,6 +22,7 @@ import (
 	"log"
 	"net"
 	"net/http"
+	"slices"
 	"strings"
 	"sync"
 	"time"
@@ -42,6 +47,10 @@ const (
 // DefaultRoles are the application roles the demo tenants consented to.
 var DefaultRoles = []string{"Incident.Read.All", "Alert.Read.All", "AdvancedHunting.Read.All"}
 
+// DefaultGraphRoles are the Microsoft Graph application roles a consented
+// tenant grants when its GraphRoles are nil.
+var DefaultGraphRoles = []string{"SecurityIncident.Read.All", "ThreatHunting.Read.All"}
+
 // Tenant is one simulated customer directory.
 type Tenant struct {
 	// ID is the tenant's GUID (lower case).
@@ -52,9 +61,16 @@ type Tenant struct {
 	// Consented says whether the tenant's admin granted the application
 	// admin consent. Without it, token requests get AADSTS700016.
 	Consented bool
-	// Roles are the application permissions consented to; they become the
-	// token's roles claim.
+	// Roles are the application permissions consented to on the Defender
+	// resources; they become the roles claim of tokens for every resource
+	// but Microsoft Graph. Nil means none.
 	Roles []string
+	// GraphRoles are the Microsoft Graph application permissions consented
+	// to; they become the roles claim of tokens for
+	// https://graph.microsoft.com. Nil means DefaultGraphRoles when the
+	// tenant is consented (none when it is not); an empty, non-nil slice
+	// means none.
+	GraphRoles []string
 	// Incidents is how many incidents the tenant's API holds. Zero means
 	// 25; negative means none.
 	Incidents int
@@ -76,8 +92,19 @@ type Server struct {
 	TokenLifetime time.Duration
 	// Now is the simulator's clock. Nil means time.Now.
 	Now func() time.Time
+	// ClientCertificate is the certificate registered on the application.
+	// A client assertion that names it (x5t, x5t#S256 or x5c) and is
+	// signed by its key authenticates the application. Nil means no
+	// certificate is registered.
+	ClientCertificate *x509.Certificate
+	// FederatedCredentials are the application's federated identity
+	// credentials. A client assertion whose issuer, subject and audience
+	// match one of them and that its Key signed authenticates the
+	// application. Nil means none.
+	FederatedCredentials []FederatedCredential
 	// BeforeToken, if set, runs before each token request is handled and
-	// may answer it itself (a fault, a delay) by returning true.
+	// may answer it itself (a fault, a delay) by returning true. It runs
+	// before faults set with FailTokens.
 	BeforeToken func(w http.ResponseWriter, r *http.Request, tenantID string) (handled bool)
 	// BeforeAPI, if set, runs before each API request is handled and may
 	// answer it itself by returning true.
@@ -91,6 +118,7 @@ type Server struct {
 	mu            sync.Mutex
 	tenants       map[string]*Tenant
 	tokenRequests map[string]int
+	tokenFaults   map[string]*tokenFault
 	apiRequests   []APIRequest
 
 	srv *http.Server
@@ -126,6 +154,7 @@ func (s *Server) init() error {
 		mux := http.NewServeMux()
 		s.routeEntra(mux)
 		s.routeAPI(mux)
+		s.routeGraph(mux)
 		mux.HandleFunc("/", s.unknownPath)
 		s.mux = mux
 	})
@@ -135,8 +164,8 @@ func (s *Server) init() error {
 // DemoTenants returns the tenants a zero Server starts with.
 func DemoTenants() []Tenant {
 	return []Tenant{
-		{ID: ContosoTenantID, Name: "Contoso", Consented: true, Roles: DefaultRoles},
-		{ID: FabrikamTenantID, Name: "Fabrikam", Consented: true, Roles: DefaultRoles},
+		{ID: ContosoTenantID, Name: "Contoso", Consented: true, Roles: DefaultRoles, GraphRoles: DefaultGraphRoles},
+		{ID: FabrikamTenantID, Name: "Fabrikam", Consented: true, Roles: DefaultRoles, GraphRoles: DefaultGraphRoles},
 		{ID: UnconsentedTenantID, Name: "Northwind", Consented: false},
 	}
 }
@@ -153,6 +182,10 @@ func (s *Server) putTenant(t Tenant) {
 		t.Incidents = 0
 	}
 	t.Roles = append([]string(nil), t.Roles...)
+	if t.GraphRoles == nil && t.Consented {
+		t.GraphRoles = DefaultGraphRoles
+	}
+	t.GraphRoles = slices.Clone(t.GraphRoles) // keeps an empty slice non-nil
 	s.tenants[t.ID] = &t
 }
 
@@ -241,8 +274,9 @@ func (s *Server) tokenLifetime() time.Duration {
 	return 3599 * time.Second
 }
 
-// ServeHTTP serves Entra ID and the API on one mux: Entra ID's paths start
-// with a tenant, the API's with /api/.
+// ServeHTTP serves Entra ID and the APIs on one mux: Entra ID's paths
+// start with a tenant, the Defender API's with /api/ and Graph's with
+// /v1.0/.
 func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	if err := s.init(); err != nil {
 		http.Error(w, "simulator failed to start: "+err.Error(), http.StatusInternalServerError)

@@ -1,0 +1,301 @@
+package simulator
+
+import (
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"net/http"
+	"slices"
+	"strconv"
+	"strings"
+
+	"github.com/golang-jwt/jwt/v5"
+)
+
+// graphResource is Microsoft Graph's App ID URI, and its tokens' audience.
+const graphResource = "https://graph.microsoft.com"
+
+// graphMaxTop is the largest page of incidents Graph returns; it is also
+// the page size when the client names none.
+const graphMaxTop = 50
+
+func (s *Server) routeGraph(mux *http.ServeMux) {
+	mux.Handle("GET /v1.0/security/incidents", s.graphAuthorize([]string{"SecurityIncident.Read.All", "SecurityIncident.ReadWrite.All"}, s.graphListIncidents))
+	mux.Handle("POST /v1.0/security/runHuntingQuery", s.graphAuthorize([]string{"ThreatHunting.Read.All"}, s.graphRunHuntingQuery))
+}
+
+// GraphIncident is a Defender XDR incident in the Microsoft Graph security
+// API's shape (microsoft.graph.security.incident).
+type GraphIncident struct {
+	ID                 string   `json:"id"`
+	TenantID           string   `json:"tenantId"`
+	Status             string   `json:"status"`
+	IncidentWebURL     string   `json:"incidentWebUrl"`
+	RedirectIncidentID *string  `json:"redirectIncidentId"`
+	DisplayName        string   `json:"displayName"`
+	CreatedDateTime    string   `json:"createdDateTime"`
+	LastUpdateDateTime string   `json:"lastUpdateDateTime"`
+	AssignedTo         *string  `json:"assignedTo"`
+	Classification     string   `json:"classification"`
+	Determination      string   `json:"determination"`
+	Severity           string   `json:"severity"`
+	CustomTags         []string `json:"customTags"`
+	SystemTags         []string `json:"systemTags"`
+	Description        *string  `json:"description"`
+	Comments           []any    `json:"comments"`
+}
+
+// graphIncident converts a legacy incident to Graph's shape: string IDs,
+// lower-camel enum values, and "unknown" where the legacy API says
+// "NotAvailable".
+func graphIncident(tenantID string, inc Incident) GraphIncident {
+	determination := inc.Determination
+	if determination == "NotAvailable" {
+		determination = "Unknown"
+	}
+	return GraphIncident{
+		ID:                 strconv.Itoa(inc.IncidentID),
+		TenantID:           tenantID,
+		Status:             lowerCamel(inc.Status),
+		IncidentWebURL:     inc.IncidentURI,
+		DisplayName:        inc.IncidentName,
+		CreatedDateTime:    inc.CreatedTime,
+		LastUpdateDateTime: inc.LastUpdateTime,
+		AssignedTo:         inc.AssignedTo,
+		Classification:     lowerCamel(inc.Classification),
+		Determination:      lowerCamel(determination),
+		Severity:           lowerCamel(inc.Severity),
+		CustomTags:         []string{},
+		SystemTags:         []string{},
+		Comments:           []any{},
+	}
+}
+
+func lowerCamel(s string) string {
+	if s == "" {
+		return s
+	}
+	return strings.ToLower(s[:1]) + s[1:]
+}
+
+// graphIncidentField gives the fields Graph lets $filter use.
+func graphIncidentField(name string) (func(GraphIncident) string, bool) {
+	switch name {
+	case "status":
+		return func(i GraphIncident) string { return i.Status }, true
+	case "severity":
+		return func(i GraphIncident) string { return i.Severity }, true
+	case "classification":
+		return func(i GraphIncident) string { return i.Classification }, true
+	case "determination":
+		return func(i GraphIncident) string { return i.Determination }, true
+	case "assignedTo":
+		return func(i GraphIncident) string {
+			if i.AssignedTo == nil {
+				return ""
+			}
+			return *i.AssignedTo
+		}, true
+	case "createdDateTime":
+		return func(i GraphIncident) string { return i.CreatedDateTime }, true
+	case "lastUpdateDateTime":
+		return func(i GraphIncident) string { return i.LastUpdateDateTime }, true
+	}
+	return nil, false
+}
+
+// graphError is Microsoft Graph's error body.
+type graphError struct {
+	Error graphErrorBody `json:"error"`
+}
+
+type graphErrorBody struct {
+	Code       string          `json:"code"`
+	Message    string          `json:"message"`
+	InnerError graphInnerError `json:"innerError"`
+}
+
+type graphInnerError struct {
+	Date            string `json:"date"`
+	RequestID       string `json:"request-id"`
+	ClientRequestID string `json:"client-request-id"`
+}
+
+// writeGraphError writes Graph's error body, with the request IDs that
+// graphAuthorize put in the response headers.
+func (s *Server) writeGraphError(w http.ResponseWriter, status int, code, message string) {
+	if status == http.StatusUnauthorized {
+		w.Header().Set("WWW-Authenticate", `Bearer realm="", authorization_uri="https://login.microsoftonline.com/common/oauth2/authorize", client_id="00000003-0000-0000-c000-000000000000"`)
+	}
+	writeJSON(w, status, graphError{Error: graphErrorBody{
+		Code:    code,
+		Message: message,
+		InnerError: graphInnerError{
+			Date:            s.now().UTC().Format("2006-01-02T15:04:05"),
+			RequestID:       w.Header().Get("request-id"),
+			ClientRequestID: w.Header().Get("client-request-id"),
+		},
+	}})
+}
+
+// graphAuthorize verifies the bearer token as Graph does (signature,
+// expiry, audience https://graph.microsoft.com, tenant) and requires one of
+// roles, then records the request.
+func (s *Server) graphAuthorize(roles []string, next func(http.ResponseWriter, *http.Request, *Claims)) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if s.BeforeAPI != nil && s.BeforeAPI(w, r) {
+			return
+		}
+		rec := captureAPIRequest(r)
+		claims, problem := s.verifyGraph(r)
+		if claims != nil {
+			rec.TenantID = claims.TenantID
+		}
+		s.recordAPIRequest(rec)
+		w.Header().Set("request-id", randomUUID())
+		clientRequestID := r.Header.Get("client-request-id")
+		if clientRequestID == "" {
+			clientRequestID = randomUUID()
+		}
+		w.Header().Set("client-request-id", clientRequestID)
+		if problem != "" {
+			s.writeGraphError(w, http.StatusUnauthorized, "InvalidAuthenticationToken", problem)
+			return
+		}
+		if !slices.ContainsFunc(roles, func(role string) bool { return slices.Contains(claims.Roles, role) }) {
+			s.writeGraphError(w, http.StatusForbidden, "Forbidden",
+				fmt.Sprintf("Missing role permissions on the request. API requires one of '%s'. Roles on the request '%s'.",
+					strings.Join(roles, ", "), strings.Join(claims.Roles, ", ")))
+			return
+		}
+		next(w, r, claims)
+	})
+}
+
+// verifyGraph returns the token's claims, or Graph's message saying why it
+// is refused.
+func (s *Server) verifyGraph(r *http.Request) (*Claims, string) {
+	auth := r.Header.Get("Authorization")
+	scheme, token, ok := strings.Cut(auth, " ")
+	if auth == "" || (ok && strings.EqualFold(scheme, "Bearer") && token == "") {
+		return nil, "Access token is empty."
+	}
+	if !ok || !strings.EqualFold(scheme, "Bearer") {
+		return nil, "Access token validation failure. Invalid authorization scheme."
+	}
+	claims, err := s.ParseToken(token)
+	if errors.Is(err, jwt.ErrTokenExpired) {
+		return nil, "Lifetime validation failed, the token is expired."
+	}
+	if err != nil {
+		return nil, "Access token validation failure."
+	}
+	if !slices.ContainsFunc([]string(claims.Audience), func(a string) bool { return strings.EqualFold(a, graphResource) }) {
+		return claims, "Access token validation failure. Invalid audience."
+	}
+	if _, ok := s.tenant(claims.TenantID); !ok {
+		return claims, "Access token validation failure. Invalid tenant."
+	}
+	return claims, ""
+}
+
+// graphListIncidents is GET /v1.0/security/incidents: the tenant's
+// incidents, newest first, with $top (1 to 50; 50 when absent), $skip,
+// $filter, $count and @odata.nextLink.
+func (s *Server) graphListIncidents(w http.ResponseWriter, r *http.Request, c *Claims) {
+	q := r.URL.Query()
+	for name := range q {
+		switch name {
+		case "$top", "$skip", "$filter", "$count":
+		default:
+			if strings.HasPrefix(name, "$") {
+				s.writeGraphError(w, http.StatusBadRequest, "BadRequest", fmt.Sprintf("xdrsim does not simulate the query option '%s'.", name))
+				return
+			}
+		}
+	}
+	top, skip := graphMaxTop, 0
+	if v := q.Get("$top"); v != "" {
+		n, err := strconv.Atoi(v)
+		if err != nil || n < 1 {
+			s.writeGraphError(w, http.StatusBadRequest, "BadRequest", fmt.Sprintf("Invalid value '%s' for $top query option found. The $top query option requires a positive integer value.", v))
+			return
+		}
+		if n > graphMaxTop {
+			s.writeGraphError(w, http.StatusBadRequest, "BadRequest", fmt.Sprintf("The limit of '%d' for Top query has been exceeded. The value from the incoming request is '%s'.", graphMaxTop, v))
+			return
+		}
+		top = n
+	}
+	if v := q.Get("$skip"); v != "" {
+		n, err := strconv.Atoi(v)
+		if err != nil || n < 0 {
+			s.writeGraphError(w, http.StatusBadRequest, "BadRequest", fmt.Sprintf("Invalid value '%s' for $skip query option found. The $skip query option requires a non-negative integer value.", v))
+			return
+		}
+		skip = n
+	}
+	match, err := parseFilter(q.Get("$filter"), "microsoft.graph.security.incident", graphIncidentField)
+	if err != nil {
+		s.writeGraphError(w, http.StatusBadRequest, "BadRequest", err.Error())
+		return
+	}
+	t, _ := s.tenant(c.TenantID)
+	var selected []GraphIncident
+	for _, inc := range incidentsFor(t) {
+		if g := graphIncident(t.ID, inc); match(g) {
+			selected = append(selected, g)
+		}
+	}
+	page := []GraphIncident{}
+	if skip < len(selected) {
+		page = selected[skip:min(len(selected), skip+top)]
+	}
+	body := map[string]any{
+		"@odata.context": baseURL(r) + "/v1.0/$metadata#security/incidents",
+		"value":          page,
+	}
+	if strings.EqualFold(q.Get("$count"), "true") {
+		body["@odata.count"] = len(selected)
+	}
+	if skip+top < len(selected) {
+		body["@odata.nextLink"] = nextLink(r, skip+top)
+	}
+	writeJSON(w, http.StatusOK, body)
+}
+
+// graphRunHuntingQuery is POST /v1.0/security/runHuntingQuery: the same
+// simulated rows as the legacy API, in Graph's huntingQueryResults shape
+// (schema of name and type, results).
+func (s *Server) graphRunHuntingQuery(w http.ResponseWriter, r *http.Request, c *Claims) {
+	var req struct {
+		Query    string          `json:"Query"`
+		Timespan json.RawMessage `json:"Timespan"`
+	}
+	if err := json.NewDecoder(io.LimitReader(r.Body, 1<<20)).Decode(&req); err != nil {
+		s.writeGraphError(w, http.StatusBadRequest, "BadRequest", "The request body is not valid JSON: "+err.Error())
+		return
+	}
+	if strings.TrimSpace(req.Query) == "" {
+		s.writeGraphError(w, http.StatusBadRequest, "BadRequest", "The 'Query' parameter is required and cannot be empty.")
+		return
+	}
+	if len(req.Timespan) > 0 && string(req.Timespan) != "null" {
+		var ts string
+		if err := json.Unmarshal(req.Timespan, &ts); err != nil || strings.TrimSpace(ts) == "" {
+			s.writeGraphError(w, http.StatusBadRequest, "BadRequest", "The 'Timespan' parameter must be a string such as 'P30D'.")
+			return
+		}
+	}
+	t, _ := s.tenant(c.TenantID)
+	schema := make([]map[string]string, len(huntingColumns))
+	for i, col := range huntingColumns {
+		schema[i] = map[string]string{"name": col.name, "type": col.typ}
+	}
+	writeJSON(w, http.StatusOK, map[string]any{
+		"@odata.context": baseURL(r) + "/v1.0/$metadata#microsoft.graph.security.huntingQueryResults",
+		"schema":         schema,
+		"results":        huntingRows(t, req.Query, s.now()),
+	})
+}
