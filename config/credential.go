@@ -1,6 +1,10 @@
 package config
 
 import (
+	"crypto/rsa"
+	"crypto/x509"
+	"encoding/pem"
+	"errors"
 	"fmt"
 	"os"
 	"strings"
@@ -9,9 +13,7 @@ import (
 // CredentialKind says how the application proves its identity to Entra ID.
 type CredentialKind int
 
-// The credential kinds of the contract. This version implements the client
-// secret, given directly or in a file; the others are recognised so that
-// configuring one is a clear start-up error.
+// The credential kinds of the contract.
 const (
 	// NoCredential is the zero value: nothing configured.
 	NoCredential CredentialKind = iota
@@ -49,7 +51,8 @@ func (s Secret) Reveal() string { return string(s) }
 type Credential struct {
 	// Kind says which variable configured it.
 	Kind CredentialKind
-	// Secret holds the client secret for ClientSecret and ClientSecretFile.
+	// Secret holds the client secret for ClientSecret and ClientSecretFile,
+	// and the PEM (certificate and private key) for ClientCertificate.
 	Secret Secret
 	// File is the path of the file the credential came from, if any.
 	File string
@@ -57,6 +60,9 @@ type Credential struct {
 	// usual one (AZURE_FEDERATED_TOKEN_FILE). Empty means Variable's
 	// default.
 	From string
+	// SendX5C sends the certificate chain with each assertion (subject
+	// name and issuer authentication); certificate credentials only.
+	SendX5C bool
 }
 
 // Variable returns the name of the variable that configured the credential.
@@ -103,7 +109,7 @@ func (e env) credential() (Credential, error) {
 	}
 	switch len(set) {
 	case 0:
-		return Credential{}, fmt.Errorf("%s_CLIENT_SECRET: no credential is configured: set %[1]s_CLIENT_SECRET or %[1]s_CLIENT_SECRET_FILE (this version supports client secrets only)", Prefix)
+		return Credential{}, fmt.Errorf("%s_CLIENT_SECRET: no credential is configured: set exactly one of %[1]s_CLIENT_SECRET, %[1]s_CLIENT_SECRET_FILE, %[1]s_CLIENT_CERTIFICATE_FILE or %[1]s_FEDERATED_TOKEN_FILE", Prefix)
 	case 1:
 	default:
 		names := make([]string, len(set))
@@ -119,13 +125,106 @@ func (e env) credential() (Credential, error) {
 		if err != nil {
 			return Credential{}, fmt.Errorf("%s: %v", c.Variable(), err)
 		}
-		secret := strings.TrimSpace(string(data))
-		if secret == "" {
+		secret, err := SecretFromFile(data)
+		if err != nil {
+			return Credential{}, fmt.Errorf("%s: %s %v", c.Variable(), c.File, err)
+		}
+		c.Secret = secret
+	case ClientCertificate:
+		data, err := os.ReadFile(c.File)
+		if err != nil {
+			return Credential{}, fmt.Errorf("%s: %v", c.Variable(), err)
+		}
+		if err := CheckCertificatePEM(data); err != nil {
+			return Credential{}, fmt.Errorf("%s: %s: %v", c.Variable(), c.File, err)
+		}
+		c.Secret = Secret(data) // the PEM holds the private key
+		// Not in the contract's table: the option to send the x5c chain
+		// for subject-name/issuer authentication.
+		if c.SendX5C, err = parseBool(orDefault(os.Getenv(Prefix+"_CLIENT_CERTIFICATE_SEND_X5C"), "false")); err != nil {
+			return Credential{}, fmt.Errorf("%s_CLIENT_CERTIFICATE_SEND_X5C: %v", Prefix, err)
+		}
+	case FederatedToken:
+		data, err := os.ReadFile(c.File)
+		if err != nil {
+			return Credential{}, fmt.Errorf("%s: %v (the Kubernetes service-account token projected for workload identity)", c.Variable(), err)
+		}
+		if strings.TrimSpace(string(data)) == "" {
 			return Credential{}, fmt.Errorf("%s: %s is empty", c.Variable(), c.File)
 		}
-		c.Secret = Secret(secret)
-	case ClientCertificate, FederatedToken:
-		return Credential{}, fmt.Errorf("%s: this version of xdrproxy supports client secrets only (%s_CLIENT_SECRET or %[2]s_CLIENT_SECRET_FILE)", c.Variable(), Prefix)
 	}
 	return c, nil
+}
+
+func orDefault(v, def string) string {
+	if strings.TrimSpace(v) == "" {
+		return def
+	}
+	return v
+}
+
+// SecretFromFile returns a secret file's content, trimmed; an empty file
+// is an error.
+func SecretFromFile(data []byte) (Secret, error) {
+	secret := strings.TrimSpace(string(data))
+	if secret == "" {
+		return "", errors.New("is empty")
+	}
+	return Secret(secret), nil
+}
+
+// CheckCertificatePEM checks that a certificate credential file holds at
+// least one certificate and an unencrypted RSA private key that belongs
+// to one of them, as Entra ID and MSAL Go require.
+func CheckCertificatePEM(data []byte) error {
+	var certs []*x509.Certificate
+	var key any
+	for rest := data; ; {
+		var block *pem.Block
+		block, rest = pem.Decode(rest)
+		if block == nil {
+			break
+		}
+		if _, legacy := block.Headers["DEK-Info"]; legacy || block.Type == "ENCRYPTED PRIVATE KEY" {
+			return errors.New("the private key is encrypted; MSAL Go takes unencrypted keys only: decrypt it (openssl pkcs8 -topk8 -nocrypt -in key.pem -out plain.pem) and protect the file with permissions or a Kubernetes Secret")
+		}
+		switch block.Type {
+		case "CERTIFICATE":
+			cert, err := x509.ParseCertificate(block.Bytes)
+			if err != nil {
+				return fmt.Errorf("a CERTIFICATE block does not parse: %v", err)
+			}
+			certs = append(certs, cert)
+		case "PRIVATE KEY":
+			k, err := x509.ParsePKCS8PrivateKey(block.Bytes)
+			if err != nil {
+				return fmt.Errorf("the PRIVATE KEY block does not parse: %v", err)
+			}
+			key = k
+		case "RSA PRIVATE KEY":
+			k, err := x509.ParsePKCS1PrivateKey(block.Bytes)
+			if err != nil {
+				return fmt.Errorf("the RSA PRIVATE KEY block does not parse: %v", err)
+			}
+			key = k
+		case "EC PRIVATE KEY":
+			return errors.New("the private key is an EC key; Entra ID certificate credentials need an RSA key")
+		}
+	}
+	if len(certs) == 0 {
+		return errors.New("no CERTIFICATE block found (want PEM with the certificate and its private key)")
+	}
+	rsaKey, ok := key.(*rsa.PrivateKey)
+	if key == nil {
+		return errors.New("no private key found (want a PRIVATE KEY or RSA PRIVATE KEY block with the certificate)")
+	}
+	if !ok {
+		return errors.New("the private key is not RSA; Entra ID certificate credentials need an RSA key")
+	}
+	for _, cert := range certs {
+		if pub, ok := cert.PublicKey.(*rsa.PublicKey); ok && pub.N.Cmp(rsaKey.N) == 0 && pub.E == rsaKey.E {
+			return nil
+		}
+	}
+	return errors.New("the private key belongs to none of the certificates in the file")
 }

@@ -476,6 +476,19 @@ func (c *Cache) sweep(interval time.Duration) {
 	}
 }
 
+// RetryFailedNow ends every failure backoff, so that keys that failed are
+// tried again by the next look-up or RefreshDue: for after a fix such as a
+// rotated credential. Held tokens are kept.
+func (c *Cache) RetryFailedNow() {
+	for _, e := range *c.entries.Load() {
+		if s := e.state.Load(); s != nil && s.err != nil {
+			next := *s
+			next.retryAt = time.Time{}
+			e.state.CompareAndSwap(s, &next)
+		}
+	}
+}
+
 // Forget drops every token of the tenant, whatever the scope, so that a
 // tenant removed from service keeps no token in memory. An acquisition in
 // flight for it finishes, but its result is not kept.

@@ -64,7 +64,7 @@ func msalSource(t *testing.T, sim *simulator.Server, secret string) *tokencache.
 	src, err := tokencache.NewMSALSource(tokencache.MSALOptions{
 		AuthorityHost:     host,
 		ClientID:          simulator.DefaultClientID,
-		ClientSecret:      config.Secret(secret),
+		Credential:        config.Credential{Kind: config.ClientSecret, Secret: config.Secret(secret)},
 		InstanceDiscovery: false,
 		HTTPClient:        &http.Client{Transport: transport},
 	})
@@ -297,7 +297,7 @@ func TestAcquisitionErrorsCarryEntraCodes(t *testing.T) {
 	sim := startSim(t, &simulator.Server{})
 	deadHost, _ := url.Parse("https://127.0.0.1:1") // nothing listens on port 1
 	deadSrc, err := tokencache.NewMSALSource(tokencache.MSALOptions{
-		AuthorityHost: deadHost, ClientID: simulator.DefaultClientID, ClientSecret: config.Secret("x"),
+		AuthorityHost: deadHost, ClientID: simulator.DefaultClientID, Credential: config.Credential{Kind: config.ClientSecret, Secret: "x"},
 		HTTPClient: &http.Client{Timeout: 5 * time.Second},
 	})
 	if err != nil {

@@ -3,6 +3,7 @@ package main
 import (
 	"context"
 	"errors"
+	"os"
 	"time"
 
 	"go.uber.org/zap"
@@ -25,22 +26,30 @@ type reloader struct {
 	cache   *tokencache.Cache
 	tenants *config.TenantSet
 	file    *config.FileWatcher // nil without XDRPROXY_TENANTS_FILE
+	source  *tokencache.MSALSource
+	cred    *config.FileWatcher // the secret or certificate file; nil otherwise
 	// applied, if set, is called after each change of the file was
 	// handled: with nil when it took effect, else with why it did not.
 	applied func(error)
 }
 
-func newReloader(cfg *config.Config, log *zap.Logger, h *proxy.Handler, cache *tokencache.Cache) *reloader {
-	r := &reloader{cfg: cfg, log: log, handler: h, cache: cache, tenants: cfg.Tenants}
+func newReloader(cfg *config.Config, log *zap.Logger, h *proxy.Handler, cache *tokencache.Cache, src *tokencache.MSALSource) *reloader {
+	r := &reloader{cfg: cfg, log: log, handler: h, cache: cache, tenants: cfg.Tenants, source: src}
 	if cfg.TenantsFile != "" {
 		r.file = config.NewFileWatcher(cfg.TenantsFile, cfg.TenantsFileContent)
+	}
+	switch cfg.Credential.Kind {
+	case config.ClientSecretFile, config.ClientCertificate:
+		// The file as it is now: the secret in cfg is trimmed.
+		initial, _ := os.ReadFile(cfg.Credential.File)
+		r.cred = config.NewFileWatcher(cfg.Credential.File, initial)
 	}
 	return r
 }
 
 // run polls until ctx is done.
 func (r *reloader) run(ctx context.Context, interval time.Duration) {
-	if r.file == nil {
+	if r.file == nil && r.cred == nil {
 		return
 	}
 	t := time.NewTicker(interval)
@@ -50,7 +59,10 @@ func (r *reloader) run(ctx context.Context, interval time.Duration) {
 		case <-ctx.Done():
 			return
 		case <-t.C:
-			r.poll(ctx)
+			r.pollCredential(ctx)
+			if r.file != nil {
+				r.poll(ctx)
+			}
 		}
 	}
 }
@@ -106,6 +118,50 @@ func (r *reloader) poll(ctx context.Context) {
 	for _, scope := range r.cfg.Scopes() {
 		r.cache.Warm(ctx, ids, scope) // only tenants without a usable token are fetched
 	}
+	if r.applied != nil {
+		r.applied(nil)
+	}
+}
+
+// pollCredential re-reads the secret or certificate file and, when it
+// changed and is usable, makes acquisitions from now on use it; tokens
+// already held stay valid, and tenants that failed are retried at once.
+// A bad file keeps the current credential.
+func (r *reloader) pollCredential(ctx context.Context) {
+	if r.cred == nil {
+		return
+	}
+	data, changed, err := r.cred.Check()
+	if err != nil {
+		r.log.Warn("credential file unreadable; keeping the current credential", zap.String("variable", r.cfg.Credential.Variable()), zap.Error(err))
+		return
+	}
+	if !changed {
+		return
+	}
+	next := r.cfg.Credential
+	switch next.Kind {
+	case config.ClientSecretFile:
+		next.Secret, err = config.SecretFromFile(data)
+	case config.ClientCertificate:
+		if err = config.CheckCertificatePEM(data); err == nil {
+			next.Secret = config.Secret(data)
+		}
+	}
+	if err == nil {
+		err = r.source.Rotate(next)
+	}
+	if err != nil {
+		r.log.Warn("new credential refused; keeping the current one", zap.String("variable", next.Variable()), zap.Error(err))
+		if r.applied != nil {
+			r.applied(err)
+		}
+		return
+	}
+	r.cfg.Credential = next
+	r.log.Info("credential rotated: token requests from now on use the new one", zap.String("variable", next.Variable()), zap.String("file", next.File))
+	r.cache.RetryFailedNow()
+	r.cache.RefreshDue(ctx)
 	if r.applied != nil {
 		r.applied(nil)
 	}

@@ -7,6 +7,7 @@ import (
 	"net/http"
 	"os"
 	"path/filepath"
+	"strings"
 	"testing"
 
 	"github.com/xdrproxy/xdrproxy/config"
@@ -122,5 +123,93 @@ func TestTenantsFileReload(t *testing.T) {
 	}
 	if after := sim.TokenRequests(simulator.ContosoTenantID); after != before+1 {
 		t.Errorf("re-adding contoso made %d token requests, want 1 (its old token must be gone)", after-before)
+	}
+}
+
+// startServe starts serve with cfg against sim and returns the proxy's URL
+// and a channel of reload outcomes; the server stops with the test.
+func startServe(t *testing.T, sim *simulator.Server, cfg *config.Config) (string, chan error) {
+	t.Helper()
+	roots, _ := sim.CertPool()
+	reloads := make(chan error)
+	addrs := make(chan net.Addr, 1)
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan error, 1)
+	go func() {
+		done <- serve(ctx, cfg, newLogger(io.Discard, cfg.LogLevel, "json"), serveOptions{
+			roots:          roots,
+			reloadInterval: 5e6, // 5ms
+			reloaded:       func(err error) { reloads <- err },
+			onListening:    func(p, _ net.Addr) { addrs <- p },
+		})
+	}()
+	t.Cleanup(func() {
+		cancel()
+		if err := <-done; err != nil {
+			t.Errorf("serve: %v", err)
+		}
+	})
+	return "http://" + (<-addrs).String(), reloads
+}
+
+func TestSecretFileRotation(t *testing.T) {
+	sim := startTestSim(t)
+	secretFile := filepath.Join(t.TempDir(), "client-secret")
+	if err := os.WriteFile(secretFile, []byte("an-old-secret\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	checkEnv(t, sim, map[string]string{
+		"XDRPROXY_CLIENT_SECRET":      "",
+		"XDRPROXY_CLIENT_SECRET_FILE": secretFile,
+		"XDRPROXY_LISTEN_ADDR":        "127.0.0.1:0",
+		"XDRPROXY_ADMIN_ADDR":         "127.0.0.1:0",
+	})
+	cfg, err := config.Load()
+	if err != nil {
+		t.Fatal(err)
+	}
+	proxyURL, reloads := startServe(t, sim, cfg)
+	client := &http.Client{Transport: &http.Transport{}}
+	defer client.CloseIdleConnections()
+	get := func() (int, string) {
+		t.Helper()
+		req, _ := http.NewRequest("GET", proxyURL+"/api/incidents?$top=1", nil)
+		req.Header.Set("X-Tenant-ID", "contoso")
+		resp, err := client.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		b, _ := io.ReadAll(resp.Body)
+		resp.Body.Close()
+		return resp.StatusCode, string(b)
+	}
+
+	if code, body := get(); code != 502 || !strings.Contains(body, "AADSTS7000215") {
+		t.Fatalf("with the old secret: %d %s", code, body)
+	}
+	swapFile(t, secretFile, simulator.DefaultClientSecret+"\n")
+	if err := <-reloads; err != nil {
+		t.Fatalf("rotation refused: %v", err)
+	}
+	// The rotation ended the credential failure's backoff.
+	if code, body := get(); code != 200 {
+		t.Fatalf("after rotation: %d %s", code, body)
+	}
+	before := sim.TokenRequests(simulator.ContosoTenantID)
+
+	swapFile(t, secretFile, "")
+	if err := <-reloads; err == nil {
+		t.Fatal("an empty secret file was applied")
+	}
+	swapFile(t, secretFile, "a-newer-secret-not-yet-known-to-entra\n")
+	if err := <-reloads; err != nil {
+		t.Fatal(err)
+	}
+	// Tokens acquired with the previous secret stay valid.
+	if code, _ := get(); code != 200 {
+		t.Errorf("a cached token after another rotation: %d", code)
+	}
+	if after := sim.TokenRequests(simulator.ContosoTenantID); after != before {
+		t.Errorf("the rotation made %d token requests for a tenant with a valid token", after-before)
 	}
 }

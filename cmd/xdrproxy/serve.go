@@ -119,7 +119,7 @@ func serve(ctx context.Context, cfg *config.Config, log *zap.Logger, o serveOpti
 		ready.Store(true)
 		return nil
 	})
-	rl := newReloader(cfg, log, handler, cache)
+	rl := newReloader(cfg, log, handler, cache, src)
 	rl.applied = o.reloaded
 	interval := o.reloadInterval
 	if interval == 0 {
@@ -161,7 +161,7 @@ func newTokenSource(cfg *config.Config, roots *x509.CertPool) (*tokencache.MSALS
 	return tokencache.NewMSALSource(tokencache.MSALOptions{
 		AuthorityHost:     cfg.AuthorityHost,
 		ClientID:          cfg.ClientID,
-		ClientSecret:      cfg.Credential.Secret,
+		Credential:        cfg.Credential,
 		InstanceDiscovery: cfg.InstanceDiscovery,
 		HTTPClient:        &http.Client{Transport: transport, Timeout: 30 * time.Second},
 	})
