@@ -31,7 +31,7 @@ func Example() {
 	src, err := tokencache.NewMSALSource(tokencache.MSALOptions{
 		AuthorityHost: simURL,
 		ClientID:      simulator.DefaultClientID,
-		ClientSecret:  config.Secret(simulator.DefaultClientSecret),
+		Credential:    config.Credential{Kind: config.ClientSecret, Secret: config.Secret(simulator.DefaultClientSecret)},
 		HTTPClient:    &http.Client{Transport: entra},
 	})
 	if err != nil {

@@ -436,6 +436,26 @@ func TestContractErrors(t *testing.T) {
 		checkError(t, s, errorCase{path: "/api/incidents", header: tenantHeader("contoso"), status: 502, code: "TokenAcquisitionFailed",
 			contains: []string{"AADSTS7000215", "XDRPROXY_CLIENT_SECRET"}})
 	})
+	for _, d := range []struct {
+		name       string
+		status     int
+		oauthError string
+		code       int
+		contains   string
+	}{
+		{"no Defender licence", 400, "invalid_request", 650052, "no Microsoft Defender subscription"},
+		{"conditional access", 400, "invalid_grant", 53003, "Conditional Access"},
+		{"expired secret", 401, "invalid_client", 7000222, "rotate XDRPROXY_CLIENT_SECRET_FILE"},
+		{"Entra throttling", 429, "invalid_request", 90055, "throttling"},
+	} {
+		t.Run("diagnosis: "+d.name, func(t *testing.T) {
+			sim := &simulator.Server{}
+			s := newStack(t, stackOptions{sim: sim})
+			sim.FailTokens(simulator.ContosoTenantID, d.status, d.oauthError, d.code, -1)
+			checkError(t, s, errorCase{path: "/api/incidents", header: tenantHeader("contoso"), status: 502, code: "TokenAcquisitionFailed",
+				contains: []string{fmt.Sprintf("AADSTS%d", d.code), d.contains}})
+		})
+	}
 	t.Run("upstream unreachable", func(t *testing.T) {
 		dead, _ := url.Parse("https://127.0.0.1:1")
 		s := newStack(t, stackOptions{upstream: dead})
@@ -842,5 +862,46 @@ func TestRoutesGetTheirOwnUpstreamAndScope(t *testing.T) {
 	}
 	if n := s.sim.TokenRequests(simulator.FabrikamTenantID); n != 2 {
 		t.Errorf("token requests = %d, want 2 (one per scope)", n)
+	}
+}
+
+func TestGraphRouteAgainstSimulatedGraph(t *testing.T) {
+	s := newStack(t, stackOptions{routesFor: func(simURL string) []config.Route {
+		routes, err := config.ParseRoutes("/graph/=" + simURL + "|https://graph.microsoft.com/.default")
+		if err != nil {
+			t.Fatal(err)
+		}
+		return routes
+	}})
+
+	resp, body := s.do(t, "GET", "/graph/v1.0/security/incidents?$top=2", tenantHeader("contoso"), nil)
+	if resp.StatusCode != 200 || !strings.Contains(string(body), `"displayName"`) {
+		t.Fatalf("Graph incidents through the route: %d %s", resp.StatusCode, body)
+	}
+	resp, body = s.do(t, "POST", "/graph/v1.0/security/runHuntingQuery", http.Header{"X-Tenant-Id": {"contoso"}, "Content-Type": {"application/json"}},
+		strings.NewReader(`{"Query":"DeviceProcessEvents | take 1"}`))
+	if resp.StatusCode != 200 || !strings.Contains(string(body), `"results"`) {
+		t.Fatalf("Graph hunting through the route: %d %s", resp.StatusCode, body)
+	}
+	resp, body = s.do(t, "GET", "/api/incidents?$top=1", tenantHeader("contoso"), nil)
+	if resp.StatusCode != 200 {
+		t.Fatalf("Defender incidents for the same tenant: %d %s", resp.StatusCode, body)
+	}
+	auds := map[string]int{}
+	for _, r := range s.sim.APIRequests() {
+		claims, err := s.sim.ParseToken(strings.TrimPrefix(r.Header.Get("Authorization"), "Bearer "))
+		if err != nil {
+			t.Fatal(err)
+		}
+		auds[strings.Join(claims.Audience, ",")+" "+r.Path]++
+	}
+	for _, want := range []string{
+		"https://graph.microsoft.com /v1.0/security/incidents",
+		"https://graph.microsoft.com /v1.0/security/runHuntingQuery",
+		"https://api.security.microsoft.com /api/incidents",
+	} {
+		if auds[want] != 1 {
+			t.Errorf("no request with %q; saw %v", want, auds)
+		}
 	}
 }

@@ -48,6 +48,8 @@ type stackOptions struct {
 	tlsHandshakeTimeout time.Duration
 	// routes are passed to the proxy as they are.
 	routes []config.Route
+	// routesFor, if set, gives routes that need the simulator's URL.
+	routesFor func(simURL string) []config.Route
 }
 
 var testTenants = []config.Tenant{
@@ -82,7 +84,7 @@ func newStack(t *testing.T, o stackOptions) *stack {
 	src, err := tokencache.NewMSALSource(tokencache.MSALOptions{
 		AuthorityHost: simURL,
 		ClientID:      simulator.DefaultClientID,
-		ClientSecret:  config.Secret(secret),
+		Credential:    config.Credential{Kind: config.ClientSecret, Secret: config.Secret(secret)},
 		HTTPClient:    &http.Client{Transport: entra},
 	})
 	if err != nil {
@@ -112,6 +114,16 @@ func newStack(t *testing.T, o stackOptions) *stack {
 	if rht == 0 {
 		rht = 30 * time.Second
 	}
+	routes := o.routes
+	if o.routesFor != nil {
+		routes = o.routesFor(sim.URL())
+		// The routes point at the simulator: trust its CA as well.
+		if roots != simRoots {
+			pool := roots.Clone()
+			pool.AppendCertsFromPEM(mustPEM(t, sim))
+			roots = pool
+		}
+	}
 	transport := proxy.NewTransport(rht, roots)
 	if o.tlsHandshakeTimeout > 0 {
 		transport.TLSHandshakeTimeout = o.tlsHandshakeTimeout
@@ -122,7 +134,7 @@ func newStack(t *testing.T, o stackOptions) *stack {
 		Scope:           scope,
 		Tenants:         tenants,
 		DefaultTenant:   def,
-		Routes:          o.routes,
+		Routes:          routes,
 		Tokens:          cache,
 		Transport:       transport,
 		Logger:          logger.Named("access"),
@@ -212,4 +224,13 @@ func (b *syncBuffer) String() string {
 	b.mu.Lock()
 	defer b.mu.Unlock()
 	return b.buf.String()
+}
+
+func mustPEM(t *testing.T, sim *simulator.Server) []byte {
+	t.Helper()
+	pem, err := sim.CACertPEM()
+	if err != nil {
+		t.Fatal(err)
+	}
+	return pem
 }

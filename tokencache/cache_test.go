@@ -488,3 +488,63 @@ func TestHostileTokenEndpointAnswers(t *testing.T) {
 		t.Errorf("the redirect target received %d token requests (with the secret)", n)
 	}
 }
+
+func TestFailureClassesBackOffDifferently(t *testing.T) {
+	tests := []struct {
+		name       string
+		status     int
+		oauthError string
+		code       int
+		class      tokencache.Class
+		transient  bool
+	}{
+		{"no consent", 400, "unauthorized_client", 700016, tokencache.ClassConsent, false},
+		{"consent missing for a permission", 400, "invalid_grant", 65001, tokencache.ClassConsent, false},
+		{"no Defender licence", 400, "invalid_request", 650052, tokencache.ClassNoLicence, false},
+		{"expired secret", 401, "invalid_client", 7000222, tokencache.ClassCredential, false},
+		{"wrong cloud", 400, "invalid_request", 90002, tokencache.ClassTenant, false},
+		{"conditional access", 400, "invalid_grant", 53003, tokencache.ClassPolicy, false},
+		{"loop detected", 400, "invalid_request", 50196, tokencache.ClassThrottled, true},
+		{"tenant throttled", 429, "invalid_request", 90055, tokencache.ClassThrottled, true},
+		{"request budget", 400, "invalid_request", 90024, tokencache.ClassTransient, true},
+		{"retryable", 400, "invalid_request", 50033, tokencache.ClassTransient, true},
+		{"temporarily unavailable", 503, "temporarily_unavailable", 0, tokencache.ClassTransient, true},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			sim := startSim(t, &simulator.Server{})
+			sim.FailTokens(simulator.ContosoTenantID, tt.status, tt.oauthError, tt.code, -1)
+			clock := newFakeClock()
+			c := newCache(t, msalSource(t, sim, simulator.DefaultClientSecret), tokencache.Options{
+				Clock: clock, MinBackoff: 5 * time.Second, PermanentMinBackoff: time.Minute,
+			})
+			ctx := context.Background()
+			_, err := c.Token(ctx, simulator.ContosoTenantID, scope)
+			var ae *tokencache.AcquisitionError
+			if !errors.As(err, &ae) || ae.Class() != tt.class || ae.Code() != tt.code || ae.Transient() != tt.transient {
+				t.Fatalf("failure %v: want class %s, code %d, transient %v", err, tt.class, tt.code, tt.transient)
+			}
+			if ae.Hint() == "" {
+				t.Error("no hint")
+			}
+			_, _ = c.Token(ctx, simulator.ContosoTenantID, scope)
+			if n := sim.TokenRequests(simulator.ContosoTenantID); n != 1 {
+				t.Fatalf("a second look-up within the backoff: %d token requests, want 1", n)
+			}
+			clock.Advance(6 * time.Second)
+			_, _ = c.Token(ctx, simulator.ContosoTenantID, scope)
+			want := 1
+			if tt.transient {
+				want = 2 // retried after the short backoff
+			}
+			if n := sim.TokenRequests(simulator.ContosoTenantID); n != want {
+				t.Fatalf("6 s later: %d token requests, want %d", n, want)
+			}
+			sim.FailTokens(simulator.ContosoTenantID, 0, "", 0, 0) // the fault is fixed
+			clock.Advance(2 * time.Minute)
+			if _, err := c.Token(ctx, simulator.ContosoTenantID, scope); err != nil {
+				t.Fatalf("after the fault was fixed and the backoff passed: %v", err)
+			}
+		})
+	}
+}
