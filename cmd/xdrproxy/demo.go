@@ -51,6 +51,11 @@ func runDemo(ctx context.Context, stdout, stderr io.Writer) error {
 	if err != nil {
 		return err
 	}
+	// The Graph security API through a route, as in production.
+	graphRoutes, err := config.ParseRoutes("/graph/=" + sim.URL() + "|https://graph.microsoft.com/.default")
+	if err != nil {
+		return err
+	}
 	format := "console"
 	if f := os.Getenv("XDRPROXY_LOG_FORMAT"); f == "json" {
 		format = f
@@ -65,6 +70,7 @@ func runDemo(ctx context.Context, stdout, stderr io.Writer) error {
 		Tenants:           tenants,
 		UpstreamURL:       simURL,
 		Scope:             "https://api.security.microsoft.com/.default",
+		Routes:            graphRoutes,
 		LogLevel:          zapcore.InfoLevel,
 		LogFormat:         format,
 		Cloud:             config.Clouds["public"],
@@ -134,6 +140,9 @@ Paste any of these in another terminal:
 
   # the same tenant named in the path, with an OData filter
   curl -s '%[2]s/tenants/fabrikam/api/incidents?$top=1&$filter=severity+eq+%%27High%%27'
+
+  # the Graph security API through the /graph/ route, with a Graph token
+  curl -s -H 'X-Tenant-ID: contoso' '%[2]s/graph/v1.0/security/incidents?$top=1'
 
   # advanced hunting
   curl -s -X POST -H 'X-Tenant-ID: contoso' -H 'Content-Type: application/json' \

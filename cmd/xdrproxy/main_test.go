@@ -148,6 +148,18 @@ func TestDemo(t *testing.T) {
 		t.Fatalf("demo incidents: status %d, %d incidents, %v", resp.StatusCode, len(list.Value), err)
 	}
 
+	greq, _ := http.NewRequest("GET", proxyURL[1]+"/graph/v1.0/security/incidents?$top=1", nil)
+	greq.Header.Set("X-Tenant-ID", "contoso")
+	gresp, err := http.DefaultClient.Do(greq)
+	if err != nil {
+		t.Fatal(err)
+	}
+	gbody, _ := io.ReadAll(gresp.Body)
+	gresp.Body.Close()
+	if gresp.StatusCode != 200 || !strings.Contains(string(gbody), "displayName") {
+		t.Errorf("demo Graph route: %d %s", gresp.StatusCode, gbody)
+	}
+
 	resp, err = http.Get(proxyURL[1] + "/api/incidents")
 	if err != nil {
 		t.Fatal(err)

@@ -80,6 +80,7 @@ func serve(ctx context.Context, cfg *config.Config, log *zap.Logger, o serveOpti
 		Scope:         cfg.Scope,
 		Tenants:       cfg.Tenants,
 		DefaultTenant: cfg.DefaultTenant,
+		Routes:        cfg.Routes,
 		Tokens:        cache,
 		Transport:     proxy.NewTransport(cfg.UpstreamTimeout, o.roots),
 		Logger:        log.Named("access"),

@@ -4,6 +4,8 @@ package main
 
 import (
 	"context"
+	"crypto/x509"
+	"encoding/pem"
 	"flag"
 	"fmt"
 	"os"
@@ -21,12 +23,38 @@ func main() {
 	}
 }
 
+// firstCertificate returns the first CERTIFICATE block of a PEM file.
+func firstCertificate(data []byte) (*x509.Certificate, error) {
+	for {
+		var block *pem.Block
+		block, data = pem.Decode(data)
+		if block == nil {
+			return nil, fmt.Errorf("no CERTIFICATE block")
+		}
+		if block.Type == "CERTIFICATE" {
+			return x509.ParseCertificate(block.Bytes)
+		}
+	}
+}
+
 func run() error {
 	addr := flag.String("addr", "127.0.0.1:8443", "address to listen on (loopback only is recommended)")
 	caFile := flag.String("ca-file", filepath.Join(os.TempDir(), "xdrsim-ca.pem"), "where to write the CA certificate clients must trust")
+	certFile := flag.String("client-certificate", "", "a PEM file whose certificate is registered on the application, for certificate credentials")
 	flag.Parse()
 
 	sim := &simulator.Server{}
+	if *certFile != "" {
+		data, err := os.ReadFile(*certFile)
+		if err != nil {
+			return err
+		}
+		cert, err := firstCertificate(data)
+		if err != nil {
+			return fmt.Errorf("-client-certificate %s: %w", *certFile, err)
+		}
+		sim.ClientCertificate = cert
+	}
 	if err := sim.Start(*addr); err != nil {
 		return err
 	}
@@ -55,7 +83,9 @@ Or ask it for a token directly:
        -d client_secret=%[4]s -d scope=https://api.security.microsoft.com/.default \
        %[1]s/%[5]s/oauth2/v2.0/token
 
-Tenants %[5]s and %[6]s have consented; %[7]s has not.
+Tenants %[5]s and %[6]s have consented; %[7]s has not
+(grant it with: curl --cacert %[2]s '%[1]s/%[7]s/oauth2/authorize?client_id=%[3]s&prompt=consent').
+Graph security API: %[1]s/v1.0/security/incidents (token scope https://graph.microsoft.com/.default).
 Press Ctrl-C to stop.
 `, u, *caFile, simulator.DefaultClientID, simulator.DefaultClientSecret,
 		simulator.ContosoTenantID, simulator.FabrikamTenantID, simulator.UnconsentedTenantID)
