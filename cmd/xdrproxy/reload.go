@@ -28,13 +28,14 @@ type reloader struct {
 	file    *config.FileWatcher // nil without XDRPROXY_TENANTS_FILE
 	source  *tokencache.MSALSource
 	cred    *config.FileWatcher // the secret or certificate file; nil otherwise
+	lastErr map[string]string   // per file, the read error last logged: each is logged once
 	// applied, if set, is called after each change of the file was
 	// handled: with nil when it took effect, else with why it did not.
 	applied func(error)
 }
 
 func newReloader(cfg *config.Config, log *zap.Logger, h *proxy.Handler, cache *tokencache.Cache, src *tokencache.MSALSource) *reloader {
-	r := &reloader{cfg: cfg, log: log, handler: h, cache: cache, tenants: cfg.Tenants, source: src}
+	r := &reloader{cfg: cfg, log: log, handler: h, cache: cache, tenants: cfg.Tenants, source: src, lastErr: map[string]string{}}
 	if cfg.TenantsFile != "" {
 		r.file = config.NewFileWatcher(cfg.TenantsFile, cfg.TenantsFileContent)
 	}
@@ -73,8 +74,10 @@ func (r *reloader) run(ctx context.Context, interval time.Duration) {
 // be read or parsed changes nothing.
 func (r *reloader) poll(ctx context.Context) {
 	data, changed, err := r.file.Check()
-	if err != nil {
+	if r.readFailed(r.file.Path, err) {
 		r.log.Warn("tenants file unreadable; keeping the current tenants", zap.String("file", r.file.Path), zap.Int("tenants", r.tenants.Len()), zap.Error(err))
+	}
+	if err != nil {
 		return
 	}
 	if !changed {
@@ -132,8 +135,10 @@ func (r *reloader) pollCredential(ctx context.Context) {
 		return
 	}
 	data, changed, err := r.cred.Check()
-	if err != nil {
+	if r.readFailed(r.cred.Path, err) {
 		r.log.Warn("credential file unreadable; keeping the current credential", zap.String("variable", r.cfg.Credential.Variable()), zap.Error(err))
+	}
+	if err != nil {
 		return
 	}
 	if !changed {
@@ -165,6 +170,21 @@ func (r *reloader) pollCredential(ctx context.Context) {
 	if r.applied != nil {
 		r.applied(nil)
 	}
+}
+
+// readFailed records the outcome of reading path and reports whether err
+// is a new failure worth logging: a file that stays missing is logged
+// once, not every poll.
+func (r *reloader) readFailed(path string, err error) bool {
+	if err == nil {
+		delete(r.lastErr, path)
+		return false
+	}
+	if r.lastErr[path] == err.Error() {
+		return false
+	}
+	r.lastErr[path] = err.Error()
+	return true
 }
 
 // errNoTenants refuses a tenants file that would leave no tenant at all.
