@@ -53,25 +53,7 @@ func startSim(t *testing.T, sim *simulator.Server) *simulator.Server {
 // msalSource returns the production Source, real MSAL Go, pointed at sim.
 func msalSource(t *testing.T, sim *simulator.Server, secret string) *tokencache.MSALSource {
 	t.Helper()
-	pool, err := sim.CertPool()
-	if err != nil {
-		t.Fatal(err)
-	}
-	transport := http.DefaultTransport.(*http.Transport).Clone()
-	transport.TLSClientConfig.RootCAs = pool
-	t.Cleanup(transport.CloseIdleConnections)
-	host, _ := url.Parse(sim.URL())
-	src, err := tokencache.NewMSALSource(tokencache.MSALOptions{
-		AuthorityHost:     host,
-		ClientID:          simulator.DefaultClientID,
-		Credential:        config.Credential{Kind: config.ClientSecret, Secret: config.Secret(secret)},
-		InstanceDiscovery: false,
-		HTTPClient:        &http.Client{Transport: transport},
-	})
-	if err != nil {
-		t.Fatal(err)
-	}
-	return src
+	return sourceWith(t, sim, config.Credential{Kind: config.ClientSecret, Secret: config.Secret(secret)})
 }
 
 func newCache(t *testing.T, src tokencache.Source, opts tokencache.Options) *tokencache.Cache {

@@ -43,26 +43,7 @@ func TestTenantsFileReload(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	roots, _ := sim.CertPool()
-	reloads := make(chan error)
-	addrs := make(chan net.Addr, 1)
-	ctx, cancel := context.WithCancel(context.Background())
-	done := make(chan error, 1)
-	go func() {
-		done <- serve(ctx, cfg, newLogger(io.Discard, cfg.LogLevel, "json"), serveOptions{
-			roots:          roots,
-			reloadInterval: 5e6, // 5ms
-			reloaded:       func(err error) { reloads <- err },
-			onListening:    func(p, _ net.Addr) { addrs <- p },
-		})
-	}()
-	defer func() {
-		cancel()
-		if err := <-done; err != nil {
-			t.Errorf("serve: %v", err)
-		}
-	}()
-	proxyURL := "http://" + (<-addrs).String()
+	proxyURL, reloads := startServe(t, sim, cfg)
 	client := &http.Client{Transport: &http.Transport{}}
 	defer client.CloseIdleConnections()
 	status := func(tenant string) int {
