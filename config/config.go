@@ -286,6 +286,12 @@ func (e env) check() (*Config, problems) {
 	authority := e.AuthorityHost
 	if authority == "" {
 		authority = cloud.AuthorityHost
+	} else if e.authorityVar == "AZURE_AUTHORITY_HOST" && strings.TrimSpace(os.Getenv(Prefix+"_CLOUD")) != "" &&
+		!sameHost(authority, cloud.AuthorityHost) {
+		// The workload-identity webhook sets AZURE_AUTHORITY_HOST in every
+		// labelled pod; it must not quietly move a sovereign-cloud proxy
+		// to another cloud's login host.
+		p.add("CLOUD", "%s selects %s, but AZURE_AUTHORITY_HOST is %s; set XDRPROXY_AUTHORITY_HOST to say which is meant", cloud.Name, cloud.AuthorityHost, authority)
 	}
 	if u, err := parseAuthorityHost(authority); err != nil {
 		p.addVar(e.authorityVar, "%v", err)
@@ -350,11 +356,19 @@ func (e env) check() (*Config, problems) {
 		p.add("SHUTDOWN_TIMEOUT", "%v", err)
 	}
 
-	if secret := c.Credential.Secret.Reveal(); secret != "" {
-		// A secret pasted into the wrong variable must not be printed.
+	// A secret pasted into the wrong variable must not be printed, even
+	// when the credential itself was refused.
+	for _, secret := range []string{c.Credential.Secret.Reveal(), strings.TrimSpace(e.ClientSecret)} {
+		if secret == "" {
+			continue
+		}
 		for i := range p {
 			p[i] = strings.ReplaceAll(p[i], secret, "[redacted]")
 		}
+	}
+	// Checked whatever the credential, so a typo is never silently kept.
+	if _, err := parseBool(orDefault(os.Getenv(Prefix+"_CLIENT_CERTIFICATE_SEND_X5C"), "false")); err != nil && c.Credential.Kind != ClientCertificate {
+		p.add("CLIENT_CERTIFICATE_SEND_X5C", "%v", err)
 	}
 	return c, p
 }
@@ -440,6 +454,14 @@ func parseTenantLines(path string, data []byte) ([]Tenant, error) {
 		return nil, fmt.Errorf("%s: %s", path, strings.Join(bad, "; "))
 	}
 	return tenants, nil
+}
+
+// sameHost reports whether two URLs name the same host, ignoring case and
+// a trailing slash.
+func sameHost(a, b string) bool {
+	ua, err1 := url.Parse(strings.TrimSpace(a))
+	ub, err2 := url.Parse(strings.TrimSpace(b))
+	return err1 == nil && err2 == nil && strings.EqualFold(ua.Host, ub.Host)
 }
 
 func parseBool(s string) (bool, error) {

@@ -186,7 +186,7 @@ func CheckCertificatePEM(data []byte) error {
 			break
 		}
 		if _, legacy := block.Headers["DEK-Info"]; legacy || block.Type == "ENCRYPTED PRIVATE KEY" {
-			return errors.New("the private key is encrypted; MSAL Go takes unencrypted keys only: decrypt it (openssl pkcs8 -topk8 -nocrypt -in key.pem -out plain.pem) and protect the file with permissions or a Kubernetes Secret")
+			return errors.New("the private key is encrypted; MSAL Go takes unencrypted keys only: decrypt the key (openssl pkey -in encrypted-key.pem -out key.pem), put it in one file with the certificate (cat cert.pem key.pem > xdrproxy.pem), and protect that file with permissions or a Kubernetes Secret")
 		}
 		switch block.Type {
 		case "CERTIFICATE":

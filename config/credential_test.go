@@ -119,3 +119,33 @@ func TestFederatedCredential(t *testing.T) {
 		})
 	}
 }
+
+func TestWebhookAuthorityHostAgainstExplicitCloud(t *testing.T) {
+	env := minimalEnv()
+	env["XDRPROXY_CLOUD"] = "usgovhigh"
+	env["AZURE_AUTHORITY_HOST"] = "https://login.microsoftonline.com/"
+	setEnv(t, env)
+	if _, err := Load(); err == nil || !strings.Contains(err.Error(), "XDRPROXY_CLOUD") || !strings.Contains(err.Error(), "AZURE_AUTHORITY_HOST") {
+		t.Fatalf("err = %v, want a clash naming both variables", err)
+	}
+	env["AZURE_AUTHORITY_HOST"] = "https://login.microsoftonline.us/"
+	setEnv(t, env)
+	if cfg, err := Load(); err != nil || cfg.AuthorityHost.Host != "login.microsoftonline.us" {
+		t.Fatalf("matching hosts: %v", err)
+	}
+	delete(env, "XDRPROXY_CLOUD") // the default cloud defers to the webhook
+	env["AZURE_AUTHORITY_HOST"] = "https://login.microsoftonline.us/"
+	setEnv(t, env)
+	if cfg, err := Load(); err != nil || cfg.AuthorityHost.Host != "login.microsoftonline.us" {
+		t.Fatalf("webhook host with the default cloud: %v", err)
+	}
+}
+
+func TestSendX5CIsValidatedWithAnyCredential(t *testing.T) {
+	env := minimalEnv()
+	env["XDRPROXY_CLIENT_CERTIFICATE_SEND_X5C"] = "banana"
+	setEnv(t, env)
+	if _, err := Load(); err == nil || !strings.Contains(err.Error(), "XDRPROXY_CLIENT_CERTIFICATE_SEND_X5C") {
+		t.Fatalf("err = %v", err)
+	}
+}

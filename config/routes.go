@@ -96,6 +96,9 @@ func hasDotSegmentOrQuery(p string) bool {
 // route matches and the default upstream applies.
 func Match(routes []Route, path string) (r Route, forwardPath string, ok bool) {
 	for _, r := range routes {
+		if !strings.HasSuffix(r.Prefix, "/") && path != r.Prefix && !strings.HasPrefix(path, r.Prefix+"/") {
+			continue // "/graph" matches /graph and /graph/…, never /graphql
+		}
 		if strings.HasPrefix(path, r.Prefix) || path+"/" == r.Prefix {
 			rest := strings.TrimPrefix(path, r.Prefix)
 			if path+"/" == r.Prefix {

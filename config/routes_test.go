@@ -52,6 +52,16 @@ func TestMatch(t *testing.T) {
 		{"/api/incidents", "", "/api/incidents"},
 		{"/graphql", "", "/graphql"},
 	}
+	bare, err := ParseRoutes("/mde=https://api.securitycenter.microsoft.com/api")
+	if err != nil {
+		t.Fatal(err)
+	}
+	for path, want := range map[string]string{"/mde": "/api", "/mde/machines": "/api/machines", "/mdex/machines": ""} {
+		_, fwd, ok := Match(bare, path)
+		if (want == "") == ok || ok && fwd != want {
+			t.Errorf("Match(/mde route, %q) = %q %v, want %q", path, fwd, ok, want)
+		}
+	}
 	for _, tt := range tests {
 		r, fwd, ok := Match(routes, tt.path)
 		if ok != (tt.prefix != "") || r.Prefix != tt.prefix || fwd != tt.forward {

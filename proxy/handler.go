@@ -163,13 +163,21 @@ func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	tokenStart := time.Now()
 	tok, err := h.opts.Tokens.Token(r.Context(), t.tenant.ID, scope)
 	tokenWait = time.Since(tokenStart)
+	if _, still := h.tenants.Load().set.Lookup(t.tenant.ID); err == nil && !still || errors.Is(err, tokencache.ErrTenantNotServed) {
+		// The tenant was removed while this request waited.
+		e := &Error{Status: http.StatusForbidden, Code: CodeTenantNotAllowed,
+			Message: fmt.Sprintf("tenant %s is no longer served by this proxy", t.tenant.Name())}
+		failure = e
+		WriteError(rec, e)
+		return
+	}
 	if err != nil {
 		if r.Context().Err() != nil {
 			failure = fmt.Errorf("client went away while waiting for a token: %w", err)
 			rec.status = statusClientClosed
 			return
 		}
-		e := h.tokenError(t.tenant, err)
+		e := h.tokenError(t.tenant, scope, err)
 		failure = e
 		WriteError(rec, e)
 		return
@@ -192,6 +200,9 @@ func (h *Handler) SetTenants(set *config.TenantSet) {
 	h.tenants.Store(&tenantConfig{set: set, def: def})
 }
 
+// Tenants returns the tenant set in force.
+func (h *Handler) Tenants() *config.TenantSet { return h.tenants.Load().set }
+
 // route picks the upstream and scope of t's path, rewriting the path for
 // a route (its prefix replaced by the route URL's path).
 func (h *Handler) route(t *target) (*url.URL, string) {
@@ -211,8 +222,11 @@ func (h *Handler) route(t *target) (*url.URL, string) {
 }
 
 // tokenError turns a failed acquisition into the client's 502.
-func (h *Handler) tokenError(t config.Tenant, err error) *Error {
+func (h *Handler) tokenError(t config.Tenant, scope string, err error) *Error {
 	msg := fmt.Sprintf("could not get an access token for tenant %s from Entra ID", t.Name())
+	if len(h.opts.Routes) > 0 {
+		msg += " (scope " + scope + ")" // with routes, say which API's consent or token failed
+	}
 	var ae *tokencache.AcquisitionError
 	switch {
 	case errors.As(err, &ae):

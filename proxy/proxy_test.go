@@ -905,3 +905,48 @@ func TestGraphRouteAgainstSimulatedGraph(t *testing.T) {
 		}
 	}
 }
+
+func TestTenantRemovedWhileRequestWaitsForToken(t *testing.T) {
+	release := make(chan struct{})
+	arrived := make(chan struct{})
+	var once sync.Once
+	sim := &simulator.Server{BeforeToken: func(http.ResponseWriter, *http.Request, string) bool {
+		once.Do(func() { close(arrived) })
+		<-release
+		return false
+	}}
+	backend := newBackend(t, nil)
+	s := newStack(t, stackOptions{sim: sim, upstream: backend.URL(), roots: backend.Roots()})
+	type result struct {
+		status int
+		err    error
+	}
+	done := make(chan result, 1)
+	go func() {
+		req, _ := http.NewRequest("GET", s.proxyURL+"/api/incidents", nil)
+		req.Header.Set("X-Tenant-ID", "contoso")
+		resp, err := s.client.Do(req)
+		if err != nil {
+			done <- result{err: err}
+			return
+		}
+		resp.Body.Close()
+		done <- result{status: resp.StatusCode}
+	}()
+	<-arrived
+	// contoso is offboarded while its request waits on Entra ID.
+	rest, err := config.NewTenantSet(testTenants[1:])
+	if err != nil {
+		t.Fatal(err)
+	}
+	s.handler.SetTenants(rest)
+	s.cache.SetTenants([]string{simulator.FabrikamTenantID, simulator.UnconsentedTenantID})
+	close(release)
+	r := <-done
+	if r.err != nil || r.status != 403 {
+		t.Fatalf("the waiting request got %d %v, want 403", r.status, r.err)
+	}
+	if n := len(backend.Requests()); n != 0 {
+		t.Errorf("the upstream received %d requests for a removed tenant", n)
+	}
+}

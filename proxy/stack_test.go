@@ -30,6 +30,7 @@ type stack struct {
 	proxyURL string
 	logs     *syncBuffer
 	client   *http.Client
+	handler  *proxy.Handler
 }
 
 type stackOptions struct {
@@ -148,7 +149,7 @@ func newStack(t *testing.T, o stackOptions) *stack {
 	t.Cleanup(srv.Close)
 	clientTransport := &http.Transport{MaxIdleConnsPerHost: 256}
 	t.Cleanup(clientTransport.CloseIdleConnections)
-	return &stack{sim: sim, cache: cache, proxyURL: srv.URL, logs: logs, client: &http.Client{Transport: clientTransport}}
+	return &stack{sim: sim, cache: cache, proxyURL: srv.URL, logs: logs, client: &http.Client{Transport: clientTransport}, handler: h}
 }
 
 // backendRequest is what a test backend received.

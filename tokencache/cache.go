@@ -13,6 +13,7 @@ package tokencache
 import (
 	"context"
 	"errors"
+	"slices"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -104,6 +105,11 @@ type Cache struct {
 	// writers (a key seen for the first time) copy it under mu.
 	entries atomic.Pointer[map[Key]*entry]
 
+	// allowed, when set, holds the tenants that may have tokens: a tenant
+	// removed from service gets none, even from a request already past
+	// the proxy's tenant check. Nil allows every tenant.
+	allowed atomic.Pointer[map[string]bool]
+
 	mu     sync.Mutex // guards writes to entries, closed, and wg.Add
 	closed bool
 	wg     sync.WaitGroup
@@ -142,6 +148,38 @@ func (e *BackoffError) Error() string { return e.Err.Error() }
 
 // Unwrap returns the remembered failure.
 func (e *BackoffError) Unwrap() error { return e.Err }
+
+// ErrTenantNotServed is returned for a tenant outside the set given to
+// SetTenants.
+var ErrTenantNotServed = errors.New("the tenant is not served")
+
+// SetTenants limits the cache to the tenants ids, dropping every token of
+// the others (with one copy of the map, however many are dropped). Until
+// it is called, every tenant is allowed.
+func (c *Cache) SetTenants(ids []string) {
+	allowed := make(map[string]bool, len(ids))
+	for _, id := range ids {
+		allowed[id] = true
+	}
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	c.allowed.Store(&allowed)
+	old := *c.entries.Load()
+	next := make(map[Key]*entry, len(old))
+	for k, e := range old {
+		if !allowed[k.TenantID] {
+			e.state.Store(&state{}) // waiters holding the entry see no token
+			continue
+		}
+		next[k] = e
+	}
+	c.entries.Store(&next)
+}
+
+func (c *Cache) isAllowed(tenantID string) bool {
+	allowed := c.allowed.Load()
+	return allowed == nil || (*allowed)[tenantID]
+}
 
 // errClosed is returned by a Cache after Close.
 var errClosed = errors.New("token cache is closed")
@@ -192,6 +230,9 @@ func New(src Source, opts Options) *Cache {
 // none, the caller waits for the one acquisition in flight, or until ctx is
 // done. A recent failure is returned as is until its backoff has passed.
 func (c *Cache) Token(ctx context.Context, tenantID, scope string) (Token, error) {
+	if !c.isAllowed(tenantID) {
+		return Token{}, ErrTenantNotServed
+	}
 	e := c.entry(Key{TenantID: tenantID, Scope: scope})
 	now := c.clock.Now()
 	if s := e.state.Load(); s != nil {
@@ -328,6 +369,9 @@ func (c *Cache) fetch(e *entry) (Token, error) {
 	if err == nil && !now.Before(usableUntil(now, tok.ExpiresOn)) {
 		err = errExpiredToken
 	}
+	if !c.isAllowed(e.key.TenantID) {
+		return Token{}, ErrTenantNotServed // removed while the request was in flight: keep nothing
+	}
 	prev := e.state.Load()
 	if prev == nil {
 		prev = &state{}
@@ -423,6 +467,7 @@ func (c *Cache) Warm(ctx context.Context, tenantIDs []string, scope string) {
 	for i, id := range tenantIDs {
 		keys[i] = Key{TenantID: id, Scope: scope}
 	}
+	keys = slices.DeleteFunc(keys, func(k Key) bool { return !c.isAllowed(k.TenantID) })
 	now := c.clock.Now()
 	var todo []*entry
 	for _, e := range c.addEntries(keys) {
@@ -483,28 +528,10 @@ func (c *Cache) RetryFailedNow() {
 	for _, e := range *c.entries.Load() {
 		if s := e.state.Load(); s != nil && s.err != nil {
 			next := *s
-			next.retryAt = time.Time{}
+			next.retryAt, next.failures = time.Time{}, 0 // a fix starts the backoff afresh
 			e.state.CompareAndSwap(s, &next)
 		}
 	}
-}
-
-// Forget drops every token of the tenant, whatever the scope, so that a
-// tenant removed from service keeps no token in memory. An acquisition in
-// flight for it finishes, but its result is not kept.
-func (c *Cache) Forget(tenantID string) {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	old := *c.entries.Load()
-	next := make(map[Key]*entry, len(old))
-	for k, e := range old {
-		if k.TenantID == tenantID {
-			e.state.Store(&state{}) // waiters holding the entry see no token
-			continue
-		}
-		next[k] = e
-	}
-	c.entries.Store(&next)
 }
 
 // Status describes one cached key, for diagnostics. It never holds the

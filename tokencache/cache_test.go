@@ -530,3 +530,58 @@ func TestFailureClassesBackOffDifferently(t *testing.T) {
 		})
 	}
 }
+
+func TestRemovedTenantKeepsNoToken(t *testing.T) {
+	release := make(chan struct{})
+	started := make(chan struct{})
+	src := &scriptedSource{answers: []func() (tokencache.Token, error){
+		func() (tokencache.Token, error) {
+			close(started)
+			<-release
+			return tokencache.Token{Value: "late", ExpiresOn: time.Now().Add(time.Hour)}, nil
+		},
+	}}
+	c := newCache(t, src, tokencache.Options{})
+	c.SetTenants([]string{"a", "b"})
+	done := make(chan error, 1)
+	go func() {
+		_, err := c.Token(context.Background(), "a", scope)
+		done <- err
+	}()
+	<-started
+	c.SetTenants([]string{"b"}) // a is removed while its acquisition is in flight
+	close(release)
+	if err := <-done; !errors.Is(err, tokencache.ErrTenantNotServed) {
+		t.Fatalf("the in-flight caller got %v, want ErrTenantNotServed", err)
+	}
+	if _, ok := c.Status(tokencache.Key{TenantID: "a", Scope: scope}); ok {
+		t.Error("the removed tenant still has an entry")
+	}
+	if _, err := c.Token(context.Background(), "a", scope); !errors.Is(err, tokencache.ErrTenantNotServed) {
+		t.Errorf("a later look-up: %v", err)
+	}
+	c.Warm(context.Background(), []string{"a"}, scope)
+	if src.Calls() != 1 {
+		t.Errorf("source calls = %d, want 1: nothing may be fetched for a removed tenant", src.Calls())
+	}
+}
+
+func TestRetryFailedNowRestartsTheBackoff(t *testing.T) {
+	clock := newFakeClock()
+	fail := func() (tokencache.Token, error) {
+		return tokencache.Token{}, &tokencache.AcquisitionError{Status: 401, OAuthError: "invalid_client", Codes: []int{7000215}}
+	}
+	src := &scriptedSource{answers: []func() (tokencache.Token, error){fail, fail, fail, fail}}
+	c := newCache(t, src, tokencache.Options{Clock: clock, PermanentMinBackoff: time.Minute, PermanentMaxBackoff: 30 * time.Minute})
+	ctx := context.Background()
+	for i := 0; i < 3; i++ { // failures 1..3: waits of 1, 2, 4 minutes
+		_, _ = c.Token(ctx, "t", scope)
+		clock.Advance(time.Duration(1<<i) * time.Minute)
+	}
+	c.RetryFailedNow()
+	_, _ = c.Token(ctx, "t", scope) // the first failure after the fix
+	st, _ := c.Status(tokencache.Key{TenantID: "t", Scope: scope})
+	if wait := st.RetryAt.Sub(clock.Now()); wait != time.Minute {
+		t.Errorf("after a fix and one failure the wait is %v, want the first step again (1m)", wait)
+	}
+}

@@ -103,8 +103,8 @@ var codeClasses = map[int]Class{
 	7000215: ClassCredential, 7000222: ClassCredential, 7000218: ClassCredential,
 	700027: ClassCredential, 700024: ClassCredential, 700023: ClassCredential, 50012: ClassCredential,
 	700030: ClassCredential, 70021: ClassCredential, 700213: ClassCredential, 700212: ClassCredential,
-	700229: ClassCredential,
-	90002:  ClassTenant, 900023: ClassTenant,
+	700211: ClassCredential, 7002137: ClassCredential, 7002138: ClassCredential, 700229: ClassCredential,
+	90002: ClassTenant, 900023: ClassTenant,
 	53003: ClassPolicy, 530032: ClassPolicy,
 	7000112: ClassApplication, 70001: ClassApplication,
 	70011: ClassRequest, 700022: ClassRequest, 1002012: ClassRequest, 9001023: ClassRequest,
@@ -162,7 +162,7 @@ func (e *AcquisitionError) Hint() string {
 			return "the client secret has expired: create a new one and rotate XDRPROXY_CLIENT_SECRET_FILE"
 		case 7000215, 7000218:
 			return "the client secret is wrong: use the secret's value (not its ID) in XDRPROXY_CLIENT_SECRET or XDRPROXY_CLIENT_SECRET_FILE"
-		case 70021, 700213, 700212, 700229:
+		case 70021, 700211, 700212, 700213, 700229, 7002137, 7002138:
 			return "no federated identity credential on the application matches the presented token (issuer, subject, audience): check the application's federated credentials and the service account"
 		}
 		return "the application's credential was refused: check that the certificate is registered on the application and unexpired, or that the secret is current"
@@ -249,11 +249,11 @@ func classify(tenantID string, err error, secret string) *AcquisitionError {
 			}
 		}
 	}
+	if secret != "" { // before truncating, so no part of it survives
+		ae.Description = strings.ReplaceAll(ae.Description, secret, "[redacted]")
+	}
 	if len(ae.Description) > 400 {
 		ae.Description = ae.Description[:400] + "…"
-	}
-	if secret != "" {
-		ae.Description = strings.ReplaceAll(ae.Description, secret, "[redacted]")
 	}
 	return ae
 }

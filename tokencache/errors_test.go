@@ -1,7 +1,9 @@
 package tokencache
 
 import (
+	"errors"
 	"net/http"
+	"strings"
 	"testing"
 	"time"
 )
@@ -20,6 +22,7 @@ func TestClassify(t *testing.T) {
 		{"wrong secret", AcquisitionError{Status: 401, OAuthError: "invalid_client", Codes: []int{7000215}}, ClassCredential, false},
 		{"expired secret", AcquisitionError{Status: 401, OAuthError: "invalid_client", Codes: []int{7000222}}, ClassCredential, false},
 		{"no federated match", AcquisitionError{Status: 400, OAuthError: "invalid_request", Codes: []int{70021}}, ClassCredential, false},
+		{"federated subject mismatch", AcquisitionError{Status: 400, OAuthError: "invalid_client", Codes: []int{7002138}}, ClassCredential, false},
 		{"unknown tenant", AcquisitionError{Status: 400, OAuthError: "invalid_tenant", Codes: []int{90002}}, ClassTenant, false},
 		{"conditional access", AcquisitionError{Status: 400, OAuthError: "invalid_grant", Codes: []int{53003}}, ClassPolicy, false},
 		{"loop detected", AcquisitionError{Status: 400, OAuthError: "invalid_request", Codes: []int{50196}}, ClassThrottled, true},
@@ -72,5 +75,23 @@ func TestBackoffFor(t *testing.T) {
 				t.Errorf("backoffFor = %v, want %v", got, tt.want)
 			}
 		})
+	}
+}
+
+func TestFederatedCodesGetTheFederatedHint(t *testing.T) {
+	for _, code := range []int{70021, 700211, 700212, 700213, 7002137, 7002138} {
+		e := AcquisitionError{Status: 400, OAuthError: "invalid_request", Codes: []int{code}}
+		if !strings.Contains(e.Hint(), "federated") {
+			t.Errorf("AADSTS%d hint = %q", code, e.Hint())
+		}
+	}
+}
+
+func TestScrubBeforeTruncate(t *testing.T) {
+	secret := "S3CR3T-abcdefghijklmnopqrstuvwxyz"
+	desc := strings.Repeat("x", 390) + secret
+	ae := classify("t", errors.New(desc), secret)
+	if strings.Contains(ae.Description, "S3CR3T") {
+		t.Errorf("part of the secret survived: %q", ae.Description[380:])
 	}
 }

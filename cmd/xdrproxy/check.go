@@ -252,7 +252,7 @@ func printCheckTable(w io.Writer, results []checkResult, required []string) {
 		}
 		fmt.Fprintf(w, "\n%s, %s:\n", name, strings.TrimSuffix(r.Scope, "/.default"))
 		if r.Error.Code != 0 {
-			fmt.Fprintf(w, "  AADSTS%d %s: %s\n", r.Error.Code, r.Error.OAuthError, trimAADSTS(r.Error.Message))
+			fmt.Fprintf(w, "  AADSTS%d%s: %s\n", r.Error.Code, prefixed(" ", r.Error.OAuthError), trimAADSTS(r.Error.Message))
 		} else {
 			fmt.Fprintf(w, "  %s\n", r.Error.Message)
 		}
@@ -275,4 +275,12 @@ func trimAADSTS(s string) string {
 		}
 	}
 	return s
+}
+
+// prefixed returns sep+s, or "" for an empty s.
+func prefixed(sep, s string) string {
+	if s == "" {
+		return ""
+	}
+	return sep + s
 }

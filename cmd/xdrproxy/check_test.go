@@ -5,6 +5,8 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
+	"os"
+	"path/filepath"
 	"strings"
 	"testing"
 
@@ -175,6 +177,8 @@ func TestConsentURL(t *testing.T) {
 				"https://login.microsoftonline.com/11111111-1111-4111-8111-111111111111/v2.0/adminconsent?client_id=" + clientID + "&redirect_uri=https%3A%2F%2Fmssp.example%2Fonboarded",
 			}},
 		{"tenant by domain", nil, []string{"--tenant", "contoso.onmicrosoft.com"}, 0, []string{"/contoso.onmicrosoft.com/v2.0/adminconsent?"}},
+		{"dotted alias from the tenants file", map[string]string{"XDRPROXY_TENANTS_FILE": tenantsFileFor(t, "contoso.prod=11111111-1111-4111-8111-111111111111\n")},
+			[]string{"--tenant", "contoso.prod"}, 0, []string{"/11111111-1111-4111-8111-111111111111/v2.0/adminconsent?"}},
 		{"GCC High cloud", map[string]string{"XDRPROXY_CLOUD": "usgovhigh"}, nil, 0, []string{
 			"https://login.microsoftonline.us/common/oauth2/authorize?", "scope=https%3A%2F%2Fapi-gov.security.microsoft.us%2F.default",
 		}},
@@ -185,7 +189,7 @@ func TestConsentURL(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			for _, v := range []string{"AZURE_CLIENT_ID", "AZURE_AUTHORITY_HOST", "XDRPROXY_AUTHORITY_HOST", "XDRPROXY_CLOUD", "XDRPROXY_TENANTS", "XDRPROXY_SCOPE", "XDRPROXY_ROUTES", "XDRPROXY_UPSTREAM_URL"} {
+			for _, v := range []string{"AZURE_CLIENT_ID", "AZURE_AUTHORITY_HOST", "XDRPROXY_AUTHORITY_HOST", "XDRPROXY_CLOUD", "XDRPROXY_TENANTS", "XDRPROXY_TENANTS_FILE", "XDRPROXY_SCOPE", "XDRPROXY_ROUTES", "XDRPROXY_UPSTREAM_URL"} {
 				t.Setenv(v, "")
 			}
 			t.Setenv("XDRPROXY_CLIENT_ID", clientID)
@@ -209,4 +213,13 @@ func TestConsentURL(t *testing.T) {
 			}
 		})
 	}
+}
+
+func tenantsFileFor(t *testing.T, content string) string {
+	t.Helper()
+	path := filepath.Join(t.TempDir(), "tenants")
+	if err := os.WriteFile(path, []byte(content), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	return path
 }

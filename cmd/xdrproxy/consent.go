@@ -56,7 +56,8 @@ func runConsentURL(args []string, stdout, stderr io.Writer) error {
 }
 
 // consentTenant resolves --tenant: a GUID as given, an alias from
-// XDRPROXY_TENANTS, or a verified domain (anything with a dot).
+// XDRPROXY_TENANTS or XDRPROXY_TENANTS_FILE, or else a verified domain
+// (anything with a dot).
 func consentTenant(t string) (string, error) {
 	switch {
 	case config.IsGUID(t):
@@ -64,15 +65,22 @@ func consentTenant(t string) (string, error) {
 	case strings.EqualFold(t, "common"):
 		return "", fmt.Errorf("--tenant common is refused by Entra ID's v2 admin consent; omit --tenant or name the tenant")
 	}
+	var tenants []config.Tenant
 	if list, err := config.ParseTenantList(os.Getenv("XDRPROXY_TENANTS")); err == nil {
-		if set, err := config.NewTenantSet(list); err == nil {
-			if tenant, ok := set.Lookup(t); ok {
-				return tenant.ID, nil
-			}
+		tenants = append(tenants, list...)
+	}
+	if path := os.Getenv("XDRPROXY_TENANTS_FILE"); path != "" {
+		if list, err := config.ReadTenantsFile(path); err == nil {
+			tenants = append(tenants, list...)
+		}
+	}
+	if set, err := config.NewTenantSet(tenants); err == nil {
+		if tenant, ok := set.Lookup(t); ok {
+			return tenant.ID, nil
 		}
 	}
 	if strings.Contains(t, ".") {
 		return t, nil // a verified domain such as contoso.onmicrosoft.com
 	}
-	return "", fmt.Errorf("--tenant %q is neither a GUID, a domain, nor an alias in XDRPROXY_TENANTS", t)
+	return "", fmt.Errorf("--tenant %q is neither a GUID, a domain, nor an alias in XDRPROXY_TENANTS or XDRPROXY_TENANTS_FILE", t)
 }

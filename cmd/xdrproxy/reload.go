@@ -2,7 +2,6 @@ package main
 
 import (
 	"context"
-	"errors"
 	"os"
 	"time"
 
@@ -29,13 +28,14 @@ type reloader struct {
 	source  *tokencache.MSALSource
 	cred    *config.FileWatcher // the secret or certificate file; nil otherwise
 	lastErr map[string]string   // per file, the read error last logged: each is logged once
+	warm    chan struct{}       // asks the warmer for a round; holds at most one request
 	// applied, if set, is called after each change of the file was
 	// handled: with nil when it took effect, else with why it did not.
 	applied func(error)
 }
 
 func newReloader(cfg *config.Config, log *zap.Logger, h *proxy.Handler, cache *tokencache.Cache, src *tokencache.MSALSource) *reloader {
-	r := &reloader{cfg: cfg, log: log, handler: h, cache: cache, tenants: cfg.Tenants, source: src, lastErr: map[string]string{}}
+	r := &reloader{cfg: cfg, log: log, handler: h, cache: cache, tenants: cfg.Tenants, source: src, lastErr: map[string]string{}, warm: make(chan struct{}, 1)}
 	if cfg.TenantsFile != "" {
 		r.file = config.NewFileWatcher(cfg.TenantsFile, cfg.TenantsFileContent)
 	}
@@ -53,6 +53,9 @@ func (r *reloader) run(ctx context.Context, interval time.Duration) {
 	if r.file == nil && r.cred == nil {
 		return
 	}
+	done := make(chan struct{})
+	go func() { defer close(done); r.warmer(ctx) }()
+	defer func() { <-done }()
 	t := time.NewTicker(interval)
 	defer t.Stop()
 	for {
@@ -88,9 +91,6 @@ func (r *reloader) poll(ctx context.Context) {
 	if err == nil {
 		set, err = config.TenantSetFrom(r.cfg.StaticTenants, fromFile)
 	}
-	if err == nil && set.Len() == 0 {
-		err = errNoTenants
-	}
 	if err != nil {
 		r.log.Warn("tenants file is malformed; keeping the current tenants", zap.String("file", r.file.Path), zap.Int("tenants", r.tenants.Len()), zap.Error(err))
 		if r.applied != nil {
@@ -107,22 +107,57 @@ func (r *reloader) poll(ctx context.Context) {
 	for _, t := range r.tenants.All() {
 		if _, ok := set.Lookup(t.ID); !ok {
 			removed = append(removed, t.Name())
-			r.cache.Forget(t.ID)
 		}
 	}
+	// Refuse removed tenants first, then drop their tokens: a request
+	// already past the tenant check gets no token from the cache either.
 	r.handler.SetTenants(set)
+	r.cache.SetTenants(tenantIDs(set))
 	r.tenants = set
-	r.log.Info("tenants file reloaded", zap.String("file", r.file.Path), zap.Int("tenants", set.Len()),
+	level := zap.InfoLevel
+	if set.Len() == 0 {
+		level = zap.WarnLevel // every request is refused now
+	}
+	r.log.Check(level, "tenants file reloaded").Write(zap.String("file", r.file.Path), zap.Int("tenants", set.Len()),
 		zap.Strings("added", added), zap.Strings("removed", removed))
-	ids := make([]string, 0, len(added))
+	r.warmSoon()
+	if r.applied != nil {
+		r.applied(nil)
+	}
+}
+
+// tenantIDs lists the GUIDs of set.
+func tenantIDs(set *config.TenantSet) []string {
+	ids := make([]string, 0, set.Len())
 	for _, t := range set.All() {
 		ids = append(ids, t.ID)
 	}
-	for _, scope := range r.cfg.Scopes() {
-		r.cache.Warm(ctx, ids, scope) // only tenants without a usable token are fetched
+	return ids
+}
+
+// warmSoon asks the warmer to fetch tokens for tenants that lack one,
+// without holding up the next poll: a removal must take effect within
+// seconds even while Entra ID is slow.
+func (r *reloader) warmSoon() {
+	select {
+	case r.warm <- struct{}{}:
+	default: // a warm-up is already pending; it will see the latest set
 	}
-	if r.applied != nil {
-		r.applied(nil)
+}
+
+// warmer fetches, in the background, the tokens of every tenant and scope
+// that lacks one, each time warmSoon asks, until ctx is done.
+func (r *reloader) warmer(ctx context.Context) {
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case <-r.warm:
+			ids := tenantIDs(r.handler.Tenants())
+			for _, scope := range r.cfg.Scopes() {
+				r.cache.Warm(ctx, ids, scope) // only tenants without a usable token are fetched
+			}
+		}
 	}
 }
 
@@ -166,7 +201,7 @@ func (r *reloader) pollCredential(ctx context.Context) {
 	r.cfg.Credential = next
 	r.log.Info("credential rotated: token requests from now on use the new one", zap.String("variable", next.Variable()), zap.String("file", next.File))
 	r.cache.RetryFailedNow()
-	r.cache.RefreshDue(ctx)
+	r.warmSoon()
 	if r.applied != nil {
 		r.applied(nil)
 	}
@@ -186,6 +221,3 @@ func (r *reloader) readFailed(path string, err error) bool {
 	r.lastErr[path] = err.Error()
 	return true
 }
-
-// errNoTenants refuses a tenants file that would leave no tenant at all.
-var errNoTenants = errors.New("the file would leave no tenant; an empty tenant set is refused")

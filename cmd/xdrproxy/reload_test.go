@@ -105,6 +105,15 @@ func TestTenantsFileReload(t *testing.T) {
 	if after := sim.TokenRequests(simulator.ContosoTenantID); after != before+1 {
 		t.Errorf("re-adding contoso made %d token requests, want 1 (its old token must be gone)", after-before)
 	}
+
+	// Offboarding the last customers: an empty file serves no tenant.
+	swapFile(t, tenantsFile, "# nobody\n")
+	if err := <-reloads; err != nil {
+		t.Fatal(err)
+	}
+	if got := status(simulator.FabrikamTenantID); got != 403 {
+		t.Errorf("fabrikam after the file was emptied: %d, want 403", got)
+	}
 }
 
 // startServe starts serve with cfg against sim and returns the proxy's URL

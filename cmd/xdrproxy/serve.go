@@ -74,6 +74,7 @@ func serve(ctx context.Context, cfg *config.Config, log *zap.Logger, o serveOpti
 		PermanentMaxBackoff: 6 * o.permanentBackoff, // zero keeps the default
 	})
 	defer cache.Close()
+	cache.SetTenants(tenantIDs(cfg.Tenants))
 
 	handler, err := proxy.New(proxy.Options{
 		Upstream:      cfg.UpstreamURL,
