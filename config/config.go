@@ -57,6 +57,13 @@ type Config struct {
 	Routes []Route
 	// RequiredRoles lists the app roles `check` and /readyz insist on.
 	RequiredRoles []string
+	// ClientKeys are the inbound client keys; nil means none are required.
+	ClientKeys *ClientKeys
+	// ClientKeysFile is XDRPROXY_CLIENT_KEYS_FILE, re-read when it
+	// changes; empty means none.
+	ClientKeysFile string
+	// ClientKeysFileContent is the keys file as read at start-up.
+	ClientKeysFileContent []byte
 	// AllowUnauthenticated permits a non-loopback listener with no client keys.
 	AllowUnauthenticated bool
 	// LogLevel is the minimum level logged.
@@ -105,6 +112,7 @@ type env struct {
 	Scope                 string `split_words:"true"`
 	RequiredRoles         string `split_words:"true"`
 	Routes                string `split_words:"true"`
+	ClientKeysFile        string `split_words:"true"`
 	AllowUnauthenticated  string `split_words:"true"`
 	LogLevel              string `split_words:"true"`
 	LogFormat             string `split_words:"true"`
@@ -141,7 +149,7 @@ func (e *env) defaults() {
 // example, an operator who sets XDRPROXY_CLIENT_KEYS_FILE never runs an
 // unauthenticated proxy believing it is protected.
 var notYetSupported = []string{
-	"CLIENT_KEYS_FILE", "RATE_LIMITS", "QUEUE_TIMEOUT", "PPROF",
+	"RATE_LIMITS", "QUEUE_TIMEOUT", "PPROF",
 	"TLS_CERT_FILE", "TLS_KEY_FILE", "TLS_CLIENT_CA_FILE", "TENANT_LISTENERS",
 	"TOKEN_EMULATION", "PLACEHOLDER_KEY_FILE",
 }
@@ -335,10 +343,23 @@ func (e env) check() (*Config, problems) {
 	if c.AllowUnauthenticated, err = parseBool(e.AllowUnauthenticated); err != nil {
 		p.add("ALLOW_UNAUTHENTICATED", "%v", err)
 	}
-	// This version has no inbound client keys, so any listener that other
-	// machines can reach is unauthenticated.
-	if !c.AllowUnauthenticated && listenOK && !IsLoopbackAddr(c.ListenAddr) {
-		p.add("LISTEN_ADDR", "%q is reachable from other machines and no client keys are configured (XDRPROXY_CLIENT_KEYS_FILE); anyone who can reach it would act with your application's access to every tenant. Listen on 127.0.0.1, or set XDRPROXY_ALLOW_UNAUTHENTICATED=true if a network policy already restricts who can connect", c.ListenAddr)
+	if path := strings.TrimSpace(e.ClientKeysFile); path != "" {
+		c.ClientKeysFile = path
+		data, err := os.ReadFile(path)
+		if err == nil {
+			c.ClientKeys, err = ParseClientKeys(path, data)
+		}
+		if err == nil && c.ClientKeys.Len() == 0 {
+			err = fmt.Errorf("%s lists no key: every request would be refused", path)
+		}
+		if err != nil {
+			p.add("CLIENT_KEYS_FILE", "%v", err)
+		}
+		c.ClientKeysFileContent = data
+	}
+	// A listener other machines can reach must authenticate its clients.
+	if !c.AllowUnauthenticated && listenOK && c.ClientKeysFile == "" && !IsLoopbackAddr(c.ListenAddr) {
+		p.add("LISTEN_ADDR", "%q is reachable from other machines and no client keys are configured (XDRPROXY_CLIENT_KEYS_FILE); anyone who can reach it would act with your application's access to every tenant. Set XDRPROXY_CLIENT_KEYS_FILE, listen on 127.0.0.1, or set XDRPROXY_ALLOW_UNAUTHENTICATED=true if a network policy already restricts who can connect", c.ListenAddr)
 	}
 
 	if c.LogLevel, err = zapcore.ParseLevel(strings.TrimSpace(e.LogLevel)); err != nil {

@@ -11,6 +11,7 @@ const (
 	CodeMissingTenant          = "MissingTenant"
 	CodeInvalidTenant          = "InvalidTenant"
 	CodeTenantNotAllowed       = "TenantNotAllowed"
+	CodeUnauthenticated        = "Unauthenticated"
 	CodeInvalidPath            = "InvalidPath"
 	CodeTokenAcquisitionFailed = "TokenAcquisitionFailed"
 	CodeUpstreamUnavailable    = "UpstreamUnavailable"

@@ -47,6 +47,10 @@ type Options struct {
 	// longest prefix first (config.ParseRoutes orders them). Empty means
 	// every request goes to Upstream.
 	Routes []config.Route
+	// ClientKeys, if not nil, are required of every client
+	// (Authorization: Bearer <key>), each limited to its tenants. Nil
+	// means clients are not authenticated.
+	ClientKeys *config.ClientKeys
 	// Tokens gives the tokens. Required.
 	Tokens TokenSource
 	// Transport sends requests upstream. Nil means NewTransport(210s, nil).
@@ -68,6 +72,7 @@ type Handler struct {
 	reverse *httputil.ReverseProxy
 	origins map[string]*url.URL // route prefix → its upstream's scheme and host
 	tenants atomic.Pointer[tenantConfig]
+	keys    atomic.Pointer[config.ClientKeys] // nil: no client authentication
 }
 
 // tenantConfig is the tenant set and default in force; replaced whole.
@@ -105,6 +110,7 @@ func New(opts Options) (*Handler, error) {
 	}
 	h := &Handler{opts: opts, log: opts.Logger, origins: map[string]*url.URL{}}
 	h.tenants.Store(&tenantConfig{set: opts.Tenants, def: opts.DefaultTenant})
+	h.keys.Store(opts.ClientKeys)
 	for _, r := range opts.Routes {
 		if r.URL == nil || r.Scope == "" || r.Prefix == "" {
 			return nil, fmt.Errorf("proxy: route %q needs a prefix, URL and scope", r.Prefix)
@@ -132,6 +138,7 @@ func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	}
 	var (
 		tenant    config.Tenant
+		client    string // the client key's fingerprint, for the log
 		tokenWait time.Duration
 		failure   error
 	)
@@ -144,11 +151,22 @@ func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 			} else {
 				failure = fmt.Errorf("panic: %v", p)
 			}
-			h.logAccess(r, rec, tenant, body.n.Load(), start, tokenWait, failure)
+			h.logAccess(r, rec, tenant, client, body.n.Load(), start, tokenWait, failure)
 			panic(p)
 		}
-		h.logAccess(r, rec, tenant, body.n.Load(), start, tokenWait, failure)
+		h.logAccess(r, rec, tenant, client, body.n.Load(), start, tokenWait, failure)
 	}()
+
+	key, keyed, aerr := h.authenticate(r)
+	if aerr != nil {
+		failure = aerr
+		rec.Header().Set("WWW-Authenticate", `Bearer realm="xdrproxy"`)
+		WriteError(rec, aerr)
+		return
+	}
+	if keyed {
+		client = key.Fingerprint()
+	}
 
 	tc := h.tenants.Load()
 	t, perr := resolveTarget(r, tc.set, tc.def)
@@ -158,6 +176,13 @@ func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	tenant = t.tenant
+	if keyed && !key.Allows(t.tenant) {
+		e := &Error{Status: http.StatusForbidden, Code: CodeTenantNotAllowed,
+			Message: fmt.Sprintf("this client key may not use tenant %s; ask for it to be added to the key's line in XDRPROXY_CLIENT_KEYS_FILE", t.tenant.Name())}
+		failure = e
+		WriteError(rec, e)
+		return
+	}
 	upstream, scope := h.route(&t)
 
 	tokenStart := time.Now()
@@ -200,8 +225,38 @@ func (h *Handler) SetTenants(set *config.TenantSet) {
 	h.tenants.Store(&tenantConfig{set: set, def: def})
 }
 
+// SetClientKeys replaces the client keys, for requests that start from now
+// on. A key removed stops working at once. It cannot turn authentication
+// off: nil is ignored when keys were configured.
+func (h *Handler) SetClientKeys(keys *config.ClientKeys) {
+	if keys == nil {
+		return
+	}
+	h.keys.Store(keys)
+}
+
 // Tenants returns the tenant set in force.
 func (h *Handler) Tenants() *config.TenantSet { return h.tenants.Load().set }
+
+// authenticate checks the request's client key when keys are configured:
+// Authorization: Bearer <key>. keyed is false when no keys are configured.
+func (h *Handler) authenticate(r *http.Request) (key config.ClientKey, keyed bool, err *Error) {
+	keys := h.keys.Load()
+	if keys == nil {
+		return config.ClientKey{}, false, nil
+	}
+	scheme, presented, _ := strings.Cut(r.Header.Get("Authorization"), " ")
+	if !strings.EqualFold(scheme, "Bearer") || strings.TrimSpace(presented) == "" {
+		return config.ClientKey{}, true, &Error{Status: http.StatusUnauthorized, Code: CodeUnauthenticated,
+			Message: "this proxy requires a client key: send Authorization: Bearer <key>"}
+	}
+	k, ok := keys.Match(strings.TrimSpace(presented))
+	if !ok {
+		return config.ClientKey{}, true, &Error{Status: http.StatusUnauthorized, Code: CodeUnauthenticated,
+			Message: "the client key is not valid"}
+	}
+	return k, true, nil
+}
 
 // route picks the upstream and scope of t's path, rewriting the path for
 // a route (its prefix replaced by the route URL's path).
@@ -362,7 +417,7 @@ func NewTransport(responseHeaderTimeout time.Duration, roots *x509.CertPool) *ht
 	return t
 }
 
-func (h *Handler) logAccess(r *http.Request, rec *recorder, tenant config.Tenant, bytesIn int64, start time.Time, tokenWait time.Duration, failure error) {
+func (h *Handler) logAccess(r *http.Request, rec *recorder, tenant config.Tenant, client string, bytesIn int64, start time.Time, tokenWait time.Duration, failure error) {
 	status := rec.status
 	if status == 0 {
 		status = http.StatusOK
@@ -378,6 +433,9 @@ func (h *Handler) logAccess(r *http.Request, rec *recorder, tenant config.Tenant
 	fields := make([]zap.Field, 0, 12)
 	if tenant.ID != "" {
 		fields = append(fields, zap.String("tenant", tenant.Name()))
+	}
+	if client != "" {
+		fields = append(fields, zap.String("client_key", client))
 	}
 	fields = append(fields,
 		zap.String("method", r.Method),

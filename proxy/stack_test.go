@@ -51,6 +51,8 @@ type stackOptions struct {
 	routes []config.Route
 	// routesFor, if set, gives routes that need the simulator's URL.
 	routesFor func(simURL string) []config.Route
+	// clientKeys, if set, are required of clients.
+	clientKeys *config.ClientKeys
 }
 
 var testTenants = []config.Tenant{
@@ -136,6 +138,7 @@ func newStack(t *testing.T, o stackOptions) *stack {
 		Tenants:         tenants,
 		DefaultTenant:   def,
 		Routes:          routes,
+		ClientKeys:      o.clientKeys,
 		Tokens:          cache,
 		Transport:       transport,
 		Logger:          logger.Named("access"),

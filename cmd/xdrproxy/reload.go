@@ -27,6 +27,7 @@ type reloader struct {
 	file    *config.FileWatcher // nil without XDRPROXY_TENANTS_FILE
 	source  *tokencache.MSALSource
 	cred    *config.FileWatcher // the secret or certificate file; nil otherwise
+	keys    *config.FileWatcher // the client keys file; nil without one
 	lastErr map[string]string   // per file, the read error last logged: each is logged once
 	warm    chan struct{}       // asks the warmer for a round; holds at most one request
 	// applied, if set, is called after each change of the file was
@@ -39,6 +40,9 @@ func newReloader(cfg *config.Config, log *zap.Logger, h *proxy.Handler, cache *t
 	if cfg.TenantsFile != "" {
 		r.file = config.NewFileWatcher(cfg.TenantsFile, cfg.TenantsFileContent)
 	}
+	if cfg.ClientKeysFile != "" {
+		r.keys = config.NewFileWatcher(cfg.ClientKeysFile, cfg.ClientKeysFileContent)
+	}
 	switch cfg.Credential.Kind {
 	case config.ClientSecretFile, config.ClientCertificate:
 		// The file as it is now: the secret in cfg is trimmed.
@@ -50,7 +54,7 @@ func newReloader(cfg *config.Config, log *zap.Logger, h *proxy.Handler, cache *t
 
 // run polls until ctx is done.
 func (r *reloader) run(ctx context.Context, interval time.Duration) {
-	if r.file == nil && r.cred == nil {
+	if r.file == nil && r.cred == nil && r.keys == nil {
 		return
 	}
 	done := make(chan struct{})
@@ -64,6 +68,7 @@ func (r *reloader) run(ctx context.Context, interval time.Duration) {
 			return
 		case <-t.C:
 			r.pollCredential(ctx)
+			r.pollKeys()
 			if r.file != nil {
 				r.poll(ctx)
 			}
@@ -202,6 +207,39 @@ func (r *reloader) pollCredential(ctx context.Context) {
 	r.log.Info("credential rotated: token requests from now on use the new one", zap.String("variable", next.Variable()), zap.String("file", next.File))
 	r.cache.RetryFailedNow()
 	r.warmSoon()
+	if r.applied != nil {
+		r.applied(nil)
+	}
+}
+
+// pollKeys re-reads the client keys file: keys added work at once, keys
+// removed stop at once. A malformed file changes nothing; a file with no
+// key left refuses every client (revoking the last key must work).
+func (r *reloader) pollKeys() {
+	if r.keys == nil {
+		return
+	}
+	data, changed, err := r.keys.Check()
+	if r.readFailed(r.keys.Path, err) {
+		r.log.Warn("client keys file unreadable; keeping the current keys", zap.String("file", r.keys.Path), zap.Error(err))
+	}
+	if err != nil || !changed {
+		return
+	}
+	keys, err := config.ParseClientKeys(r.keys.Path, data)
+	if err != nil {
+		r.log.Warn("client keys file is malformed; keeping the current keys", zap.String("file", r.keys.Path), zap.Error(err))
+		if r.applied != nil {
+			r.applied(err)
+		}
+		return
+	}
+	r.handler.SetClientKeys(keys)
+	level := zap.InfoLevel
+	if keys.Len() == 0 {
+		level = zap.WarnLevel
+	}
+	r.log.Check(level, "client keys file reloaded").Write(zap.String("file", r.keys.Path), zap.Int("keys", keys.Len()))
 	if r.applied != nil {
 		r.applied(nil)
 	}

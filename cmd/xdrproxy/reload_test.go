@@ -2,6 +2,8 @@ package main
 
 import (
 	"context"
+	"crypto/sha256"
+	"encoding/hex"
 	"io"
 	"net"
 	"net/http"
@@ -201,5 +203,62 @@ func TestSecretFileRotation(t *testing.T) {
 	}
 	if after := sim.TokenRequests(simulator.ContosoTenantID); after != before {
 		t.Errorf("the rotation made %d token requests for a tenant with a valid token", after-before)
+	}
+}
+
+func TestClientKeysFileReload(t *testing.T) {
+	sim := startTestSim(t)
+	hash := func(key string) string {
+		sum := sha256.Sum256([]byte(key))
+		return hex.EncodeToString(sum[:])
+	}
+	keysFile := filepath.Join(t.TempDir(), "keys")
+	if err := os.WriteFile(keysFile, []byte(hash("old-key")+" *\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	checkEnv(t, sim, map[string]string{
+		"XDRPROXY_CLIENT_KEYS_FILE": keysFile,
+		"XDRPROXY_LISTEN_ADDR":      "127.0.0.1:0",
+		"XDRPROXY_ADMIN_ADDR":       "127.0.0.1:0",
+	})
+	cfg, err := config.Load()
+	if err != nil {
+		t.Fatal(err)
+	}
+	proxyURL, reloads := startServe(t, sim, cfg)
+	client := &http.Client{Transport: &http.Transport{}}
+	defer client.CloseIdleConnections()
+	status := func(key string) int {
+		t.Helper()
+		req, _ := http.NewRequest("GET", proxyURL+"/api/incidents?$top=1", nil)
+		req.Header.Set("X-Tenant-ID", "contoso")
+		req.Header.Set("Authorization", "Bearer "+key)
+		resp, err := client.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		io.Copy(io.Discard, resp.Body)
+		resp.Body.Close()
+		return resp.StatusCode
+	}
+	if got := status("old-key"); got != 200 {
+		t.Fatalf("old key: %d", got)
+	}
+	swapFile(t, keysFile, hash("new-key")+" contoso\n")
+	if err := <-reloads; err != nil {
+		t.Fatal(err)
+	}
+	if got, want := status("old-key"), 401; got != want {
+		t.Errorf("revoked key: %d, want %d", got, want)
+	}
+	if got := status("new-key"); got != 200 {
+		t.Errorf("new key: %d", got)
+	}
+	swapFile(t, keysFile, "new-key contoso\n") // a key pasted instead of its hash
+	if err := <-reloads; err == nil {
+		t.Fatal("a malformed keys file was applied")
+	}
+	if got := status("new-key"); got != 200 {
+		t.Errorf("after a malformed file the keys must stay: %d", got)
 	}
 }

@@ -82,6 +82,7 @@ func serve(ctx context.Context, cfg *config.Config, log *zap.Logger, o serveOpti
 		Tenants:       cfg.Tenants,
 		DefaultTenant: cfg.DefaultTenant,
 		Routes:        cfg.Routes,
+		ClientKeys:    cfg.ClientKeys,
 		Tokens:        cache,
 		Transport:     proxy.NewTransport(cfg.UpstreamTimeout, o.roots),
 		Logger:        log.Named("access"),

@@ -1,0 +1,127 @@
+package config
+
+import (
+	"crypto/sha256"
+	"crypto/subtle"
+	"encoding/hex"
+	"fmt"
+	"strings"
+)
+
+// ClientKey is one line of the client keys file: the SHA-256 of a key and
+// the tenants it may use.
+type ClientKey struct {
+	// Hash is the SHA-256 of the key.
+	Hash [sha256.Size]byte
+	// AllTenants is true for "*": every configured tenant.
+	AllTenants bool
+	// Tenants are GUIDs or aliases, in lower case.
+	Tenants []string
+}
+
+// Fingerprint names the key in logs without revealing it: the first 8 hex
+// digits of its hash, as they appear in the keys file.
+func (k ClientKey) Fingerprint() string { return hex.EncodeToString(k.Hash[:4]) }
+
+// Allows reports whether the key may use tenant t.
+func (k ClientKey) Allows(t Tenant) bool {
+	if k.AllTenants {
+		return true
+	}
+	for _, name := range k.Tenants {
+		if name == t.ID || (t.Alias != "" && name == t.Alias) {
+			return true
+		}
+	}
+	return false
+}
+
+// ClientKeys are the inbound keys of XDRPROXY_CLIENT_KEYS_FILE.
+type ClientKeys struct {
+	keys []ClientKey
+}
+
+// Len returns the number of keys.
+func (ks *ClientKeys) Len() int {
+	if ks == nil {
+		return 0
+	}
+	return len(ks.keys)
+}
+
+// Match returns the key whose hash is SHA-256(presented). Every entry is
+// compared, in constant time, so the time taken says nothing about which
+// entry, if any, matched.
+func (ks *ClientKeys) Match(presented string) (ClientKey, bool) {
+	if ks == nil || presented == "" {
+		return ClientKey{}, false
+	}
+	sum := sha256.Sum256([]byte(presented))
+	found := -1
+	for i := range ks.keys {
+		if subtle.ConstantTimeCompare(sum[:], ks.keys[i].Hash[:]) == 1 {
+			found = i
+		}
+	}
+	if found < 0 {
+		return ClientKey{}, false
+	}
+	return ks.keys[found], true
+}
+
+// ParseClientKeys parses a client keys file: one client a line,
+// `<sha256 hex of the key> <tenant>[,<tenant>…]` or `*` for every
+// configured tenant; `#` starts a comment. name is used in errors. The
+// file holds hashes only, never keys.
+func ParseClientKeys(name string, data []byte) (*ClientKeys, error) {
+	ks := &ClientKeys{}
+	var bad []string
+	seen := map[[sha256.Size]byte]int{}
+	for i, line := range strings.Split(string(data), "\n") {
+		line, _, _ = strings.Cut(line, "#")
+		fields := strings.Fields(line)
+		if len(fields) == 0 {
+			continue
+		}
+		if len(fields) != 2 {
+			bad = append(bad, fmt.Sprintf("line %d: want \"<sha256 hex> <tenant>[,<tenant>…]\" or \"<sha256 hex> *\"", i+1))
+			continue
+		}
+		raw, err := hex.DecodeString(fields[0])
+		if err != nil || len(raw) != sha256.Size {
+			// Not echoed: a pasted key instead of its hash must not be printed.
+			bad = append(bad, fmt.Sprintf("line %d: the first field is not a SHA-256 in hex (64 hex digits); store the hash of the key (printf %%s KEY | sha256sum), never the key", i+1))
+			continue
+		}
+		var k ClientKey
+		copy(k.Hash[:], raw)
+		if prev, dup := seen[k.Hash]; dup {
+			bad = append(bad, fmt.Sprintf("line %d: the same key is listed on line %d", i+1, prev))
+			continue
+		}
+		seen[k.Hash] = i + 1
+		if fields[1] == "*" {
+			k.AllTenants = true
+		} else {
+			for _, t := range strings.Split(fields[1], ",") {
+				t = strings.ToLower(strings.TrimSpace(t))
+				switch {
+				case t == "":
+				case IsGUID(t), IsAlias(t):
+					k.Tenants = append(k.Tenants, t)
+				default:
+					bad = append(bad, fmt.Sprintf("line %d: %q is not a tenant GUID or alias", i+1, t))
+				}
+			}
+			if len(k.Tenants) == 0 && !k.AllTenants {
+				bad = append(bad, fmt.Sprintf("line %d: no tenant named", i+1))
+				continue
+			}
+		}
+		ks.keys = append(ks.keys, k)
+	}
+	if len(bad) > 0 {
+		return nil, fmt.Errorf("%s: %s", name, strings.Join(bad, "; "))
+	}
+	return ks, nil
+}
