@@ -89,6 +89,7 @@ type forwardKey struct{}
 type forward struct {
 	target
 	upstream *url.URL // joined with target.path by SetURL
+	scope    string
 	token    string
 }
 
@@ -119,7 +120,7 @@ func New(opts Options) (*Handler, error) {
 	}
 	h.reverse = &httputil.ReverseProxy{
 		Rewrite:       h.rewrite,
-		Transport:     opts.Transport,
+		Transport:     &retryOn401{h: h, next: opts.Transport},
 		FlushInterval: -1, // flush every write: streams and long responses flow at once
 		BufferPool:    bufferPool{},
 		ErrorHandler:  h.upstreamError,
@@ -208,7 +209,8 @@ func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 
-	ctx := context.WithValue(r.Context(), forwardKey{}, &forward{target: t, upstream: upstream, token: tok.Value})
+	keepReplayableBody(r)
+	ctx := context.WithValue(r.Context(), forwardKey{}, &forward{target: t, upstream: upstream, scope: scope, token: tok.Value})
 	h.reverse.ServeHTTP(rec, r.WithContext(ctx))
 	if rec.proxyErr != nil {
 		failure = rec.proxyErr

@@ -521,6 +521,20 @@ func (c *Cache) sweep(interval time.Duration) {
 	}
 }
 
+// Invalidate drops the tenant's token for scope if it is still token (the
+// upstream refused it), so the next look-up acquires a new one. A newer
+// token is left alone, so many requests refused at once cause one
+// acquisition.
+func (c *Cache) Invalidate(tenantID, scope, token string) {
+	e, ok := (*c.entries.Load())[Key{TenantID: tenantID, Scope: scope}]
+	if !ok {
+		return
+	}
+	if s := e.state.Load(); s != nil && s.token.Value == token {
+		e.state.CompareAndSwap(s, &state{})
+	}
+}
+
 // RetryFailedNow ends every failure backoff, so that keys that failed are
 // tried again by the next look-up or RefreshDue: for after a fix such as a
 // rotated credential. Held tokens are kept.
