@@ -106,7 +106,7 @@ func serve(ctx context.Context, cfg *config.Config, log *zap.Logger, o serveOpti
 	}
 
 	var ready, draining atomic.Bool
-	proxySrv := newHTTPServer(handler, log)
+	proxySrv := newHTTPServer(refuseWhileDraining(handler, &draining), log)
 	adminSrv := newHTTPServer(adminMux(&ready, &draining), log)
 
 	log.Info("listening", zap.Stringer("proxy", proxyLn.Addr()), zap.Stringer("admin", adminLn.Addr()))
@@ -228,6 +228,22 @@ func serveUntilShutdown(srv *http.Server, ln net.Listener) error {
 		return err
 	}
 	return nil
+}
+
+// refuseWhileDraining answers 503 ShuttingDown to requests that arrive,
+// on connections already open, after shutdown began; requests already in
+// flight are not affected.
+func refuseWhileDraining(next http.Handler, draining *atomic.Bool) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if draining.Load() {
+			w.Header().Set("Connection", "close")
+			w.Header().Set("Retry-After", "1")
+			proxy.WriteError(w, &proxy.Error{Status: http.StatusServiceUnavailable, Code: proxy.CodeShuttingDown,
+				Message: "the proxy is shutting down; retry on another instance"})
+			return
+		}
+		next.ServeHTTP(w, r)
+	})
 }
 
 // adminMux serves /healthz and /readyz.

@@ -1,0 +1,251 @@
+package main
+
+import (
+	"bufio"
+	"bytes"
+	"encoding/json"
+	"encoding/pem"
+	"errors"
+	"io"
+	"net/http"
+	"net/http/httptest"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"sync/atomic"
+	"syscall"
+	"testing"
+	"time"
+
+	"github.com/xdrproxy/xdrproxy/simulator"
+)
+
+// buildBinary builds xdrproxy into a temporary folder, once per test.
+func buildBinary(t *testing.T) string {
+	t.Helper()
+	bin := filepath.Join(t.TempDir(), "xdrproxy")
+	out, err := exec.Command("go", "build", "-o", bin, ".").CombinedOutput()
+	if err != nil {
+		t.Fatalf("go build: %v\n%s", err, out)
+	}
+	return bin
+}
+
+// startBinary runs the built proxy against sim and upstream, and returns
+// the process, its proxy and admin URLs, and its log.
+func startBinary(t *testing.T, bin string, sim *simulator.Server, upstream *httptest.Server, extra ...string) (*exec.Cmd, string, string, *syncBuffer) {
+	t.Helper()
+	caPEM, err := sim.CACertPEM()
+	if err != nil {
+		t.Fatal(err)
+	}
+	caPEM = append(caPEM, pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE", Bytes: upstream.Certificate().Raw})...)
+	caFile := filepath.Join(t.TempDir(), "ca.pem")
+	if err := os.WriteFile(caFile, caPEM, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	cmd := exec.Command(bin)
+	cmd.Env = append([]string{
+		"PATH=" + os.Getenv("PATH"),
+		"SSL_CERT_FILE=" + caFile,
+		"XDRPROXY_LISTEN_ADDR=127.0.0.1:0",
+		"XDRPROXY_ADMIN_ADDR=127.0.0.1:0",
+		"XDRPROXY_AUTHORITY_HOST=" + sim.URL(),
+		"XDRPROXY_INSTANCE_DISCOVERY=false",
+		"XDRPROXY_UPSTREAM_URL=" + upstream.URL,
+		"XDRPROXY_CLIENT_ID=" + simulator.DefaultClientID,
+		"XDRPROXY_CLIENT_SECRET=" + simulator.DefaultClientSecret,
+		"XDRPROXY_TENANTS=contoso=" + simulator.ContosoTenantID,
+	}, extra...)
+	logs := &syncBuffer{}
+	stderr, err := cmd.StderrPipe()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { _ = cmd.Process.Kill(); _ = cmd.Wait() })
+	addrs := make(chan [2]string, 1)
+	go func() {
+		sc := bufio.NewScanner(stderr)
+		sent := false
+		for sc.Scan() {
+			logs.Write(append(sc.Bytes(), '\n'))
+			var line struct{ Msg, Proxy, Admin string }
+			if !sent && json.Unmarshal(sc.Bytes(), &line) == nil && line.Msg == "listening" {
+				addrs <- [2]string{line.Proxy, line.Admin}
+				sent = true
+			}
+		}
+	}()
+	select {
+	case a := <-addrs:
+		return cmd, "http://" + a[0], "http://" + a[1], logs
+	case <-time.After(30 * time.Second):
+		t.Fatalf("the proxy did not start:\n%s", logs.String())
+	}
+	return nil, "", "", nil
+}
+
+func TestSIGTERMDrainsInFlightStreams(t *testing.T) {
+	bin := buildBinary(t)
+	sim := startTestSim(t)
+	release := make(chan struct{})
+	upstream := httptest.NewTLSServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if r.URL.Path != "/stream" {
+			io.WriteString(w, "ok")
+			return
+		}
+		w.Write(bytes.Repeat([]byte("a"), 1000))
+		w.(http.Flusher).Flush()
+		select {
+		case <-release:
+		case <-r.Context().Done():
+			return
+		}
+		w.Write(bytes.Repeat([]byte("b"), 1000))
+	}))
+	defer upstream.Close()
+	cmd, proxyURL, adminURL, logs := startBinary(t, bin, sim, upstream, "XDRPROXY_SHUTDOWN_TIMEOUT=20s")
+
+	client := &http.Client{Transport: &http.Transport{}}
+	defer client.CloseIdleConnections()
+	get := func(path string) (*http.Response, error) {
+		req, _ := http.NewRequest("GET", proxyURL+path, nil)
+		req.Header.Set("X-Tenant-ID", "contoso")
+		return client.Do(req)
+	}
+	warm, err := get("/warm") // leaves an idle keep-alive connection
+	if err != nil {
+		t.Fatal(err)
+	}
+	io.Copy(io.Discard, warm.Body)
+	warm.Body.Close()
+
+	stream, err := (&http.Client{Transport: &http.Transport{}}).Do(mustRequest(t, proxyURL+"/stream"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := io.ReadFull(stream.Body, make([]byte, 1000)); err != nil {
+		t.Fatalf("first part of the stream: %v", err)
+	}
+
+	if err := cmd.Process.Signal(syscall.SIGTERM); err != nil {
+		t.Fatal(err)
+	}
+	deadline := time.Now().Add(10 * time.Second)
+	for {
+		resp, err := http.Get(adminURL + "/readyz")
+		if err == nil {
+			resp.Body.Close()
+			if resp.StatusCode == 503 {
+				break
+			}
+		}
+		if time.Now().After(deadline) {
+			t.Fatal("/readyz did not turn 503 after SIGTERM")
+		}
+		time.Sleep(5 * time.Millisecond)
+	}
+	// A new request: refused (503 ShuttingDown, or the connection closed).
+	if resp, err := get("/api/incidents"); err == nil {
+		resp.Body.Close()
+		if resp.StatusCode != 503 {
+			t.Errorf("a request after SIGTERM got %d, want 503 ShuttingDown or a closed connection", resp.StatusCode)
+		}
+	}
+
+	close(release)
+	rest, err := io.ReadAll(stream.Body)
+	stream.Body.Close()
+	if err != nil || len(rest) != 1000 || rest[0] != 'b' {
+		t.Fatalf("the in-flight stream was cut: %d bytes, %v", len(rest), err)
+	}
+	waited := make(chan error, 1)
+	go func() { waited <- cmd.Wait() }()
+	select {
+	case err := <-waited:
+		if err != nil {
+			t.Fatalf("exit: %v\n%s", err, logs.String())
+		}
+	case <-time.After(20 * time.Second):
+		t.Fatal("the proxy did not exit after draining")
+	}
+	if !strings.Contains(logs.String(), `"msg":"stopped"`) {
+		t.Errorf("no clean-stop line:\n%s", logs.String())
+	}
+}
+
+func TestSIGTERMExitsOneWhenDrainTimesOut(t *testing.T) {
+	bin := buildBinary(t)
+	sim := startTestSim(t)
+	hold := make(chan struct{})
+	defer close(hold)
+	upstream := httptest.NewTLSServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		w.Write([]byte("first"))
+		w.(http.Flusher).Flush()
+		select {
+		case <-hold:
+		case <-r.Context().Done():
+		}
+	}))
+	defer upstream.Close()
+	cmd, proxyURL, _, logs := startBinary(t, bin, sim, upstream, "XDRPROXY_SHUTDOWN_TIMEOUT=300ms")
+	stream, err := (&http.Client{Transport: &http.Transport{}}).Do(mustRequest(t, proxyURL+"/stream"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer stream.Body.Close()
+	if _, err := io.ReadFull(stream.Body, make([]byte, 5)); err != nil {
+		t.Fatal(err)
+	}
+	if err := cmd.Process.Signal(syscall.SIGTERM); err != nil {
+		t.Fatal(err)
+	}
+	err = cmd.Wait()
+	var exit *exec.ExitError
+	if !errors.As(err, &exit) || exit.ExitCode() != 1 {
+		t.Fatalf("exit = %v, want status 1 (requests were cut)\n%s", err, logs.String())
+	}
+	if !strings.Contains(logs.String(), "XDRPROXY_SHUTDOWN_TIMEOUT") {
+		t.Errorf("the log does not say the drain timed out:\n%s", logs.String())
+	}
+}
+
+func mustRequest(t *testing.T, url string) *http.Request {
+	t.Helper()
+	req, err := http.NewRequest("GET", url, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	req.Header.Set("X-Tenant-ID", "contoso")
+	return req
+}
+
+func TestRequestsWhileDrainingGet503(t *testing.T) {
+	var draining atomic.Bool
+	srv := httptest.NewServer(refuseWhileDraining(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		io.WriteString(w, "served")
+	}), &draining))
+	defer srv.Close()
+	client := &http.Client{Transport: &http.Transport{}}
+	defer client.CloseIdleConnections()
+	resp, err := client.Get(srv.URL) // opens a keep-alive connection
+	if err != nil {
+		t.Fatal(err)
+	}
+	io.Copy(io.Discard, resp.Body)
+	resp.Body.Close()
+	draining.Store(true)
+	resp, err = client.Get(srv.URL) // on the same connection
+	if err != nil {
+		t.Fatal(err)
+	}
+	body, _ := io.ReadAll(resp.Body)
+	resp.Body.Close()
+	if resp.StatusCode != 503 || !strings.Contains(string(body), `"code":"ShuttingDown"`) || resp.Header.Get("Connection") != "close" {
+		t.Errorf("got %d %q Connection=%q", resp.StatusCode, body, resp.Header.Get("Connection"))
+	}
+}
