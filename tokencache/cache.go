@@ -13,6 +13,7 @@ package tokencache
 import (
 	"context"
 	"errors"
+	"math/rand/v2"
 	"slices"
 	"sync"
 	"sync/atomic"
@@ -91,6 +92,11 @@ type Options struct {
 	// Concurrency bounds the acquisitions the background refresher and
 	// Warm run at once. Zero means 4.
 	Concurrency int
+	// Rand returns a number in [0, 1) for jitter: backoffs vary by ±20%
+	// and refreshes start up to 10% of their margin early, so tenants
+	// warmed together do not refresh or retry in lockstep. Nil means
+	// math/rand/v2; tests pass a constant.
+	Rand func() float64
 }
 
 // Cache holds tokens per (tenant, scope). It is safe for concurrent use.
@@ -213,6 +219,9 @@ func New(src Source, opts Options) *Cache {
 	}
 	if opts.Concurrency <= 0 {
 		opts.Concurrency = 4
+	}
+	if opts.Rand == nil {
+		opts.Rand = rand.Float64
 	}
 	c := &Cache{src: src, opts: opts, clock: opts.Clock, log: opts.Logger}
 	c.ctx, c.cancel = context.WithCancel(context.Background())
@@ -402,10 +411,14 @@ func (c *Cache) fetch(e *entry) (Token, error) {
 		}
 		return Token{}, err
 	}
+	refreshAt := refreshTime(now, tok.ExpiresOn, tok.RefreshOn)
+	if margin := tok.ExpiresOn.Sub(refreshAt); margin > 0 {
+		refreshAt = refreshAt.Add(-time.Duration(c.opts.Rand() * 0.1 * float64(margin)))
+	}
 	e.state.Store(&state{
 		token:       tok,
 		usableUntil: usableUntil(now, tok.ExpiresOn),
-		refreshAt:   refreshTime(now, tok.ExpiresOn, tok.RefreshOn),
+		refreshAt:   refreshAt,
 	})
 	c.log.Info("token acquired",
 		zap.String("tenant", e.key.TenantID),
@@ -420,11 +433,12 @@ func (c *Cache) fetch(e *entry) (Token, error) {
 // nth consecutive failure, err: long for failures that need a person,
 // short for passing ones, and never shorter than Entra ID's Retry-After.
 func (c *Cache) backoffFor(err error, n int) time.Duration {
+	jitter := 0.8 + 0.4*c.opts.Rand() // ±20%
 	var ae *AcquisitionError
 	if errors.As(err, &ae) && !ae.Transient() {
-		return backoff(n, c.opts.PermanentMinBackoff, c.opts.PermanentMaxBackoff)
+		return time.Duration(jitter * float64(backoff(n, c.opts.PermanentMinBackoff, c.opts.PermanentMaxBackoff)))
 	}
-	wait := backoff(n, c.opts.MinBackoff, c.opts.MaxBackoff)
+	wait := time.Duration(jitter * float64(backoff(n, c.opts.MinBackoff, c.opts.MaxBackoff)))
 	if ae != nil && ae.RetryAfter > wait {
 		wait = ae.RetryAfter
 	}

@@ -61,6 +61,9 @@ func newCache(t *testing.T, src tokencache.Source, opts tokencache.Options) *tok
 	if opts.SweepInterval == 0 {
 		opts.SweepInterval = -1 // tests drive refreshes with RefreshDue
 	}
+	if opts.Rand == nil {
+		opts.Rand = func() float64 { return 0.5 } // backoffs exact, refreshes 5% early
+	}
 	c := tokencache.New(src, opts)
 	t.Cleanup(c.Close)
 	return c
@@ -585,3 +588,31 @@ func TestRetryFailedNowRestartsTheBackoff(t *testing.T) {
 		t.Errorf("after a fix and one failure the wait is %v, want the first step again (1m)", wait)
 	}
 }
+
+func TestRefresherOutlivesAnyNumberOfFailures(t *testing.T) {
+	clock := newFakeClock()
+	var calls int
+	src := sourceFunc(func() (tokencache.Token, error) {
+		calls++
+		if calls <= 1000 {
+			return tokencache.Token{}, &tokencache.AcquisitionError{Status: 503, OAuthError: "temporarily_unavailable"}
+		}
+		return tokencache.Token{Value: "finally", ExpiresOn: clock.Now().Add(time.Hour)}, nil
+	})
+	c := newCache(t, src, tokencache.Options{Clock: clock, MinBackoff: time.Second, MaxBackoff: time.Minute})
+	c.Warm(context.Background(), []string{"t"}, scope)
+	for i := 0; i < 1000; i++ {
+		clock.Advance(2 * time.Minute) // past any backoff
+		c.RefreshDue(context.Background())
+	}
+	st, _ := c.Status(tokencache.Key{TenantID: "t", Scope: scope})
+	if calls != 1001 || !st.HasToken {
+		t.Fatalf("after 1000 failures: %d attempts, token held %v; the refresher must keep trying", calls, st.HasToken)
+	}
+}
+
+// sourceFunc adapts a function to tokencache.Source; calls are serialised
+// by the cache's single flight.
+type sourceFunc func() (tokencache.Token, error)
+
+func (f sourceFunc) Token(context.Context, string, string) (tokencache.Token, error) { return f() }

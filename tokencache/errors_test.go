@@ -51,7 +51,8 @@ func TestClassify(t *testing.T) {
 }
 
 func TestBackoffFor(t *testing.T) {
-	c := &Cache{opts: Options{MinBackoff: 5 * time.Second, MaxBackoff: 2 * time.Minute, PermanentMinBackoff: time.Minute, PermanentMaxBackoff: 30 * time.Minute}}
+	c := &Cache{opts: Options{MinBackoff: 5 * time.Second, MaxBackoff: 2 * time.Minute, PermanentMinBackoff: time.Minute, PermanentMaxBackoff: 30 * time.Minute,
+		Rand: func() float64 { return 0.5 }}} // no jitter: factor 1
 	consent := &AcquisitionError{Status: http.StatusBadRequest, OAuthError: "unauthorized_client", Codes: []int{700016}}
 	transient := &AcquisitionError{Status: http.StatusServiceUnavailable}
 	throttled := &AcquisitionError{Status: http.StatusTooManyRequests, RetryAfter: 45 * time.Second}
@@ -93,5 +94,17 @@ func TestScrubBeforeTruncate(t *testing.T) {
 	ae := classify("t", errors.New(desc), secret)
 	if strings.Contains(ae.Description, "S3CR3T") {
 		t.Errorf("part of the secret survived: %q", ae.Description[380:])
+	}
+}
+
+func TestBackoffJitterStaysWithin20Percent(t *testing.T) {
+	transient := &AcquisitionError{Status: 503}
+	for _, r := range []float64{0, 0.25, 0.999} {
+		c := &Cache{opts: Options{MinBackoff: 10 * time.Second, MaxBackoff: time.Minute, PermanentMinBackoff: time.Minute, PermanentMaxBackoff: time.Hour,
+			Rand: func() float64 { return r }}}
+		got := c.backoffFor(transient, 1)
+		if got < 8*time.Second || got >= 12*time.Second {
+			t.Errorf("rand %v: backoff %v, want within ±20%% of 10s", r, got)
+		}
 	}
 }
