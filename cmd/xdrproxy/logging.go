@@ -8,8 +8,9 @@ import (
 )
 
 // newLogger builds the process logger: JSON or console lines to w, at
-// level and above, never sampled (an access log must not drop lines).
-func newLogger(w io.Writer, level zapcore.Level, format string) *zap.Logger {
+// level and above, never sampled (an access log must not drop lines), with
+// every credential-shaped string and each of secrets redacted.
+func newLogger(w io.Writer, level zapcore.Level, format string, secrets ...string) *zap.Logger {
 	encCfg := zap.NewProductionEncoderConfig()
 	encCfg.TimeKey = "ts"
 	encCfg.EncodeTime = zapcore.ISO8601TimeEncoder
@@ -21,6 +22,6 @@ func newLogger(w io.Writer, level zapcore.Level, format string) *zap.Logger {
 	} else {
 		enc = zapcore.NewJSONEncoder(encCfg)
 	}
-	core := zapcore.NewCore(enc, zapcore.Lock(zapcore.AddSync(w)), level)
+	core := &redactingCore{Core: zapcore.NewCore(enc, zapcore.Lock(zapcore.AddSync(w)), level), secrets: secrets}
 	return zap.New(core, zap.ErrorOutput(zapcore.Lock(zapcore.AddSync(w))))
 }

@@ -26,7 +26,7 @@ func runServe(ctx context.Context, stderr io.Writer) error {
 	if err != nil {
 		return &exitError{Code: 2, Err: err}
 	}
-	log := newLogger(stderr, cfg.LogLevel, cfg.LogFormat)
+	log := newLogger(stderr, cfg.LogLevel, cfg.LogFormat, cfg.Credential.Secret.Reveal())
 	defer func() { _ = log.Sync() }()
 	return serve(ctx, cfg, log, serveOptions{})
 }
