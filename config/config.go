@@ -57,6 +57,11 @@ type Config struct {
 	Routes []Route
 	// RequiredRoles lists the app roles `check` and /readyz insist on.
 	RequiredRoles []string
+	// RateLimits are the per-tenant limits by path prefix, longest prefix
+	// first; empty when XDRPROXY_RATE_LIMITS=off.
+	RateLimits []RateLimit
+	// QueueTimeout is how long a request may wait for its tenant's limit.
+	QueueTimeout time.Duration
 	// ClientKeys are the inbound client keys; nil means none are required.
 	ClientKeys *ClientKeys
 	// ClientKeysFile is XDRPROXY_CLIENT_KEYS_FILE, re-read when it
@@ -113,6 +118,8 @@ type env struct {
 	RequiredRoles         string `split_words:"true"`
 	Routes                string `split_words:"true"`
 	ClientKeysFile        string `split_words:"true"`
+	RateLimits            string `split_words:"true"`
+	QueueTimeout          string `split_words:"true"`
 	AllowUnauthenticated  string `split_words:"true"`
 	LogLevel              string `split_words:"true"`
 	LogFormat             string `split_words:"true"`
@@ -137,6 +144,7 @@ func (e *env) defaults() {
 		&e.Cloud:                "public",
 		&e.UpstreamTimeout:      "210s",
 		&e.ShutdownTimeout:      "25s",
+		&e.QueueTimeout:         "30s",
 	} {
 		if strings.TrimSpace(*field) == "" {
 			*field = value
@@ -149,7 +157,7 @@ func (e *env) defaults() {
 // example, an operator who sets XDRPROXY_CLIENT_KEYS_FILE never runs an
 // unauthenticated proxy believing it is protected.
 var notYetSupported = []string{
-	"RATE_LIMITS", "QUEUE_TIMEOUT", "PPROF",
+	"PPROF",
 	"TLS_CERT_FILE", "TLS_KEY_FILE", "TLS_CLIENT_CA_FILE", "TENANT_LISTENERS",
 	"TOKEN_EMULATION", "PLACEHOLDER_KEY_FILE",
 }
@@ -375,6 +383,20 @@ func (e env) check() (*Config, problems) {
 	}
 	if c.ShutdownTimeout, err = parseDuration(e.ShutdownTimeout); err != nil {
 		p.add("SHUTDOWN_TIMEOUT", "%v", err)
+	}
+	if strings.TrimSpace(e.QueueTimeout) == "0" || strings.TrimSpace(e.QueueTimeout) == "0s" {
+		c.QueueTimeout = 0 // answer 429 at once rather than queue
+	} else if c.QueueTimeout, err = parseDuration(e.QueueTimeout); err != nil {
+		p.add("QUEUE_TIMEOUT", "%v", err)
+	}
+	switch rl := strings.TrimSpace(e.RateLimits); strings.ToLower(rl) {
+	case "":
+		c.RateLimits = DefaultRateLimits
+	case "off":
+	default:
+		if c.RateLimits, err = ParseRateLimits(rl); err != nil {
+			p.add("RATE_LIMITS", "%v", err)
+		}
 	}
 
 	// A secret pasted into the wrong variable must not be printed, even

@@ -12,6 +12,7 @@ const (
 	CodeInvalidTenant          = "InvalidTenant"
 	CodeTenantNotAllowed       = "TenantNotAllowed"
 	CodeUnauthenticated        = "Unauthenticated"
+	CodeRateLimited            = "RateLimited"
 	CodeInvalidPath            = "InvalidPath"
 	CodeTokenAcquisitionFailed = "TokenAcquisitionFailed"
 	CodeUpstreamUnavailable    = "UpstreamUnavailable"

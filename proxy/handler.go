@@ -47,6 +47,15 @@ type Options struct {
 	// longest prefix first (config.ParseRoutes orders them). Empty means
 	// every request goes to Upstream.
 	Routes []config.Route
+	// RateLimits are the per-tenant limits by path prefix (longest
+	// first, as config orders them). Empty means no limit of the proxy's
+	// own; holds from an upstream 429's Retry-After apply regardless.
+	RateLimits []config.RateLimit
+	// QueueTimeout is the longest a request waits for its tenant's limit
+	// (or an upstream hold) before 429 RateLimited. Zero refuses at once.
+	QueueTimeout time.Duration
+	// Now is the clock of the rate limiter. Nil means time.Now.
+	Now func() time.Time
 	// ClientKeys, if not nil, are required of every client
 	// (Authorization: Bearer <key>), each limited to its tenants. Nil
 	// means clients are not authenticated.
@@ -73,6 +82,7 @@ type Handler struct {
 	origins map[string]*url.URL // route prefix → its upstream's scheme and host
 	tenants atomic.Pointer[tenantConfig]
 	keys    atomic.Pointer[config.ClientKeys] // nil: no client authentication
+	limits  *limiter
 }
 
 // tenantConfig is the tenant set and default in force; replaced whole.
@@ -91,6 +101,7 @@ type forward struct {
 	upstream *url.URL // joined with target.path by SetURL
 	scope    string
 	token    string
+	holdKey  string // what an upstream 429 holds
 }
 
 // New returns a Handler. It fails if a required option is missing.
@@ -112,6 +123,7 @@ func New(opts Options) (*Handler, error) {
 	h := &Handler{opts: opts, log: opts.Logger, origins: map[string]*url.URL{}}
 	h.tenants.Store(&tenantConfig{set: opts.Tenants, def: opts.DefaultTenant})
 	h.keys.Store(opts.ClientKeys)
+	h.limits = newLimiter(opts.RateLimits, opts.QueueTimeout, opts.Now)
 	for _, r := range opts.Routes {
 		if r.URL == nil || r.Scope == "" || r.Prefix == "" {
 			return nil, fmt.Errorf("proxy: route %q needs a prefix, URL and scope", r.Prefix)
@@ -119,12 +131,13 @@ func New(opts Options) (*Handler, error) {
 		h.origins[r.Prefix] = &url.URL{Scheme: r.URL.Scheme, Host: r.URL.Host}
 	}
 	h.reverse = &httputil.ReverseProxy{
-		Rewrite:       h.rewrite,
-		Transport:     &retryOn401{h: h, next: opts.Transport},
-		FlushInterval: -1, // flush every write: streams and long responses flow at once
-		BufferPool:    bufferPool{},
-		ErrorHandler:  h.upstreamError,
-		ErrorLog:      zap.NewStdLog(opts.Logger.Named("reverseproxy")),
+		Rewrite:        h.rewrite,
+		Transport:      &retryOn401{h: h, next: opts.Transport},
+		FlushInterval:  -1, // flush every write: streams and long responses flow at once
+		BufferPool:     bufferPool{},
+		ErrorHandler:   h.upstreamError,
+		ModifyResponse: h.noteThrottling,
+		ErrorLog:       zap.NewStdLog(opts.Logger.Named("reverseproxy")),
 	}
 	return h, nil
 }
@@ -141,6 +154,7 @@ func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		tenant    config.Tenant
 		client    string // the client key's fingerprint, for the log
 		tokenWait time.Duration
+		queueWait time.Duration
 		failure   error
 	)
 	defer func() {
@@ -152,10 +166,10 @@ func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 			} else {
 				failure = fmt.Errorf("panic: %v", p)
 			}
-			h.logAccess(r, rec, tenant, client, body.n.Load(), start, tokenWait, failure)
+			h.logAccess(r, rec, tenant, client, body.n.Load(), start, tokenWait, queueWait, failure)
 			panic(p)
 		}
-		h.logAccess(r, rec, tenant, client, body.n.Load(), start, tokenWait, failure)
+		h.logAccess(r, rec, tenant, client, body.n.Load(), start, tokenWait, queueWait, failure)
 	}()
 
 	key, keyed, aerr := h.authenticate(r)
@@ -184,7 +198,31 @@ func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		WriteError(rec, e)
 		return
 	}
-	upstream, scope := h.route(&t)
+	clientPath := t.path
+	upstream, scope, route := h.route(&t)
+
+	holdKey, _ := h.limits.holdKey(t.tenant.ID, clientPath, route)
+	wait, admitted, retryIn := h.limits.reserve(t.tenant.ID, clientPath, route)
+	if !admitted {
+		e := &Error{Status: http.StatusTooManyRequests, Code: CodeRateLimited,
+			Message: fmt.Sprintf("tenant %s is over its request rate for %s (Microsoft's published limit, or the upstream asked to slow down); retry in %s", t.tenant.Name(), clientPath, wholeSeconds(retryIn)+"s")}
+		failure = e
+		rec.Header().Set("Retry-After", wholeSeconds(retryIn))
+		WriteError(rec, e)
+		return
+	}
+	if wait > 0 {
+		queueWait = wait
+		timer := time.NewTimer(wait)
+		select {
+		case <-timer.C:
+		case <-r.Context().Done():
+			timer.Stop()
+			failure = errors.New("client went away while queued for its rate limit")
+			rec.status = statusClientClosed
+			return
+		}
+	}
 
 	tokenStart := time.Now()
 	tok, err := h.opts.Tokens.Token(r.Context(), t.tenant.ID, scope)
@@ -210,7 +248,7 @@ func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	}
 
 	keepReplayableBody(r)
-	ctx := context.WithValue(r.Context(), forwardKey{}, &forward{target: t, upstream: upstream, scope: scope, token: tok.Value})
+	ctx := context.WithValue(r.Context(), forwardKey{}, &forward{target: t, upstream: upstream, scope: scope, token: tok.Value, holdKey: holdKey})
 	h.reverse.ServeHTTP(rec, r.WithContext(ctx))
 	if rec.proxyErr != nil {
 		failure = rec.proxyErr
@@ -262,10 +300,10 @@ func (h *Handler) authenticate(r *http.Request) (key config.ClientKey, keyed boo
 
 // route picks the upstream and scope of t's path, rewriting the path for
 // a route (its prefix replaced by the route URL's path).
-func (h *Handler) route(t *target) (*url.URL, string) {
+func (h *Handler) route(t *target) (*url.URL, string, string) {
 	r, fwd, ok := config.Match(h.opts.Routes, t.path)
 	if !ok {
-		return h.opts.Upstream, h.opts.Scope
+		return h.opts.Upstream, h.opts.Scope, "default"
 	}
 	t.path = fwd
 	if t.rawPath != "" {
@@ -275,7 +313,21 @@ func (h *Handler) route(t *target) (*url.URL, string) {
 			t.rawPath = ""
 		}
 	}
-	return h.origins[r.Prefix], r.Scope
+	return h.origins[r.Prefix], r.Scope, r.Prefix
+}
+
+// noteThrottling holds the tenant and prefix after an upstream 429 until
+// its Retry-After has passed, so clients wait (or get the proxy's 429)
+// instead of adding to the storm. The response goes back unchanged.
+func (h *Handler) noteThrottling(resp *http.Response) error {
+	if resp.StatusCode != http.StatusTooManyRequests {
+		return nil
+	}
+	if f, ok := resp.Request.Context().Value(forwardKey{}).(*forward); ok {
+		now := h.limits.now()
+		h.limits.hold(f.holdKey, now.Add(retryAfter(resp.Header.Get("Retry-After"), now)))
+	}
+	return nil
 }
 
 // tokenError turns a failed acquisition into the client's 502.
@@ -419,7 +471,7 @@ func NewTransport(responseHeaderTimeout time.Duration, roots *x509.CertPool) *ht
 	return t
 }
 
-func (h *Handler) logAccess(r *http.Request, rec *recorder, tenant config.Tenant, client string, bytesIn int64, start time.Time, tokenWait time.Duration, failure error) {
+func (h *Handler) logAccess(r *http.Request, rec *recorder, tenant config.Tenant, client string, bytesIn int64, start time.Time, tokenWait, queueWait time.Duration, failure error) {
 	status := rec.status
 	if status == 0 {
 		status = http.StatusOK
@@ -448,6 +500,9 @@ func (h *Handler) logAccess(r *http.Request, rec *recorder, tenant config.Tenant
 		zap.Duration("duration", time.Since(start)),
 		zap.Duration("token_wait", tokenWait),
 	)
+	if queueWait > 0 {
+		fields = append(fields, zap.Duration("queue_wait", queueWait))
+	}
 	if rid := rec.Header().Get("request-id"); rid != "" {
 		fields = append(fields, zap.String("upstream_request_id", rid))
 	} else if rid := rec.Header().Get("x-ms-request-id"); rid != "" {

@@ -53,6 +53,9 @@ type stackOptions struct {
 	routesFor func(simURL string) []config.Route
 	// clientKeys, if set, are required of clients.
 	clientKeys *config.ClientKeys
+	// rateLimits and queueTimeout are passed to the proxy as they are.
+	rateLimits   []config.RateLimit
+	queueTimeout time.Duration
 }
 
 var testTenants = []config.Tenant{
@@ -139,6 +142,8 @@ func newStack(t *testing.T, o stackOptions) *stack {
 		DefaultTenant:   def,
 		Routes:          routes,
 		ClientKeys:      o.clientKeys,
+		RateLimits:      o.rateLimits,
+		QueueTimeout:    o.queueTimeout,
 		Tokens:          cache,
 		Transport:       transport,
 		Logger:          logger.Named("access"),

@@ -75,6 +75,8 @@ func runDemo(ctx context.Context, stdout, stderr io.Writer) error {
 		LogFormat:         format,
 		Cloud:             config.Clouds["public"],
 		UpstreamTimeout:   210 * time.Second,
+		RateLimits:        config.DefaultRateLimits,
+		QueueTimeout:      30 * time.Second,
 		ShutdownTimeout:   5 * time.Second,
 	}
 	log := newLogger(stderr, cfg.LogLevel, cfg.LogFormat)

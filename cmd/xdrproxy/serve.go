@@ -83,6 +83,8 @@ func serve(ctx context.Context, cfg *config.Config, log *zap.Logger, o serveOpti
 		DefaultTenant: cfg.DefaultTenant,
 		Routes:        cfg.Routes,
 		ClientKeys:    cfg.ClientKeys,
+		RateLimits:    cfg.RateLimits,
+		QueueTimeout:  cfg.QueueTimeout,
 		Tokens:        cache,
 		Transport:     proxy.NewTransport(cfg.UpstreamTimeout, o.roots),
 		Logger:        log.Named("access"),

@@ -1,0 +1,159 @@
+package proxy
+
+import (
+	"math/rand/v2"
+	"net/http"
+	"sort"
+	"testing"
+	"time"
+
+	"github.com/xdrproxy/xdrproxy/config"
+)
+
+type manualClock struct{ t time.Time }
+
+func (c *manualClock) now() time.Time          { return c.t }
+func (c *manualClock) advance(d time.Duration) { c.t = c.t.Add(d) }
+
+func limits(t *testing.T, s string) []config.RateLimit {
+	t.Helper()
+	l, err := config.ParseRateLimits(s)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return l
+}
+
+func TestLimiterQueuesThenRefuses(t *testing.T) {
+	clock := &manualClock{t: time.Unix(1_700_000_000, 0)}
+	l := newLimiter(limits(t, "/api/incidents=3/s"), 2*time.Second, clock.now)
+	for i := 0; i < 3; i++ {
+		if wait, ok, _ := l.reserve("a", "/api/incidents", "default"); !ok || wait != 0 {
+			t.Fatalf("request %d: wait %v ok %v, want at once", i, wait, ok)
+		}
+	}
+	// The 4th..6th wait for the next second; the 7th..9th for the one after.
+	for i, want := range []time.Duration{time.Second, time.Second, time.Second, 2 * time.Second, 2 * time.Second, 2 * time.Second} {
+		wait, ok, _ := l.reserve("a", "/api/incidents/7", "default")
+		if !ok || wait != want {
+			t.Fatalf("queued request %d: wait %v ok %v, want %v", i, wait, ok, want)
+		}
+	}
+	// Beyond the 2s queue timeout: refused, and no slot is taken.
+	_, ok, retry := l.reserve("a", "/api/incidents", "default")
+	if ok || retry != 3*time.Second {
+		t.Fatalf("over the queue: ok %v retry %v, want refused with 3s", ok, retry)
+	}
+	// Another tenant and another prefix are untouched.
+	if wait, ok, _ := l.reserve("b", "/api/incidents", "default"); !ok || wait != 0 {
+		t.Errorf("tenant b waited %v", wait)
+	}
+	if wait, ok, _ := l.reserve("a", "/api/machines", "default"); !ok || wait != 0 {
+		t.Errorf("an unlimited prefix waited %v", wait)
+	}
+	// "/api/incidentsX" is not under "/api/incidents".
+	if wait, ok, _ := l.reserve("a", "/api/incidentsX", "default"); !ok || wait != 0 {
+		t.Errorf("a sibling path was limited (%v)", wait)
+	}
+}
+
+func TestLimiterNeverExceedsNInAnyWindow(t *testing.T) {
+	clock := &manualClock{t: time.Unix(1_700_000_000, 0)}
+	l := newLimiter(limits(t, "/api/x=5/s,/api/x=12/m"), 30*time.Second, clock.now)
+	rng := rand.New(rand.NewPCG(1, 2))
+	begin := clock.t
+	var admitted []int64
+	for i := 0; i < 2000; i++ {
+		clock.advance(time.Duration(rng.IntN(400)) * time.Millisecond)
+		wait, ok, _ := l.reserve("t", "/api/x", "default")
+		if ok {
+			admitted = append(admitted, clock.t.Add(wait).UnixNano())
+		}
+	}
+	sort.Slice(admitted, func(i, j int) bool { return admitted[i] < admitted[j] })
+	check := func(n int, per time.Duration) {
+		for i := range admitted {
+			j := sort.Search(len(admitted), func(k int) bool { return admitted[k] >= admitted[i]+int64(per) })
+			if j-i > n {
+				t.Fatalf("%d requests passed in one window of %v starting at #%d, limit %d", j-i, per, i, n)
+			}
+		}
+	}
+	check(5, time.Second)
+	check(12, time.Minute)
+	// The minute limit binds: every full minute must have been used.
+	if minutes := int(clock.t.Sub(begin) / time.Minute); len(admitted) < 12*minutes {
+		t.Fatalf("only %d admitted in %d minutes at 12/m: the limiter is too strict", len(admitted), minutes)
+	}
+}
+
+func TestLimiterHolds(t *testing.T) {
+	clock := &manualClock{t: time.Unix(1_700_000_000, 0)}
+	l := newLimiter(limits(t, "/api/advancedhunting=45/m"), 2*time.Second, clock.now)
+	key, _ := l.holdKey("a", "/api/advancedhunting/run", "default")
+	l.hold(key, clock.t.Add(5*time.Second))
+	if _, ok, retry := l.reserve("a", "/api/advancedhunting/run", "default"); ok || retry != 5*time.Second {
+		t.Fatalf("held: ok %v retry %v", ok, retry)
+	}
+	if _, ok, _ := l.reserve("b", "/api/advancedhunting/run", "default"); !ok {
+		t.Error("another tenant was held")
+	}
+	if _, ok, _ := l.reserve("a", "/api/incidents", "default"); !ok {
+		t.Error("another prefix was held")
+	}
+	clock.advance(4 * time.Second)
+	if wait, ok, _ := l.reserve("a", "/api/advancedhunting/run", "default"); !ok || wait != time.Second {
+		t.Errorf("within the queue timeout: wait %v ok %v, want 1s", wait, ok)
+	}
+	// Without a table prefix, a hold covers the tenant's route.
+	rk, _ := l.holdKey("a", "/graph/v1.0/security/incidents", "/graph/")
+	l.hold(rk, clock.t.Add(time.Minute))
+	if _, ok, _ := l.reserve("a", "/graph/v1.0/security/alerts_v2", "/graph/"); ok {
+		t.Error("the route hold did not apply to the route's other paths")
+	}
+	if _, ok, _ := l.reserve("a", "/api/alerts", "default"); !ok {
+		t.Error("the route hold leaked onto another route")
+	}
+}
+
+func TestRetryAfterParsing(t *testing.T) {
+	now := time.Date(2026, 11, 27, 12, 0, 0, 0, time.UTC)
+	for _, tt := range []struct {
+		h    string
+		want time.Duration
+	}{
+		{"7", 7 * time.Second},
+		{"2.128", 2128 * time.Millisecond},
+		{"0", 0},
+		{now.Add(90 * time.Second).Format(http.TimeFormat), 90 * time.Second},
+		{now.Add(-time.Hour).Format(http.TimeFormat), 0},
+		{"", time.Second},
+		{"soon", time.Second},
+		{"-3", time.Second},
+		{"1e12", 24 * time.Hour},
+	} {
+		if got := retryAfter(tt.h, now); got != tt.want {
+			t.Errorf("retryAfter(%q) = %v, want %v", tt.h, got, tt.want)
+		}
+	}
+	for d, want := range map[time.Duration]string{0: "1", 100 * time.Millisecond: "1", 1500 * time.Millisecond: "2", 3 * time.Second: "3"} {
+		if got := wholeSeconds(d); got != want {
+			t.Errorf("wholeSeconds(%v) = %s, want %s", d, got, want)
+		}
+	}
+}
+
+func TestLimiterForgetsIdleTenants(t *testing.T) {
+	clock := &manualClock{t: time.Unix(1_700_000_000, 0)}
+	l := newLimiter(limits(t, "/api/x=10/s"), 0, clock.now)
+	for i := 0; i < 5000; i++ {
+		l.reserve(string(rune('a'+i%26))+"-"+time.Duration(i).String(), "/api/x", "default")
+	}
+	clock.advance(2 * time.Second)
+	for i := 0; i < 4096; i++ {
+		l.reserve("busy", "/api/y", "default") // unlimited path: drives the gc counter
+	}
+	if n := len(l.windows); n > 10 {
+		t.Errorf("%d windows kept after every tenant went idle", n)
+	}
+}
