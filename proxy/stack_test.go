@@ -3,6 +3,7 @@ package proxy_test
 import (
 	"bytes"
 	"crypto/x509"
+	"io"
 	"net/http"
 	"net/http/httptest"
 	"net/url"
@@ -53,6 +54,10 @@ type stackOptions struct {
 	routesFor func(simURL string) []config.Route
 	// clientKeys, if set, are required of clients.
 	clientKeys *config.ClientKeys
+	// discardLogs sends the logs nowhere (memory measurements).
+	discardLogs bool
+	// authority, if set, replaces the simulator as Entra ID's host.
+	authority *url.URL
 	// rateLimits and queueTimeout are passed to the proxy as they are.
 	rateLimits   []config.RateLimit
 	queueTimeout time.Duration
@@ -87,8 +92,12 @@ func newStack(t *testing.T, o stackOptions) *stack {
 	if secret == "" {
 		secret = simulator.DefaultClientSecret
 	}
+	authority := simURL
+	if o.authority != nil {
+		authority = o.authority
+	}
 	src, err := tokencache.NewMSALSource(tokencache.MSALOptions{
-		AuthorityHost: simURL,
+		AuthorityHost: authority,
 		ClientID:      simulator.DefaultClientID,
 		Credential:    config.Credential{Kind: config.ClientSecret, Secret: config.Secret(secret)},
 		HTTPClient:    &http.Client{Transport: entra},
@@ -97,7 +106,11 @@ func newStack(t *testing.T, o stackOptions) *stack {
 		t.Fatal(err)
 	}
 	logs := &syncBuffer{}
-	logger := zap.New(zapcore.NewCore(zapcore.NewJSONEncoder(zap.NewProductionEncoderConfig()), zapcore.AddSync(logs), zap.DebugLevel))
+	var sink io.Writer = logs
+	if o.discardLogs {
+		sink = io.Discard
+	}
+	logger := zap.New(zapcore.NewCore(zapcore.NewJSONEncoder(zap.NewProductionEncoderConfig()), zapcore.AddSync(sink), zap.DebugLevel))
 	cache := tokencache.New(src, tokencache.Options{Logger: logger.Named("token"), SweepInterval: -1})
 	t.Cleanup(cache.Close)
 

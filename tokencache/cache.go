@@ -562,6 +562,9 @@ func (c *Cache) RetryFailedNow() {
 	}
 }
 
+// Len returns how many (tenant, scope) keys the cache holds.
+func (c *Cache) Len() int { return len(*c.entries.Load()) }
+
 // Status describes one cached key, for diagnostics. It never holds the
 // token itself.
 type Status struct {
