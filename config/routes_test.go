@@ -128,3 +128,59 @@ func TestRateLimitsInLoad(t *testing.T) {
 		}
 	}
 }
+
+// FuzzRoutes checks route parsing and matching: a parsed route's prefix
+// is a plain path, and a match forwards below the route URL's path,
+// never with dot segments it did not get.
+func FuzzRoutes(f *testing.F) {
+	f.Add("/graph/=https://graph.microsoft.com", "/graph/v1.0/security/incidents")
+	f.Add("/g=https://a.example/base|https://a.example/.default,/g/x/=https://b.example", "/g/x/y")
+	f.Add("/mde=https://api.securitycenter.microsoft.com/api", "/mdex")
+	f.Fuzz(func(t *testing.T, list, path string) {
+		routes, err := ParseRoutes(list)
+		if err != nil {
+			return
+		}
+		for _, r := range routes {
+			if !strings.HasPrefix(r.Prefix, "/") || hasDotSegmentOrQuery(r.Prefix) || r.URL.Scheme != "https" && r.URL.Scheme != "http" {
+				t.Fatalf("accepted route %+v", r)
+			}
+		}
+		r, fwd, ok := Match(routes, path)
+		if !ok {
+			if fwd != path {
+				t.Fatalf("no route, yet the path changed: %q → %q", path, fwd)
+			}
+			return
+		}
+		if !prefixMatches(r.Prefix, path) {
+			t.Fatalf("route %q matched %q across a segment boundary", r.Prefix, path)
+		}
+		base := r.URL.Path
+		if !strings.HasPrefix(fwd, base) {
+			t.Fatalf("%q forwarded as %q, outside the route's path %q", path, fwd, base)
+		}
+	})
+}
+
+// FuzzTenantsFile checks that a tenants file either parses into valid,
+// unique tenants or is refused.
+func FuzzTenantsFile(f *testing.F) {
+	f.Add("contoso=11111111-1111-4111-8111-111111111111\n# c\n22222222-2222-4222-8222-222222222222\n")
+	f.Add("x=y\n")
+	f.Fuzz(func(t *testing.T, file string) {
+		tenants, err := ParseTenantsFile("tenants", []byte(file))
+		if err != nil {
+			return
+		}
+		set, err := NewTenantSet(tenants)
+		if err != nil {
+			return // duplicates are refused by the set
+		}
+		for _, tn := range set.All() {
+			if !IsGUID(tn.ID) || tn.ID != strings.ToLower(tn.ID) || tn.Alias != "" && !IsAlias(tn.Alias) {
+				t.Fatalf("accepted tenant %+v", tn)
+			}
+		}
+	})
+}

@@ -3,6 +3,7 @@ package main
 import (
 	"context"
 	"crypto/sha256"
+	"crypto/x509"
 	"encoding/hex"
 	"io"
 	"net"
@@ -123,6 +124,12 @@ func TestTenantsFileReload(t *testing.T) {
 func startServe(t *testing.T, sim *simulator.Server, cfg *config.Config) (string, chan error) {
 	t.Helper()
 	roots, _ := sim.CertPool()
+	return startServeWith(t, cfg, roots)
+}
+
+// startServeWith is startServe trusting roots for Entra ID and upstreams.
+func startServeWith(t *testing.T, cfg *config.Config, roots *x509.CertPool) (string, chan error) {
+	t.Helper()
 	reloads := make(chan error)
 	addrs := make(chan net.Addr, 1)
 	ctx, cancel := context.WithCancel(context.Background())
