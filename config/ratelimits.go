@@ -72,25 +72,45 @@ func ParseRateLimits(s string) ([]RateLimit, error) {
 			bad = append(bad, fmt.Sprintf("%q is not PREFIX=N/s, PREFIX=N/m or PREFIX=N/h", entry))
 		case !strings.HasPrefix(prefix, "/") || hasDotSegmentOrQuery(prefix):
 			bad = append(bad, fmt.Sprintf("%q: the prefix must be a path starting with /", entry))
-		case err != nil || count < 1 || count > 1_000_000:
-			bad = append(bad, fmt.Sprintf("%q: N must be a whole number from 1 to 1000000", entry))
+		case err != nil || count < 1 || count > 100_000:
+			bad = append(bad, fmt.Sprintf("%q: N must be a whole number from 1 to 100000", entry))
 		case per == 0:
 			bad = append(bad, fmt.Sprintf("%q: the unit must be s, m or h", entry))
 		default:
-			limits = append(limits, RateLimit{Prefix: prefix, N: count, Per: per})
+			dup := false
+			for _, l := range limits {
+				if strings.EqualFold(l.Prefix, prefix) && l.Per == per {
+					bad = append(bad, fmt.Sprintf("%q: %s already has a limit per %s", entry, prefix, unit))
+					dup = true
+				}
+			}
+			if !dup {
+				limits = append(limits, RateLimit{Prefix: strings.ToLower(prefix), N: count, Per: per})
+			}
 		}
 	}
 	if len(bad) > 0 {
 		return nil, fmt.Errorf("%s", strings.Join(bad, "; "))
 	}
-	sort.SliceStable(limits, func(i, j int) bool { return len(limits[i].Prefix) > len(limits[j].Prefix) })
+	// Longest prefix first, and a prefix's limits next to each other.
+	sort.SliceStable(limits, func(i, j int) bool {
+		if len(limits[i].Prefix) != len(limits[j].Prefix) {
+			return len(limits[i].Prefix) > len(limits[j].Prefix)
+		}
+		return limits[i].Prefix < limits[j].Prefix
+	})
 	return limits, nil
 }
 
 // MatchRateLimits returns the limits of the longest prefix that path
-// starts with (respecting segment boundaries), and that prefix; none when
-// no prefix matches.
+// starts with (respecting segment boundaries, ignoring case and repeated
+// slashes, as the upstream does), and that prefix; none when no prefix
+// matches.
 func MatchRateLimits(limits []RateLimit, path string) (string, []RateLimit) {
+	if len(limits) == 0 {
+		return "", nil
+	}
+	path = canonicalPath(path)
 	for i, l := range limits {
 		if !prefixMatches(l.Prefix, path) {
 			continue
@@ -110,4 +130,14 @@ func prefixMatches(prefix, path string) bool {
 		return strings.HasPrefix(path, prefix) || path+"/" == prefix
 	}
 	return path == prefix || strings.HasPrefix(path, prefix+"/")
+}
+
+// canonicalPath lower-cases path and collapses repeated slashes, so that
+// /API//Incidents counts against /api/incidents.
+func canonicalPath(p string) string {
+	p = strings.ToLower(p)
+	for strings.Contains(p, "//") {
+		p = strings.ReplaceAll(p, "//", "/")
+	}
+	return p
 }

@@ -184,3 +184,18 @@ func FuzzTenantsFile(f *testing.F) {
 		}
 	})
 }
+
+func TestRateLimitsKeepAPrefixsUnitsTogether(t *testing.T) {
+	l, err := ParseRateLimits("/api/advancedhunting=45/m,/api/advancedqueries=45/m,/api/advancedhunting=1500/h,/api/advancedqueries=1500/h")
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, p := range []string{"/api/advancedhunting", "/api/advancedqueries"} {
+		if _, got := MatchRateLimits(l, p); len(got) != 2 {
+			t.Errorf("%s: %d limits, want 2", p, len(got))
+		}
+	}
+	if _, err := ParseRateLimits("/api/x=10/m,/api/x=5/m"); err == nil {
+		t.Error("two per-minute limits for one prefix were accepted")
+	}
+}

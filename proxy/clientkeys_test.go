@@ -92,3 +92,23 @@ func TestClientKeys(t *testing.T) {
 		t.Errorf("a revoked key: %d, want 401", resp.StatusCode)
 	}
 }
+
+func TestLimitedKeyLearnsNothingAboutOtherTenants(t *testing.T) {
+	const key = "limited-key-3b9c"
+	backend := newBackend(t, nil)
+	s := newStack(t, stackOptions{upstream: backend.URL(), roots: backend.Roots(), clientKeys: keysFile(t, map[string]string{key: "contoso"})})
+	var bodies []string
+	for _, tenant := range []string{"fabrikam", simulator.FabrikamTenantID, "44444444-4444-4444-8444-444444444444", "no-such-alias"} {
+		h := http.Header{"X-Tenant-Id": {tenant}, "Authorization": {"Bearer " + key}}
+		resp, body := s.do(t, "GET", "/api/incidents", h, nil)
+		if resp.StatusCode != 403 {
+			t.Errorf("%s: %d, want 403", tenant, resp.StatusCode)
+		}
+		bodies = append(bodies, string(body))
+	}
+	for _, b := range bodies[1:] {
+		if b != bodies[0] {
+			t.Errorf("answers differ, revealing which tenants exist:\n%s\n%s", bodies[0], b)
+		}
+	}
+}

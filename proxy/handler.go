@@ -83,7 +83,17 @@ type Handler struct {
 	tenants atomic.Pointer[tenantConfig]
 	keys    atomic.Pointer[config.ClientKeys] // nil: no client authentication
 	limits  *limiter
+
+	draining  chan struct{} // closed by Drain
+	drainOnce sync.Once
 }
+
+// bodyReadTimeout bounds reading a small body kept for a 401 retry.
+const bodyReadTimeout = 30 * time.Second
+
+// Drain makes requests queued for their rate limit give up with 503
+// ShuttingDown, so that a shutdown is not held up by the queue.
+func (h *Handler) Drain() { h.drainOnce.Do(func() { close(h.draining) }) }
 
 // tenantConfig is the tenant set and default in force; replaced whole.
 type tenantConfig struct {
@@ -120,7 +130,7 @@ func New(opts Options) (*Handler, error) {
 	if opts.Transport == nil {
 		opts.Transport = NewTransport(210*time.Second, nil)
 	}
-	h := &Handler{opts: opts, log: opts.Logger, origins: map[string]*url.URL{}}
+	h := &Handler{opts: opts, log: opts.Logger, origins: map[string]*url.URL{}, draining: make(chan struct{})}
 	h.tenants.Store(&tenantConfig{set: opts.Tenants, def: opts.DefaultTenant})
 	h.keys.Store(opts.ClientKeys)
 	h.limits = newLimiter(opts.RateLimits, opts.QueueTimeout, opts.Now)
@@ -185,24 +195,46 @@ func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 
 	tc := h.tenants.Load()
 	t, perr := resolveTarget(r, tc.set, tc.def)
+	if keyed && !key.AllTenants && (perr != nil && perr.Code != CodeMissingTenant && perr.Code != CodeInvalidPath || perr == nil && !key.Allows(t.tenant)) {
+		// A key limited to some tenants learns nothing about the others:
+		// unknown, served elsewhere or in conflict all read the same.
+		perr = &Error{Status: http.StatusForbidden, Code: CodeTenantNotAllowed,
+			Message: "this client key may not use the tenant the request names; ask for it to be added to the key's line in XDRPROXY_CLIENT_KEYS_FILE"}
+	}
 	if perr != nil {
 		failure = perr
 		WriteError(rec, perr)
 		return
 	}
 	tenant = t.tenant
-	if keyed && !key.Allows(t.tenant) {
-		e := &Error{Status: http.StatusForbidden, Code: CodeTenantNotAllowed,
-			Message: fmt.Sprintf("this client key may not use tenant %s; ask for it to be added to the key's line in XDRPROXY_CLIENT_KEYS_FILE", t.tenant.Name())}
-		failure = e
-		WriteError(rec, e)
-		return
-	}
 	clientPath := t.path
 	upstream, scope, route := h.route(&t)
 
 	holdKey, _ := h.limits.holdKey(t.tenant.ID, clientPath, route)
 	wait, admitted, retryIn := h.limits.reserve(t.tenant.ID, clientPath, route)
+	if admitted && wait > 0 {
+		queueWait = wait
+		timer := time.NewTimer(wait)
+		select {
+		case <-timer.C:
+		case <-h.draining:
+			timer.Stop()
+			e := &Error{Status: http.StatusServiceUnavailable, Code: CodeShuttingDown, Message: "the proxy is shutting down; retry on another instance"}
+			failure = e
+			rec.Header().Set("Retry-After", "1")
+			WriteError(rec, e)
+			return
+		case <-r.Context().Done():
+			timer.Stop()
+			failure = errors.New("client went away while queued for its rate limit")
+			rec.status = statusClientClosed
+			return
+		}
+		// An upstream 429 may have put a hold in place while we waited.
+		if held := h.limits.heldFor(holdKey); held > 0 {
+			admitted, retryIn = false, held
+		}
+	}
 	if !admitted {
 		e := &Error{Status: http.StatusTooManyRequests, Code: CodeRateLimited,
 			Message: fmt.Sprintf("tenant %s is over its request rate for %s (Microsoft's published limit, or the upstream asked to slow down); retry in %s", t.tenant.Name(), clientPath, wholeSeconds(retryIn)+"s")}
@@ -210,18 +242,6 @@ func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		rec.Header().Set("Retry-After", wholeSeconds(retryIn))
 		WriteError(rec, e)
 		return
-	}
-	if wait > 0 {
-		queueWait = wait
-		timer := time.NewTimer(wait)
-		select {
-		case <-timer.C:
-		case <-r.Context().Done():
-			timer.Stop()
-			failure = errors.New("client went away while queued for its rate limit")
-			rec.status = statusClientClosed
-			return
-		}
 	}
 
 	tokenStart := time.Now()
@@ -235,6 +255,14 @@ func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		WriteError(rec, e)
 		return
 	}
+	if keyed && (queueWait > 0 || tokenWait > time.Millisecond) {
+		// The key may have been revoked while this request waited.
+		if _, _, aerr := h.authenticate(r); aerr != nil {
+			failure = aerr
+			WriteError(rec, aerr)
+			return
+		}
+	}
 	if err != nil {
 		if r.Context().Err() != nil {
 			failure = fmt.Errorf("client went away while waiting for a token: %w", err)
@@ -247,6 +275,12 @@ func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 
+	// A small body is kept for a 401 retry; a client sending it slowly
+	// must not hold the request for long.
+	rc := http.NewResponseController(rec)
+	_ = rc.SetReadDeadline(time.Now().Add(bodyReadTimeout))
+	keepReplayableBody(r)
+	_ = rc.SetReadDeadline(time.Time{})
 	keepReplayableBody(r)
 	ctx := context.WithValue(r.Context(), forwardKey{}, &forward{target: t, upstream: upstream, scope: scope, token: tok.Value, holdKey: holdKey})
 	h.reverse.ServeHTTP(rec, r.WithContext(ctx))

@@ -33,13 +33,16 @@ type windowKey struct {
 	per            time.Duration
 }
 
-// window is a ring of the last N admission times, oldest first.
+// window is a ring of the last N admission times, oldest first. It grows
+// as admissions arrive, so a tenant that sends a few requests costs a few
+// entries, not N.
 type window struct {
 	times []int64 // unix nanoseconds
+	n     int     // the limit: the ring's size once full
 	next  int     // where the next time goes once full
 }
 
-func (w *window) full() bool { return len(w.times) == cap(w.times) }
+func (w *window) full() bool { return len(w.times) == w.n }
 
 // oldest returns the earliest of the last N admissions.
 func (w *window) oldest() int64 {
@@ -93,9 +96,9 @@ func (l *limiter) holdKey(tenant, path, route string) (key, prefix string) {
 func (l *limiter) reserve(tenant, path, route string) (wait time.Duration, ok bool, retryAfter time.Duration) {
 	hk, prefix := l.holdKey(tenant, path, route)
 	_, limits := config.MatchRateLimits(l.limits, path)
-	now := l.now()
 	l.mu.Lock()
 	defer l.mu.Unlock()
+	now := l.now() // under the lock, so each ring receives times in order
 	l.gc(now)
 	start := now.UnixNano()
 	if until, held := l.holds[hk]; held && until.UnixNano() > start {
@@ -107,7 +110,7 @@ func (l *limiter) reserve(tenant, path, route string) (wait time.Duration, ok bo
 		k := windowKey{tenant: tenant, prefix: prefix, per: lim.Per}
 		w := l.windows[k]
 		if w == nil {
-			w = &window{times: make([]int64, 0, lim.N)}
+			w = &window{times: make([]int64, 0, min(lim.N, 8)), n: lim.N}
 			l.windows[k] = w
 		}
 		ws[i] = w
@@ -125,6 +128,16 @@ func (l *limiter) reserve(tenant, path, route string) (wait time.Duration, ok bo
 		w.add(at)
 	}
 	return wait, true, 0
+}
+
+// heldFor returns how long the key is still held, or 0.
+func (l *limiter) heldFor(key string) time.Duration {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	if d := l.holds[key].Sub(l.now()); d > 0 {
+		return d
+	}
+	return 0
 }
 
 // hold makes requests for the key wait (or be refused) until until.

@@ -157,3 +157,23 @@ func TestLimiterForgetsIdleTenants(t *testing.T) {
 		t.Errorf("%d windows kept after every tenant went idle", n)
 	}
 }
+
+func TestLimiterIgnoresPathCase(t *testing.T) {
+	clock := &manualClock{t: time.Unix(1_700_000_000, 0)}
+	l := newLimiter(limits(t, "/api/incidents=2/h"), 0, clock.now)
+	for _, p := range []string{"/api/incidents", "/API/Incidents"} {
+		if _, ok, _ := l.reserve("a", p, "default"); !ok {
+			t.Fatalf("%s refused early", p)
+		}
+	}
+	for _, p := range []string{"/api/INCIDENTS/1", "//api//incidents"} {
+		if _, ok, _ := l.reserve("a", p, "default"); ok {
+			t.Errorf("%s escaped the limit of /api/incidents", p)
+		}
+	}
+	k1, _ := l.holdKey("a", "/API/incidents", "default")
+	k2, _ := l.holdKey("a", "/api/incidents", "default")
+	if k1 != k2 {
+		t.Errorf("hold keys differ by case: %q %q", k1, k2)
+	}
+}

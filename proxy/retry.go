@@ -13,10 +13,11 @@ import (
 // streamed bodies are forwarded as they arrive and not retried.
 const maxReplayBody = 64 << 10
 
-// Invalidator drops a token the upstream refused. *tokencache.Cache
-// implements it; a TokenSource without it gets no 401 retry.
+// Invalidator drops a token the upstream refused and says whether the
+// request may be retried with the next one. *tokencache.Cache implements
+// it; a TokenSource without it gets no 401 retry.
 type Invalidator interface {
-	Invalidate(tenantID, scope, token string)
+	Invalidate(tenantID, scope, token string) bool
 }
 
 // keepReplayableBody reads a small body of known length into memory and
@@ -60,7 +61,9 @@ func (t *retryOn401) RoundTrip(req *http.Request) (*http.Response, error) {
 	if !ok || !canInvalidate {
 		return resp, nil
 	}
-	inv.Invalidate(f.tenant.ID, f.scope, f.token)
+	if !inv.Invalidate(f.tenant.ID, f.scope, f.token) {
+		return resp, nil // refused too recently, or Entra ID is backing off
+	}
 	replayable := req.Body == nil || req.Body == http.NoBody || req.GetBody != nil
 	if !replayable {
 		t.h.log.Info("upstream refused the token; dropped it, but the request body was streamed and cannot be sent again",
@@ -71,6 +74,10 @@ func (t *retryOn401) RoundTrip(req *http.Request) (*http.Response, error) {
 	if terr != nil || tok.Value == f.token {
 		return resp, nil // no better token: the client gets the 401
 	}
+	// Keep the (small) 401 body and free its connection before retrying.
+	first, _ := io.ReadAll(io.LimitReader(resp.Body, 64<<10))
+	resp.Body.Close()
+	resp.Body = io.NopCloser(bytes.NewReader(first))
 	retry := req.Clone(req.Context())
 	if req.GetBody != nil {
 		body, berr := req.GetBody()
@@ -84,8 +91,6 @@ func (t *retryOn401) RoundTrip(req *http.Request) (*http.Response, error) {
 	if err != nil {
 		return resp, nil // the first answer is still a true one
 	}
-	io.Copy(io.Discard, io.LimitReader(resp.Body, 64<<10))
-	resp.Body.Close()
 	t.h.log.Info("upstream refused the token; retried once with a new one",
 		zap.String("tenant", f.tenant.Name()), zap.Int("status", second.StatusCode))
 	return second, nil

@@ -124,3 +124,20 @@ func TestManyConcurrent401sCauseOneNewToken(t *testing.T) {
 		t.Errorf("50 requests refused at once made %d token requests in all, want 2", n)
 	}
 }
+
+func TestAnEndpointThatAlwaysRefusesDoesNotHammerEntra(t *testing.T) {
+	rb := &revokingBackend{revoked: map[string]bool{}, always401: true}
+	backend := newBackend(t, rb.handle)
+	s := newStack(t, stackOptions{upstream: backend.URL(), roots: backend.Roots()})
+	for i := 0; i < 20; i++ {
+		if resp, _ := s.do(t, "GET", "/api/unsupported", tenantHeader("contoso"), nil); resp.StatusCode != 401 {
+			t.Fatalf("request %d: %d", i, resp.StatusCode)
+		}
+	}
+	if n := s.sim.TokenRequests(simulator.ContosoTenantID); n > 2 {
+		t.Errorf("20 refused requests made %d token requests, want at most 2 (one forced refresh per 30 s)", n)
+	}
+	if n := len(backend.Requests()); n > 21 {
+		t.Errorf("the upstream saw %d requests for 20 client requests", n)
+	}
+}

@@ -6,6 +6,7 @@ import (
 	"strings"
 	"sync/atomic"
 	"testing"
+	"time"
 
 	"github.com/xdrproxy/xdrproxy/config"
 )
@@ -75,5 +76,72 @@ func TestUpstream429HoldsTenantAndPrefix(t *testing.T) {
 	}
 	if resp, _ := s.do(t, "GET", "/api/incidents", tenantHeader("contoso"), nil); resp.StatusCode != 200 {
 		t.Errorf("another prefix of the held tenant: %d", resp.StatusCode)
+	}
+}
+
+func TestQueuedRequestsHonourALaterHoldAndDrain(t *testing.T) {
+	var throttle atomic.Bool
+	backend := newBackend(t, func(w http.ResponseWriter, r *http.Request) {
+		if throttle.Load() {
+			w.Header().Set("Retry-After", "60")
+			w.WriteHeader(429)
+			io.WriteString(w, `{"error":{"code":"TooManyRequests"}}`)
+			return
+		}
+		io.WriteString(w, "ok")
+	})
+	lim, _ := config.ParseRateLimits("/api/incidents=1/s")
+	s := newStack(t, stackOptions{upstream: backend.URL(), roots: backend.Roots(), rateLimits: lim, queueTimeout: 10 * time.Second})
+	if resp, _ := s.do(t, "GET", "/api/incidents", tenantHeader("contoso"), nil); resp.StatusCode != 200 {
+		t.Fatal("first request")
+	}
+	// Two requests queue for the next two seconds; the upstream now
+	// throttles. The first to leave gets the upstream's 429 and its
+	// Retry-After holds the tenant; the second must not go upstream.
+	throttle.Store(true)
+	bodies := make(chan string, 2)
+	for i := 0; i < 2; i++ {
+		go func() {
+			_, body := s.do(t, "GET", "/api/incidents", tenantHeader("contoso"), nil)
+			bodies <- string(body)
+		}()
+	}
+	got := []string{<-bodies, <-bodies}
+	upstream429, proxy429 := 0, 0
+	for _, b := range got {
+		switch {
+		case strings.Contains(b, "TooManyRequests"):
+			upstream429++
+		case strings.Contains(b, "RateLimited"):
+			proxy429++
+		}
+	}
+	if upstream429 != 1 || proxy429 != 1 {
+		t.Errorf("queued requests got %q; want one upstream 429 and one proxy 429", got)
+	}
+	if n := len(backend.Requests()); n != 2 {
+		t.Errorf("the upstream saw %d requests, want 2 (the hold must stop the queued one)", n)
+	}
+
+	// Drain: a request queued for its limit gives up with 503 at once.
+	lim2, _ := config.ParseRateLimits("/api/machines=1/h")
+	s2 := newStack(t, stackOptions{upstream: backend.URL(), roots: backend.Roots(), rateLimits: lim2, queueTimeout: time.Hour})
+	throttle.Store(false)
+	if resp, _ := s2.do(t, "GET", "/api/machines", tenantHeader("contoso"), nil); resp.StatusCode != 200 {
+		t.Fatal("first machines request")
+	}
+	queued := make(chan int, 1)
+	go func() {
+		resp, _ := s2.do(t, "GET", "/api/machines", tenantHeader("contoso"), nil)
+		queued <- resp.StatusCode
+	}()
+	s2.handler.Drain() // whether the request queued before or after, it gives up
+	select {
+	case got := <-queued:
+		if got != 503 {
+			t.Errorf("a queued request at shutdown got %d, want 503 ShuttingDown", got)
+		}
+	case <-time.After(10 * time.Second):
+		t.Fatal("the queued request held up the drain")
 	}
 }

@@ -129,6 +129,7 @@ type entry struct {
 	flightKey  string
 	state      atomic.Pointer[state]
 	refreshing atomic.Bool
+	lastForced atomic.Int64 // unix ns of the last token dropped by Invalidate
 }
 
 type state struct {
@@ -535,18 +536,42 @@ func (c *Cache) sweep(interval time.Duration) {
 	}
 }
 
-// Invalidate drops the tenant's token for scope if it is still token (the
-// upstream refused it), so the next look-up acquires a new one. A newer
-// token is left alone, so many requests refused at once cause one
-// acquisition.
-func (c *Cache) Invalidate(tenantID, scope, token string) {
+// forcedRefreshInterval is the least time between two tokens of one
+// (tenant, scope) dropped because the upstream refused them: an endpoint
+// that refuses every token must not turn each request into a token
+// request.
+const forcedRefreshInterval = 30 * time.Second
+
+// Invalidate reports whether a request refused with token should be sent
+// again with the tenant's next token, and if so drops token when it is
+// still the one held, so the next look-up acquires a new one. It refuses
+// (keeping the token) while Entra ID is in backoff, and when a token of
+// the same key was dropped less than 30 s ago. A newer token is left
+// alone, so many requests refused at once cause one acquisition.
+func (c *Cache) Invalidate(tenantID, scope, token string) bool {
 	e, ok := (*c.entries.Load())[Key{TenantID: tenantID, Scope: scope}]
 	if !ok {
-		return
+		return false
 	}
-	if s := e.state.Load(); s != nil && s.token.Value == token {
-		e.state.CompareAndSwap(s, &state{})
+	now := c.clock.Now()
+	s := e.state.Load()
+	if s == nil || now.Before(s.retryAt) {
+		return false
 	}
+	if s.token.Value != token {
+		// Already replaced, or dropped by another refused request with
+		// its replacement on the way: retry with that one.
+		return s.usable(now) || s.token.Value == "" && s.err == nil
+	}
+	last := e.lastForced.Load()
+	if last != 0 && now.Sub(time.Unix(0, last)) < forcedRefreshInterval {
+		return false
+	}
+	if !e.lastForced.CompareAndSwap(last, now.UnixNano()) {
+		return true // another request dropped it just now
+	}
+	e.state.CompareAndSwap(s, &state{failures: s.failures})
+	return true
 }
 
 // RetryFailedNow ends every failure backoff, so that keys that failed are

@@ -135,6 +135,7 @@ func serve(ctx context.Context, cfg *config.Config, log *zap.Logger, o serveOpti
 	g.Go(func() error {
 		<-gctx.Done()
 		draining.Store(true)
+		handler.Drain()
 		log.Info("shutting down: draining in-flight requests", zap.Duration("timeout", cfg.ShutdownTimeout))
 		sctx, cancel := context.WithTimeout(context.Background(), cfg.ShutdownTimeout)
 		defer cancel()
