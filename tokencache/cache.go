@@ -565,7 +565,10 @@ func (c *Cache) Invalidate(tenantID, scope, token string) bool {
 	}
 	last := e.lastForced.Load()
 	if last != 0 && now.Sub(time.Unix(0, last)) < forcedRefreshInterval {
-		return false
+		// Dropped recently: retry only if that drop replaced this token
+		// (the state read above may predate it).
+		cur := e.state.Load()
+		return cur != nil && cur.token.Value != token && (cur.usable(now) || cur.token.Value == "" && cur.err == nil)
 	}
 	if !e.lastForced.CompareAndSwap(last, now.UnixNano()) {
 		return true // another request dropped it just now
