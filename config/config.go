@@ -62,6 +62,8 @@ type Config struct {
 	RateLimits []RateLimit
 	// QueueTimeout is how long a request may wait for its tenant's limit.
 	QueueTimeout time.Duration
+	// Pprof serves /debug/pprof/ on the admin listener.
+	Pprof bool
 	// ClientKeys are the inbound client keys; nil means none are required.
 	ClientKeys *ClientKeys
 	// ClientKeysFile is XDRPROXY_CLIENT_KEYS_FILE, re-read when it
@@ -120,6 +122,7 @@ type env struct {
 	ClientKeysFile        string `split_words:"true"`
 	RateLimits            string `split_words:"true"`
 	QueueTimeout          string `split_words:"true"`
+	Pprof                 string
 	AllowUnauthenticated  string `split_words:"true"`
 	LogLevel              string `split_words:"true"`
 	LogFormat             string `split_words:"true"`
@@ -145,6 +148,7 @@ func (e *env) defaults() {
 		&e.UpstreamTimeout:      "210s",
 		&e.ShutdownTimeout:      "25s",
 		&e.QueueTimeout:         "30s",
+		&e.Pprof:                "false",
 	} {
 		if strings.TrimSpace(*field) == "" {
 			*field = value
@@ -157,7 +161,6 @@ func (e *env) defaults() {
 // example, an operator who sets XDRPROXY_CLIENT_KEYS_FILE never runs an
 // unauthenticated proxy believing it is protected.
 var notYetSupported = []string{
-	"PPROF",
 	"TLS_CERT_FILE", "TLS_KEY_FILE", "TLS_CLIENT_CA_FILE", "TENANT_LISTENERS",
 	"TOKEN_EMULATION", "PLACEHOLDER_KEY_FILE",
 }
@@ -348,6 +351,9 @@ func (e env) check() (*Config, problems) {
 		}
 	}
 
+	if c.Pprof, err = parseBool(e.Pprof); err != nil {
+		p.add("PPROF", "%v", err)
+	}
 	if c.AllowUnauthenticated, err = parseBool(e.AllowUnauthenticated); err != nil {
 		p.add("ALLOW_UNAUTHENTICATED", "%v", err)
 	}

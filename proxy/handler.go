@@ -54,6 +54,8 @@ type Options struct {
 	// QueueTimeout is the longest a request waits for its tenant's limit
 	// (or an upstream hold) before 429 RateLimited. Zero refuses at once.
 	QueueTimeout time.Duration
+	// Metrics, if not nil, receive the request metrics.
+	Metrics *Metrics
 	// Now is the clock of the rate limiter. Nil means time.Now.
 	Now func() time.Time
 	// ClientKeys, if not nil, are required of every client
@@ -109,6 +111,7 @@ type forwardKey struct{}
 type forward struct {
 	target
 	upstream *url.URL // joined with target.path by SetURL
+	route    string   // "default" or the route's prefix, for metrics
 	scope    string
 	token    string
 	holdKey  string // what an upstream 429 holds
@@ -160,8 +163,11 @@ func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	if r.Body != nil && r.Body != http.NoBody {
 		r.Body = body
 	}
+	h.opts.Metrics.inflightAdd(1)
 	var (
 		tenant    config.Tenant
+		route     = "none"
+		cached    bool
 		client    string // the client key's fingerprint, for the log
 		tokenWait time.Duration
 		queueWait time.Duration
@@ -176,10 +182,10 @@ func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 			} else {
 				failure = fmt.Errorf("panic: %v", p)
 			}
-			h.logAccess(r, rec, tenant, client, body.n.Load(), start, tokenWait, queueWait, failure)
+			h.finish(r, rec, tenant, route, client, cached, body.n.Load(), start, tokenWait, queueWait, failure)
 			panic(p)
 		}
-		h.logAccess(r, rec, tenant, client, body.n.Load(), start, tokenWait, queueWait, failure)
+		h.finish(r, rec, tenant, route, client, cached, body.n.Load(), start, tokenWait, queueWait, failure)
 	}()
 
 	key, keyed, aerr := h.authenticate(r)
@@ -208,7 +214,8 @@ func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	}
 	tenant = t.tenant
 	clientPath := t.path
-	upstream, scope, route := h.route(&t)
+	upstream, scope, routeName := h.route(&t)
+	route = routeName
 
 	holdKey, _ := h.limits.holdKey(t.tenant.ID, clientPath, route)
 	wait, admitted, retryIn := h.limits.reserve(t.tenant.ID, clientPath, route)
@@ -236,6 +243,7 @@ func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		}
 	}
 	if !admitted {
+		h.opts.Metrics.rateLimit(tenantLabel(t.tenant), route)
 		e := &Error{Status: http.StatusTooManyRequests, Code: CodeRateLimited,
 			Message: fmt.Sprintf("tenant %s is over its request rate for %s (Microsoft's published limit, or the upstream asked to slow down); retry in %s", t.tenant.Name(), clientPath, wholeSeconds(retryIn)+"s")}
 		failure = e
@@ -247,6 +255,7 @@ func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	tokenStart := time.Now()
 	tok, err := h.opts.Tokens.Token(r.Context(), t.tenant.ID, scope)
 	tokenWait = time.Since(tokenStart)
+	cached = tok.Cached
 	if _, still := h.tenants.Load().set.Lookup(t.tenant.ID); err == nil && !still || errors.Is(err, tokencache.ErrTenantNotServed) {
 		// The tenant was removed while this request waited.
 		e := &Error{Status: http.StatusForbidden, Code: CodeTenantNotAllowed,
@@ -282,7 +291,7 @@ func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	keepReplayableBody(r)
 	_ = rc.SetReadDeadline(time.Time{})
 	keepReplayableBody(r)
-	ctx := context.WithValue(r.Context(), forwardKey{}, &forward{target: t, upstream: upstream, scope: scope, token: tok.Value, holdKey: holdKey})
+	ctx := context.WithValue(r.Context(), forwardKey{}, &forward{target: t, upstream: upstream, route: route, scope: scope, token: tok.Value, holdKey: holdKey})
 	h.reverse.ServeHTTP(rec, r.WithContext(ctx))
 	if rec.proxyErr != nil {
 		failure = rec.proxyErr
@@ -505,7 +514,27 @@ func NewTransport(responseHeaderTimeout time.Duration, roots *x509.CertPool) *ht
 	return t
 }
 
-func (h *Handler) logAccess(r *http.Request, rec *recorder, tenant config.Tenant, client string, bytesIn int64, start time.Time, tokenWait, queueWait time.Duration, failure error) {
+// tenantLabel is the tenant's metrics label: its alias, else its GUID,
+// else "none".
+func tenantLabel(t config.Tenant) string {
+	if t.ID == "" {
+		return "none"
+	}
+	return t.Name()
+}
+
+// finish records a request's metrics and writes its access-log line.
+func (h *Handler) finish(r *http.Request, rec *recorder, tenant config.Tenant, route, client string, cached bool, bytesIn int64, start time.Time, tokenWait, queueWait time.Duration, failure error) {
+	h.opts.Metrics.inflightAdd(-1)
+	status := rec.status
+	if status == 0 {
+		status = http.StatusOK
+	}
+	h.opts.Metrics.request(tenantLabel(tenant), route, status, time.Since(start))
+	h.logAccess(r, rec, tenant, route, client, cached, bytesIn, start, tokenWait, queueWait, failure)
+}
+
+func (h *Handler) logAccess(r *http.Request, rec *recorder, tenant config.Tenant, route, client string, cached bool, bytesIn int64, start time.Time, tokenWait, queueWait time.Duration, failure error) {
 	status := rec.status
 	if status == 0 {
 		status = http.StatusOK
@@ -526,6 +555,7 @@ func (h *Handler) logAccess(r *http.Request, rec *recorder, tenant config.Tenant
 		fields = append(fields, zap.String("client_key", client))
 	}
 	fields = append(fields,
+		zap.String("route", route),
 		zap.String("method", r.Method),
 		zap.String("path", r.URL.Path),
 		zap.Int("status", status),
@@ -533,6 +563,7 @@ func (h *Handler) logAccess(r *http.Request, rec *recorder, tenant config.Tenant
 		zap.Int64("bytes_out", rec.bytes),
 		zap.Duration("duration", time.Since(start)),
 		zap.Duration("token_wait", tokenWait),
+		zap.Bool("token_cached", cached),
 	)
 	if queueWait > 0 {
 		fields = append(fields, zap.Duration("queue_wait", queueWait))

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"io"
 	"net/http"
+	"time"
 
 	"go.uber.org/zap"
 )
@@ -52,7 +53,11 @@ type retryOn401 struct {
 }
 
 func (t *retryOn401) RoundTrip(req *http.Request) (*http.Response, error) {
+	start := time.Now()
 	resp, err := t.next.RoundTrip(req)
+	if f, ok := req.Context().Value(forwardKey{}).(*forward); ok && err == nil {
+		t.h.opts.Metrics.upstreamTime(f.route, time.Since(start))
+	}
 	if err != nil || resp.StatusCode != http.StatusUnauthorized {
 		return resp, err
 	}

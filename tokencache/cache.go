@@ -31,6 +31,9 @@ type Token struct {
 	ExpiresOn time.Time
 	// RefreshOn is Entra ID's refresh hint; zero when it gave none.
 	RefreshOn time.Time
+	// Cached is true when Cache.Token answered without waiting for an
+	// acquisition.
+	Cached bool
 }
 
 // String hides the token's value, so that printing a Token by mistake does
@@ -92,6 +95,10 @@ type Options struct {
 	// Concurrency bounds the acquisitions the background refresher and
 	// Warm run at once. Zero means 4.
 	Concurrency int
+	// Observe, if set, is called after every acquisition with its outcome:
+	// nil err and the new token's expiry, or the failure. It must be
+	// quick; metrics use it.
+	Observe func(k Key, expires time.Time, err error)
 	// Rand returns a number in [0, 1) for jitter: backoffs vary by ±20%
 	// and refreshes start up to 10% of their margin early, so tenants
 	// warmed together do not refresh or retry in lockstep. Nil means
@@ -134,6 +141,7 @@ type entry struct {
 
 type state struct {
 	token       Token
+	roles       []string // the token's roles claim
 	usableUntil time.Time
 	refreshAt   time.Time
 	err         error     // the last failure, nil after a success
@@ -250,7 +258,9 @@ func (c *Cache) Token(ctx context.Context, tenantID, scope string) (Token, error
 			if !now.Before(s.refreshAt) && !now.Before(s.retryAt) {
 				c.refreshAsync(e)
 			}
-			return s.token, nil
+			tok := s.token
+			tok.Cached = true
+			return tok, nil
 		}
 		if s.err != nil && now.Before(s.retryAt) {
 			return Token{}, &BackoffError{Err: s.err, RetryIn: s.retryAt.Sub(now)}
@@ -395,6 +405,9 @@ func (c *Cache) fetch(e *entry) (Token, error) {
 			next.token, next.usableUntil, next.refreshAt = prev.token, prev.usableUntil, prev.refreshAt
 		}
 		e.state.Store(next)
+		if c.opts.Observe != nil && c.ctx.Err() == nil {
+			c.opts.Observe(e.key, time.Time{}, err)
+		}
 		if c.ctx.Err() == nil { // a fetch cut short by Close is not news
 			class := ClassUnknown
 			var ae *AcquisitionError
@@ -416,11 +429,16 @@ func (c *Cache) fetch(e *entry) (Token, error) {
 	if margin := tok.ExpiresOn.Sub(refreshAt); margin > 0 {
 		refreshAt = refreshAt.Add(-time.Duration(c.opts.Rand() * 0.1 * float64(margin)))
 	}
+	claims, _ := DecodeClaims(tok.Value)
 	e.state.Store(&state{
 		token:       tok,
+		roles:       claims.Roles,
 		usableUntil: usableUntil(now, tok.ExpiresOn),
 		refreshAt:   refreshAt,
 	})
+	if c.opts.Observe != nil {
+		c.opts.Observe(e.key, tok.ExpiresOn, nil)
+	}
 	c.log.Info("token acquired",
 		zap.String("tenant", e.key.TenantID),
 		zap.String("scope", e.key.Scope),
@@ -607,6 +625,18 @@ type Status struct {
 	LastError error
 	// RetryAt is the earliest next attempt after a failure.
 	RetryAt time.Time
+	// Roles are the held token's roles claim.
+	Roles []string
+}
+
+// Keys returns every key the cache holds, in no particular order.
+func (c *Cache) Keys() []Key {
+	m := *c.entries.Load()
+	keys := make([]Key, 0, len(m))
+	for k := range m {
+		keys = append(keys, k)
+	}
+	return keys
 }
 
 // Status returns the state of key k, and false if k was never asked for.
@@ -622,7 +652,7 @@ func (c *Cache) Status(k Key) (Status, bool) {
 	}
 	st.HasToken = s.token.Value != "" && c.clock.Now().Before(s.usableUntil)
 	if st.HasToken {
-		st.ExpiresOn, st.RefreshAt = s.token.ExpiresOn, s.refreshAt
+		st.ExpiresOn, st.RefreshAt, st.Roles = s.token.ExpiresOn, s.refreshAt, s.roles
 	}
 	st.LastError, st.RetryAt = s.err, s.retryAt
 	return st, true

@@ -3,7 +3,6 @@ package main
 import (
 	"context"
 	"crypto/x509"
-	"encoding/base64"
 	"encoding/json"
 	"errors"
 	"flag"
@@ -155,7 +154,7 @@ func checkOne(ctx context.Context, cfg *config.Config, src tokencache.Source, t 
 		r.Error = ce
 		return r
 	}
-	claims, err := decodeClaims(tok.Value)
+	claims, err := tokencache.DecodeClaims(tok.Value)
 	if err != nil {
 		r.Error = &checkError{Class: string(tokencache.ClassUnknown), Message: "the token's claims could not be read: " + err.Error()}
 		return r
@@ -170,48 +169,6 @@ func checkOne(ctx context.Context, cfg *config.Config, src tokencache.Source, t 
 		r.Error = &checkError{Class: string(tokencache.ClassUnknown), Message: fmt.Sprintf("Entra ID issued a token for tenant %s, not %s", claims.TenantID, t.ID)}
 	}
 	return r
-}
-
-// tokenClaims are the access-token claims check reports.
-type tokenClaims struct {
-	Audience audience `json:"aud"`
-	TenantID string   `json:"tid"`
-	Roles    []string `json:"roles"`
-}
-
-// audience is a JWT aud claim: a string or a list of strings.
-type audience []string
-
-func (a *audience) UnmarshalJSON(b []byte) error {
-	var one string
-	if json.Unmarshal(b, &one) == nil {
-		*a = []string{one}
-		return nil
-	}
-	var many []string
-	if err := json.Unmarshal(b, &many); err != nil {
-		return err
-	}
-	*a = many
-	return nil
-}
-
-// decodeClaims reads a JWT's payload without verifying it: the token came
-// straight from Entra ID over TLS, and only its claims are shown.
-func decodeClaims(token string) (tokenClaims, error) {
-	var c tokenClaims
-	parts := strings.Split(token, ".")
-	if len(parts) != 3 {
-		return c, errors.New("not a JWT")
-	}
-	payload, err := base64.RawURLEncoding.DecodeString(parts[1])
-	if err != nil {
-		return c, errors.New("the payload is not base64url")
-	}
-	if err := json.Unmarshal(payload, &c); err != nil {
-		return c, errors.New("the payload is not JSON")
-	}
-	return c, nil
 }
 
 func printCheckTable(w io.Writer, results []checkResult, required []string) {

@@ -29,6 +29,7 @@ type reloader struct {
 	cred    *config.FileWatcher // the secret or certificate file; nil otherwise
 	keys    *config.FileWatcher // the client keys file; nil without one
 	lastErr map[string]string   // per file, the read error last logged: each is logged once
+	metrics *proxy.Metrics      // nil in tests that need none
 	warm    chan struct{}       // asks the warmer for a round; holds at most one request
 	// applied, if set, is called after each change of the file was
 	// handled: with nil when it took effect, else with why it did not.
@@ -112,6 +113,7 @@ func (r *reloader) poll(ctx context.Context) {
 	for _, t := range r.tenants.All() {
 		if _, ok := set.Lookup(t.ID); !ok {
 			removed = append(removed, t.Name())
+			r.metrics.ForgetTenant(t.Name())
 		}
 	}
 	// Refuse removed tenants first, then drop their tokens: a request

@@ -124,14 +124,23 @@ func TestTenantsFileReload(t *testing.T) {
 func startServe(t *testing.T, sim *simulator.Server, cfg *config.Config) (string, chan error) {
 	t.Helper()
 	roots, _ := sim.CertPool()
-	return startServeWith(t, cfg, roots)
+	p, _, reloads := startServeAdmin(t, cfg, roots)
+	return p, reloads
 }
 
 // startServeWith is startServe trusting roots for Entra ID and upstreams.
 func startServeWith(t *testing.T, cfg *config.Config, roots *x509.CertPool) (string, chan error) {
 	t.Helper()
+	p, _, reloads := startServeAdmin(t, cfg, roots)
+	return p, reloads
+}
+
+// startServeAdmin starts serve and returns the proxy's and the admin
+// listener's URLs and the reload outcomes.
+func startServeAdmin(t *testing.T, cfg *config.Config, roots *x509.CertPool) (string, string, chan error) {
+	t.Helper()
 	reloads := make(chan error)
-	addrs := make(chan net.Addr, 1)
+	addrs, adminAddrs := make(chan net.Addr, 1), make(chan net.Addr, 1)
 	ctx, cancel := context.WithCancel(context.Background())
 	done := make(chan error, 1)
 	go func() {
@@ -139,7 +148,7 @@ func startServeWith(t *testing.T, cfg *config.Config, roots *x509.CertPool) (str
 			roots:          roots,
 			reloadInterval: 5e6, // 5ms
 			reloaded:       func(err error) { reloads <- err },
-			onListening:    func(p, _ net.Addr) { addrs <- p },
+			onListening:    func(p, a net.Addr) { addrs <- p; adminAddrs <- a },
 		})
 	}()
 	t.Cleanup(func() {
@@ -148,7 +157,7 @@ func startServeWith(t *testing.T, cfg *config.Config, roots *x509.CertPool) (str
 			t.Errorf("serve: %v", err)
 		}
 	})
-	return "http://" + (<-addrs).String(), reloads
+	return "http://" + (<-addrs).String(), "http://" + (<-adminAddrs).String(), reloads
 }
 
 func TestSecretFileRotation(t *testing.T) {

@@ -12,6 +12,8 @@ import (
 	"sync/atomic"
 	"time"
 
+	"github.com/prometheus/client_golang/prometheus"
+	"github.com/prometheus/client_golang/prometheus/collectors"
 	"go.uber.org/zap"
 	"golang.org/x/sync/errgroup"
 
@@ -68,15 +70,26 @@ func serve(ctx context.Context, cfg *config.Config, log *zap.Logger, o serveOpti
 	if err != nil {
 		return err
 	}
+	registry := prometheus.NewRegistry()
+	registry.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
+	metrics := proxy.NewMetrics(registry)
+	var handler *proxy.Handler // set below, before any acquisition starts
 	cache := tokencache.New(src, tokencache.Options{
 		Logger:              log.Named("token"),
 		PermanentMinBackoff: o.permanentBackoff,
 		PermanentMaxBackoff: 6 * o.permanentBackoff, // zero keeps the default
+		Observe: func(k tokencache.Key, expires time.Time, err error) {
+			name := k.TenantID
+			if t, ok := handler.Tenants().Lookup(k.TenantID); ok {
+				name = t.Name()
+			}
+			metrics.ObserveAcquisition(name, k.Scope, expires, err)
+		},
 	})
 	defer cache.Close()
 	cache.SetTenants(tenantIDs(cfg.Tenants))
 
-	handler, err := proxy.New(proxy.Options{
+	handler, err = proxy.New(proxy.Options{
 		Upstream:      cfg.UpstreamURL,
 		Scope:         cfg.Scope,
 		Tenants:       cfg.Tenants,
@@ -92,6 +105,7 @@ func serve(ctx context.Context, cfg *config.Config, log *zap.Logger, o serveOpti
 			return tokencache.AdminConsentURL(cfg.AuthorityHost, cfg.ClientID, tenantID)
 		},
 		UpstreamTimeout: cfg.UpstreamTimeout,
+		Metrics:         metrics,
 	})
 	if err != nil {
 		return err
@@ -109,7 +123,9 @@ func serve(ctx context.Context, cfg *config.Config, log *zap.Logger, o serveOpti
 
 	var ready, draining atomic.Bool
 	proxySrv := newHTTPServer(refuseWhileDraining(handler, &draining), log)
-	adminSrv := newHTTPServer(adminMux(&ready, &draining), log)
+	adminSrv := newHTTPServer(adminMux(adminState{
+		cfg: cfg, handler: handler, cache: cache, registry: registry, ready: &ready, draining: &draining,
+	}), log)
 
 	log.Info("listening", zap.Stringer("proxy", proxyLn.Addr()), zap.Stringer("admin", adminLn.Addr()))
 	if o.onListening != nil {
@@ -125,6 +141,7 @@ func serve(ctx context.Context, cfg *config.Config, log *zap.Logger, o serveOpti
 		return nil
 	})
 	rl := newReloader(cfg, log, handler, cache, src)
+	rl.metrics = metrics
 	rl.applied = o.reloaded
 	interval := o.reloadInterval
 	if interval == 0 {
@@ -247,23 +264,4 @@ func refuseWhileDraining(next http.Handler, draining *atomic.Bool) http.Handler 
 		}
 		next.ServeHTTP(w, r)
 	})
-}
-
-// adminMux serves /healthz and /readyz.
-func adminMux(ready, draining *atomic.Bool) http.Handler {
-	mux := http.NewServeMux()
-	mux.HandleFunc("GET /healthz", func(w http.ResponseWriter, r *http.Request) {
-		fmt.Fprintln(w, "ok")
-	})
-	mux.HandleFunc("GET /readyz", func(w http.ResponseWriter, r *http.Request) {
-		switch {
-		case draining.Load():
-			http.Error(w, "draining", http.StatusServiceUnavailable)
-		case !ready.Load():
-			http.Error(w, "warming up: acquiring tenant tokens", http.StatusServiceUnavailable)
-		default:
-			fmt.Fprintln(w, "ready")
-		}
-	})
-	return mux
 }

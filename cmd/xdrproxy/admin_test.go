@@ -1,0 +1,121 @@
+package main
+
+import (
+	"flag"
+	"io"
+	"net/http"
+	"os"
+	"path/filepath"
+	"regexp"
+	"strings"
+	"testing"
+
+	"github.com/xdrproxy/xdrproxy/config"
+	"github.com/xdrproxy/xdrproxy/simulator"
+)
+
+var update = flag.Bool("update", false, "rewrite the golden files in testdata/")
+
+func golden(t *testing.T, name string, got []byte) {
+	t.Helper()
+	path := filepath.Join("testdata", name)
+	if *update {
+		if err := os.WriteFile(path, got, 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	want, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatalf("%v (run go test ./cmd/xdrproxy -run Admin -update)", err)
+	}
+	if string(got) != string(want) {
+		t.Errorf("%s differs:\n got:\n%s\nwant:\n%s", path, got, want)
+	}
+}
+
+func get(t *testing.T, url string) (int, string) {
+	t.Helper()
+	resp, err := http.Get(url)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	b, _ := io.ReadAll(resp.Body)
+	return resp.StatusCode, string(b)
+}
+
+func TestAdminListener(t *testing.T) {
+	sim := startTestSim(t)
+	checkEnv(t, sim, map[string]string{
+		"XDRPROXY_LISTEN_ADDR":    "127.0.0.1:0",
+		"XDRPROXY_ADMIN_ADDR":     "127.0.0.1:0",
+		"XDRPROXY_REQUIRED_ROLES": "Incident.Read.All",
+		"XDRPROXY_PPROF":          "true",
+		"XDRPROXY_ROUTES":         "/graph/=" + sim.URL() + "|https://graph.microsoft.com/.default",
+	})
+	cfg, err := config.Load()
+	if err != nil {
+		t.Fatal(err)
+	}
+	roots, _ := sim.CertPool()
+	proxyURL, adminURL, _ := startServeAdmin(t, cfg, roots)
+
+	// Warm-up done, but northwind has no token: not ready.
+	var code int
+	var body string
+	for i := 0; i < 200; i++ {
+		if code, body = get(t, adminURL+"/readyz"); !strings.Contains(body, "warming up") {
+			break
+		}
+		waitABit()
+	}
+	if code != 503 || !strings.Contains(body, "northwind: Incident.Read.All") {
+		t.Fatalf("/readyz with an unconsented tenant: %d %s", code, body)
+	}
+	if code, _ := get(t, adminURL+"/healthz"); code != 200 {
+		t.Errorf("/healthz: %d", code)
+	}
+
+	// Some traffic for the metrics.
+	client := &http.Client{Transport: &http.Transport{}}
+	defer client.CloseIdleConnections()
+	for _, tenant := range []string{"contoso", "contoso", "northwind", "nobody"} {
+		req, _ := http.NewRequest("GET", proxyURL+"/api/incidents?$top=1", nil)
+		req.Header.Set("X-Tenant-ID", tenant)
+		resp, err := client.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		io.Copy(io.Discard, resp.Body)
+		resp.Body.Close()
+	}
+
+	_, tenants := get(t, adminURL+"/tenants")
+	if strings.Contains(tenants, "eyJ") || strings.Contains(tenants, simulator.DefaultClientSecret) {
+		t.Fatal("/tenants shows a token or the secret")
+	}
+	normalized := regexp.MustCompile(`"20\d\d-\d\d-\d\dT[0-9:]+Z"`).ReplaceAllString(tenants, `"<time>"`)
+	normalized = strings.ReplaceAll(normalized, sim.URL(), "https://<simulator>")
+	golden(t, "tenants.json", []byte(normalized))
+
+	_, metrics := get(t, adminURL+"/metrics")
+	for _, want := range []string{
+		`xdrproxy_requests_total{code="200",route="default",tenant="contoso"} 2`,
+		`xdrproxy_requests_total{code="502",route="default",tenant="northwind"} 1`,
+		`xdrproxy_requests_total{code="400",route="none",tenant="none"} 1`,
+		`xdrproxy_token_acquisitions_total{result="consent_required",tenant="northwind"}`,
+		`xdrproxy_token_acquisitions_total{result="success",tenant="contoso"} 2`,
+		`xdrproxy_token_expiry_timestamp_seconds{scope="https://graph.microsoft.com/.default",tenant="fabrikam"}`,
+		`go_goroutines`, `process_resident_memory_bytes`,
+	} {
+		if !strings.Contains(metrics, want) {
+			t.Errorf("/metrics lacks %s", want)
+		}
+	}
+
+	if code, _ := get(t, adminURL+"/debug/pprof/"); code != 200 {
+		t.Errorf("/debug/pprof/ with XDRPROXY_PPROF=true: %d", code)
+	}
+}
+
+func waitABit() { <-timeAfter(10) }

@@ -1,0 +1,47 @@
+package tokencache
+
+import (
+	"encoding/base64"
+	"encoding/json"
+	"errors"
+	"strings"
+)
+
+// Claims are the access-token claims the proxy reports (never the token).
+type Claims struct {
+	// Audience is the aud claim, one or several values.
+	Audience []string
+	// TenantID is the tid claim.
+	TenantID string
+	// Roles are the application roles consented to.
+	Roles []string
+}
+
+// DecodeClaims reads a JWT's payload without verifying it: the token came
+// straight from Entra ID over TLS, and only its claims are shown.
+func DecodeClaims(token string) (Claims, error) {
+	parts := strings.Split(token, ".")
+	if len(parts) != 3 {
+		return Claims{}, errors.New("not a JWT")
+	}
+	payload, err := base64.RawURLEncoding.DecodeString(strings.TrimRight(parts[1], "="))
+	if err != nil {
+		return Claims{}, errors.New("the payload is not base64url")
+	}
+	var raw struct {
+		Aud   json.RawMessage `json:"aud"`
+		Tid   string          `json:"tid"`
+		Roles []string        `json:"roles"`
+	}
+	if err := json.Unmarshal(payload, &raw); err != nil {
+		return Claims{}, errors.New("the payload is not JSON")
+	}
+	c := Claims{TenantID: raw.Tid, Roles: raw.Roles}
+	var one string
+	if json.Unmarshal(raw.Aud, &one) == nil {
+		c.Audience = []string{one}
+	} else {
+		_ = json.Unmarshal(raw.Aud, &c.Audience)
+	}
+	return c, nil
+}
