@@ -165,6 +165,22 @@ var notYetSupported = []string{
 	"TOKEN_EMULATION", "PLACEHOLDER_KEY_FILE",
 }
 
+// Variables lists every XDRPROXY_ variable xdrproxy reads.
+var Variables = func() []string {
+	names := []string{
+		"LISTEN_ADDR", "ADMIN_ADDR", "CLIENT_ID", "CLIENT_SECRET", "CLIENT_SECRET_FILE",
+		"CLIENT_CERTIFICATE_FILE", "FEDERATED_TOKEN_FILE", "AUTHORITY_HOST", "INSTANCE_DISCOVERY",
+		"TENANTS", "TENANTS_FILE", "DEFAULT_TENANT", "UPSTREAM_URL", "SCOPE", "REQUIRED_ROLES",
+		"ROUTES", "CLIENT_KEYS_FILE", "RATE_LIMITS", "QUEUE_TIMEOUT", "PPROF",
+		"ALLOW_UNAUTHENTICATED", "LOG_LEVEL", "LOG_FORMAT", "CLOUD", "UPSTREAM_TIMEOUT", "SHUTDOWN_TIMEOUT",
+		"CLIENT_CERTIFICATE_SEND_X5C",
+	}
+	for i, n := range names {
+		names[i] = Prefix + "_" + n
+	}
+	return names
+}()
+
 // offValues are the values of a not-yet-supported variable that ask for
 // nothing (XDRPROXY_TOKEN_EMULATION=false, XDRPROXY_RATE_LIMITS=off), and
 // so are accepted.

@@ -32,20 +32,23 @@ const (
 // unprefixed names envconfig falls back to when an XDRPROXY_ one is unset, the
 // AZURE_* fallbacks and the names refused as not yet supported.
 func loadVars() []string {
-	names := []string{
-		"LISTEN_ADDR", "ADMIN_ADDR", "CLIENT_ID", "CLIENT_SECRET", "CLIENT_SECRET_FILE",
-		"CLIENT_CERTIFICATE_FILE", "FEDERATED_TOKEN_FILE", "AUTHORITY_HOST", "INSTANCE_DISCOVERY",
-		"TENANTS", "TENANTS_FILE", "DEFAULT_TENANT", "UPSTREAM_URL", "SCOPE", "REQUIRED_ROLES", "ROUTES", "CLIENT_KEYS_FILE", "RATE_LIMITS", "QUEUE_TIMEOUT", "PPROF",
-		"ALLOW_UNAUTHENTICATED", "LOG_LEVEL", "LOG_FORMAT", "CLOUD", "UPSTREAM_TIMEOUT", "SHUTDOWN_TIMEOUT",
-	}
-	if n := reflect.TypeFor[env]().NumField() - 3; n != len(names) { // less the three source fields
-		panic(fmt.Sprintf("loadVars lists %d variables but env has %d fields", len(names), n))
+	// Variables less CLIENT_CERTIFICATE_SEND_X5C matches env's fields.
+	if n := reflect.TypeFor[env]().NumField() - 3; n != len(Variables)-1 { // less the three source fields
+		panic(fmt.Sprintf("Variables lists %d variables but env has %d fields", len(Variables)-1, n))
 	}
 	var all []string
-	for _, name := range append(names, notYetSupported...) {
-		all = append(all, Prefix+"_"+name, name)
+	for _, name := range append(append([]string(nil), Variables...), prefixed(notYetSupported)...) {
+		all = append(all, name, strings.TrimPrefix(name, Prefix+"_"))
 	}
 	return append(all, "AZURE_CLIENT_ID", "AZURE_FEDERATED_TOKEN_FILE", "AZURE_AUTHORITY_HOST")
+}
+
+func prefixed(names []string) []string {
+	out := make([]string, len(names))
+	for i, n := range names {
+		out[i] = Prefix + "_" + n
+	}
+	return out
 }
 
 // setEnv unsets every variable Load reads, then sets vars. t.Setenv restores

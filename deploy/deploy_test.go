@@ -1,0 +1,389 @@
+package deploy
+
+import (
+	"bytes"
+	"fmt"
+	"net"
+	"os"
+	"path/filepath"
+	"regexp"
+	"slices"
+	"strings"
+	"testing"
+	"time"
+
+	appsv1 "k8s.io/api/apps/v1"
+	autoscalingv2 "k8s.io/api/autoscaling/v2"
+	corev1 "k8s.io/api/core/v1"
+	networkingv1 "k8s.io/api/networking/v1"
+	policyv1 "k8s.io/api/policy/v1"
+	"sigs.k8s.io/yaml"
+
+	"github.com/xdrproxy/xdrproxy/config"
+)
+
+// TestDockerfile checks what cannot be built here (no Docker engine):
+// two stages, a static trimmed binary with its version stamped, a
+// distroless non-root final stage without a shell, both ports exposed,
+// and the binary as the entrypoint.
+func TestDockerfile(t *testing.T) {
+	data, err := os.ReadFile("../Dockerfile")
+	if err != nil {
+		t.Fatal(err)
+	}
+	var froms []string
+	var final []string // instructions of the last stage
+	var build string
+	for _, line := range strings.Split(string(data), "\n") {
+		line = strings.TrimSpace(line)
+		if line == "" || strings.HasPrefix(line, "#") {
+			continue
+		}
+		if strings.HasPrefix(line, "FROM ") {
+			froms = append(froms, line)
+			final = nil
+		}
+		if strings.HasPrefix(line, "RUN ") && strings.Contains(line, "go build") {
+			build = line
+		}
+		final = append(final, line)
+	}
+	if len(froms) < 2 {
+		t.Fatalf("want a multi-stage build, got %d FROM lines", len(froms))
+	}
+	for _, want := range []string{"CGO_ENABLED=0", "-trimpath", "-X main.version=", "./cmd/xdrproxy"} {
+		if !strings.Contains(build, want) {
+			t.Errorf("the go build line lacks %q: %s", want, build)
+		}
+	}
+	last := froms[len(froms)-1]
+	if !regexp.MustCompile(`^FROM gcr\.io/distroless/static[-\w]*:nonroot$`).MatchString(last) {
+		t.Errorf("final stage %q is not distroless static nonroot", last)
+	}
+	has := func(prefix string) string {
+		for _, l := range final {
+			if strings.HasPrefix(l, prefix) {
+				return l
+			}
+		}
+		return ""
+	}
+	if user := has("USER "); !regexp.MustCompile(`^USER [1-9][0-9]*(:[1-9][0-9]*)?$`).MatchString(user) {
+		t.Errorf("final stage USER %q is not a numeric non-root user", user)
+	}
+	if expose := has("EXPOSE "); !strings.Contains(expose, port(t, "127.0.0.1:8080")) || !strings.Contains(expose, port(t, "127.0.0.1:9090")) {
+		t.Errorf("EXPOSE %q does not name both default ports", expose)
+	}
+	if ep := has("ENTRYPOINT "); ep != `ENTRYPOINT ["/xdrproxy"]` {
+		t.Errorf("ENTRYPOINT %q, want the binary in exec form", ep)
+	}
+	if run := has("RUN "); run != "" {
+		t.Errorf("the final stage runs %q: it has no shell", run)
+	}
+}
+
+func port(t *testing.T, addr string) string {
+	t.Helper()
+	_, p, err := net.SplitHostPort(addr)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return p
+}
+
+// object is one decoded manifest.
+type object struct {
+	file string
+	kind string
+	obj  any
+}
+
+// decodeAll decodes every manifest under dir strictly into its
+// Kubernetes type: an unknown or misspelt field fails.
+func decodeAll(t *testing.T, dir string) []object {
+	t.Helper()
+	var out []object
+	err := filepath.WalkDir(dir, func(path string, d os.DirEntry, err error) error {
+		if err != nil || d.IsDir() || !strings.HasSuffix(path, ".yaml") {
+			return err
+		}
+		data, err := os.ReadFile(path)
+		if err != nil {
+			return err
+		}
+		for i, doc := range bytes.Split(data, []byte("\n---")) {
+			var head struct{ Kind, APIVersion string }
+			if err := yaml.Unmarshal(doc, &head); err != nil {
+				return fmt.Errorf("%s#%d: %v", path, i, err)
+			}
+			var obj any
+			switch head.Kind {
+			case "Deployment":
+				obj = &appsv1.Deployment{}
+			case "Service":
+				obj = &corev1.Service{}
+			case "ServiceAccount":
+				obj = &corev1.ServiceAccount{}
+			case "ConfigMap":
+				obj = &corev1.ConfigMap{}
+			case "Secret":
+				obj = &corev1.Secret{}
+			case "HorizontalPodAutoscaler":
+				obj = &autoscalingv2.HorizontalPodAutoscaler{}
+			case "PodDisruptionBudget":
+				obj = &policyv1.PodDisruptionBudget{}
+			case "NetworkPolicy":
+				obj = &networkingv1.NetworkPolicy{}
+			case "Kustomization":
+				obj = &kustomization{}
+			default:
+				return fmt.Errorf("%s#%d: unexpected kind %q", path, i, head.Kind)
+			}
+			if err := yaml.UnmarshalStrict(doc, obj); err != nil {
+				return fmt.Errorf("%s#%d (%s): %v", path, i, head.Kind, err)
+			}
+			out = append(out, object{file: path, kind: head.Kind, obj: obj})
+		}
+		return nil
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return out
+}
+
+// kustomization is the part of kustomize's file we use.
+type kustomization struct {
+	APIVersion string   `json:"apiVersion"`
+	Kind       string   `json:"kind"`
+	Resources  []string `json:"resources"`
+	Patches    []struct {
+		Path string `json:"path"`
+	} `json:"patches"`
+	Labels []struct {
+		Pairs            map[string]string `json:"pairs"`
+		IncludeSelectors bool              `json:"includeSelectors"`
+	} `json:"labels"`
+}
+
+// overlay gathers an overlay's objects with its base's, and the
+// xdrproxy container as base and patches make it (env merged by name).
+type overlay struct {
+	objects   []object
+	container corev1.Container
+	pod       corev1.PodSpec
+	labels    map[string]string
+	replicas  int32
+}
+
+func loadOverlay(t *testing.T, name string) overlay {
+	t.Helper()
+	var o overlay
+	o.labels = map[string]string{}
+	env := map[string]corev1.EnvVar{}
+	var order []string
+	for _, dir := range []string{"kubernetes/base", "kubernetes/overlays/" + name} {
+		objs := decodeAll(t, dir)
+		o.objects = append(o.objects, objs...)
+		for _, ob := range objs {
+			if k, ok := ob.obj.(*kustomization); ok {
+				for _, p := range append(k.Resources, func() (ps []string) {
+					for _, p := range k.Patches {
+						ps = append(ps, p.Path)
+					}
+					return
+				}()...) {
+					if _, err := os.Stat(filepath.Join(filepath.Dir(ob.file), p)); err != nil {
+						t.Errorf("%s names %s: %v", ob.file, p, err)
+					}
+				}
+			}
+			d, ok := ob.obj.(*appsv1.Deployment)
+			if !ok {
+				continue
+			}
+			if d.Spec.Replicas != nil {
+				o.replicas = *d.Spec.Replicas
+			}
+			for k, v := range d.Spec.Template.Labels {
+				o.labels[k] = v
+			}
+			spec := d.Spec.Template.Spec
+			if spec.TerminationGracePeriodSeconds != nil {
+				o.pod.TerminationGracePeriodSeconds = spec.TerminationGracePeriodSeconds
+			}
+			if spec.SecurityContext != nil {
+				o.pod.SecurityContext = spec.SecurityContext
+			}
+			if spec.Affinity != nil {
+				o.pod.Affinity = spec.Affinity
+			}
+			o.pod.Volumes = append(o.pod.Volumes, spec.Volumes...)
+			for _, c := range spec.Containers {
+				if c.Name != "xdrproxy" {
+					o.pod.Containers = append(o.pod.Containers, c)
+					continue
+				}
+				if c.Image != "" {
+					o.container = c // the base's full definition
+				}
+				o.container.VolumeMounts = append(o.container.VolumeMounts, c.VolumeMounts...)
+				if c.Resources.Requests != nil {
+					o.container.Resources = c.Resources
+				}
+				for _, e := range c.Env {
+					if _, seen := env[e.Name]; !seen {
+						order = append(order, e.Name)
+					}
+					env[e.Name] = e
+				}
+			}
+		}
+	}
+	o.container.Env = nil
+	for _, n := range order {
+		o.container.Env = append(o.container.Env, env[n])
+	}
+	o.pod.Containers = append(o.pod.Containers, o.container)
+	return o
+}
+
+func (o overlay) env(name string) (string, bool) {
+	for _, e := range o.container.Env {
+		if e.Name == name {
+			return e.Value, true
+		}
+	}
+	return "", false
+}
+
+func TestManifests(t *testing.T) {
+	for _, name := range []string{"sidecar", "sidecar-workload-identity", "gateway"} {
+		t.Run(name, func(t *testing.T) {
+			o := loadOverlay(t, name)
+
+			// Every variable the manifests set is one xdrproxy reads.
+			for _, e := range o.container.Env {
+				if strings.HasPrefix(e.Name, "XDRPROXY_") && !slices.Contains(config.Variables, e.Name) {
+					t.Errorf("the manifests set %s, which xdrproxy does not read", e.Name)
+				}
+			}
+
+			// Probes reach the admin listener's paths and port.
+			adminAddr, _ := o.env("XDRPROXY_ADMIN_ADDR")
+			adminPort := port(t, adminAddr)
+			named := map[string]int32{}
+			for _, p := range o.container.Ports {
+				named[p.Name] = p.ContainerPort
+			}
+			for what, pr := range map[string]*corev1.Probe{"liveness": o.container.LivenessProbe, "readiness": o.container.ReadinessProbe} {
+				if pr == nil || pr.HTTPGet == nil {
+					t.Errorf("no %s probe", what)
+					continue
+				}
+				p := pr.HTTPGet.Port.IntVal
+				if pr.HTTPGet.Port.StrVal != "" {
+					p = named[pr.HTTPGet.Port.StrVal]
+				}
+				if fmt.Sprint(p) != adminPort {
+					t.Errorf("%s probe on port %d, admin listens on %s", what, p, adminPort)
+				}
+				if want := map[string]string{"liveness": "/healthz", "readiness": "/readyz"}[what]; pr.HTTPGet.Path != want {
+					t.Errorf("%s probe path %s, want %s", what, pr.HTTPGet.Path, want)
+				}
+			}
+
+			// The grace period outlasts the drain.
+			shutdown := 25 * time.Second
+			if v, ok := o.env("XDRPROXY_SHUTDOWN_TIMEOUT"); ok {
+				var err error
+				if shutdown, err = time.ParseDuration(v); err != nil {
+					t.Fatal(err)
+				}
+			}
+			if g := o.pod.TerminationGracePeriodSeconds; g == nil || time.Duration(*g)*time.Second <= shutdown {
+				t.Errorf("terminationGracePeriodSeconds %v does not exceed XDRPROXY_SHUTDOWN_TIMEOUT %v", g, shutdown)
+			}
+
+			// Every container is locked down and sized.
+			if sc := o.pod.SecurityContext; sc == nil || sc.RunAsNonRoot == nil || !*sc.RunAsNonRoot || sc.SeccompProfile == nil || sc.SeccompProfile.Type != corev1.SeccompProfileTypeRuntimeDefault {
+				t.Error("the pod is not runAsNonRoot with seccomp RuntimeDefault")
+			}
+			for _, c := range o.pod.Containers {
+				sc := c.SecurityContext
+				if sc == nil || sc.RunAsNonRoot == nil || !*sc.RunAsNonRoot || sc.ReadOnlyRootFilesystem == nil || !*sc.ReadOnlyRootFilesystem ||
+					sc.AllowPrivilegeEscalation == nil || *sc.AllowPrivilegeEscalation || sc.Capabilities == nil || !slices.Contains(sc.Capabilities.Drop, "ALL") ||
+					sc.SeccompProfile == nil || sc.SeccompProfile.Type != corev1.SeccompProfileTypeRuntimeDefault {
+					t.Errorf("container %s is not locked down (non-root, read-only root, no escalation, ALL capabilities dropped, seccomp)", c.Name)
+				}
+				if c.Resources.Requests == nil || c.Resources.Limits == nil {
+					t.Errorf("container %s has no resources", c.Name)
+				}
+			}
+
+			listen, _ := o.env("XDRPROXY_LISTEN_ADDR")
+			_, keys := o.env("XDRPROXY_CLIENT_KEYS_FILE")
+			if !config.IsLoopbackAddr(listen) && !keys {
+				t.Errorf("listens on %q without client keys", listen)
+			}
+			switch name {
+			case "sidecar", "sidecar-workload-identity":
+				if !config.IsLoopbackAddr(listen) {
+					t.Errorf("a sidecar listens on %q, want loopback", listen)
+				}
+				if len(o.pod.Containers) < 2 {
+					t.Error("no SOC tool container beside the proxy")
+				}
+			}
+			switch name {
+			case "sidecar":
+				if _, ok := o.env("XDRPROXY_CLIENT_SECRET_FILE"); !ok {
+					t.Error("the sidecar takes its secret from a file")
+				}
+			case "sidecar-workload-identity":
+				if o.labels["azure.workload.identity/use"] != "true" {
+					t.Error("the pod lacks azure.workload.identity/use=true")
+				}
+				for _, e := range o.container.Env {
+					if strings.Contains(e.Name, "SECRET") || strings.Contains(e.Name, "CLIENT_ID") {
+						t.Errorf("workload identity sets %s: it needs no secret and takes the client ID from the webhook", e.Name)
+					}
+				}
+				annotated := false
+				for _, ob := range o.objects {
+					if sa, ok := ob.obj.(*corev1.ServiceAccount); ok && sa.Annotations["azure.workload.identity/client-id"] != "" {
+						annotated = true
+					}
+				}
+				if !annotated {
+					t.Error("the service account lacks azure.workload.identity/client-id")
+				}
+			case "gateway":
+				if o.replicas < 2 || o.pod.Affinity == nil || o.pod.Affinity.PodAntiAffinity == nil {
+					t.Error("the gateway needs at least 2 replicas spread by anti-affinity")
+				}
+				kinds := map[string]bool{}
+				for _, ob := range o.objects {
+					kinds[ob.kind] = true
+					if np, ok := ob.obj.(*networkingv1.NetworkPolicy); ok {
+						for _, eg := range np.Spec.Egress {
+							for _, p := range eg.Ports {
+								if v := p.Port.IntValue(); v != 53 && v != 443 {
+									t.Errorf("egress allows port %d; only DNS and 443", v)
+								}
+							}
+						}
+					}
+				}
+				for _, k := range []string{"Service", "HorizontalPodAutoscaler", "PodDisruptionBudget", "NetworkPolicy", "ConfigMap", "Secret"} {
+					if !kinds[k] {
+						t.Errorf("the gateway lacks a %s", k)
+					}
+				}
+				if _, ok := o.env("XDRPROXY_TENANTS_FILE"); !ok {
+					t.Error("the gateway reads its tenants from the ConfigMap")
+				}
+			}
+		})
+	}
+}
