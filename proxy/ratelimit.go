@@ -94,15 +94,24 @@ func (l *limiter) holdKey(tenant, path, route string) (key, prefix string) {
 // for holds). It returns how long the request must wait before going on,
 // or ok false and how long until a retry could pass.
 func (l *limiter) reserve(tenant, path, route string) (wait time.Duration, ok bool, retryAfter time.Duration) {
-	hk, prefix := l.holdKey(tenant, path, route)
-	_, limits := config.MatchRateLimits(l.limits, path)
+	prefix, limits := config.MatchRateLimits(l.limits, path)
 	l.mu.Lock()
 	defer l.mu.Unlock()
 	now := l.now() // under the lock, so each ring receives times in order
 	l.gc(now)
 	start := now.UnixNano()
-	if until, held := l.holds[hk]; held && until.UnixNano() > start {
-		start = until.UnixNano()
+	if len(l.holds) > 0 { // the key is built only while some hold exists
+		hk, _ := l.holdKey(tenant, path, route)
+		if until, held := l.holds[hk]; held && until.UnixNano() > start {
+			start = until.UnixNano()
+		}
+	}
+	if len(limits) == 0 {
+		wait = time.Duration(start - now.UnixNano())
+		if wait > l.queueTimeout {
+			return 0, false, wait
+		}
+		return wait, true, 0
 	}
 	at := start
 	ws := make([]*window, len(limits))
@@ -130,8 +139,9 @@ func (l *limiter) reserve(tenant, path, route string) (wait time.Duration, ok bo
 	return wait, true, 0
 }
 
-// heldFor returns how long the key is still held, or 0.
-func (l *limiter) heldFor(key string) time.Duration {
+// heldFor returns how long the tenant's path on route is still held, or 0.
+func (l *limiter) heldFor(tenant, path, route string) time.Duration {
+	key, _ := l.holdKey(tenant, path, route)
 	l.mu.Lock()
 	defer l.mu.Unlock()
 	if d := l.holds[key].Sub(l.now()); d > 0 {

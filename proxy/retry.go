@@ -21,10 +21,16 @@ type Invalidator interface {
 	Invalidate(tenantID, scope, token string) bool
 }
 
+// replayable reports whether r has a small body of known length, which
+// keepReplayableBody keeps.
+func replayable(r *http.Request) bool {
+	return r.Body != nil && r.Body != http.NoBody && r.ContentLength > 0 && r.ContentLength <= maxReplayBody
+}
+
 // keepReplayableBody reads a small body of known length into memory and
 // sets GetBody, so the request can be sent a second time.
 func keepReplayableBody(r *http.Request) {
-	if r.Body == nil || r.Body == http.NoBody || r.ContentLength <= 0 || r.ContentLength > maxReplayBody {
+	if !replayable(r) {
 		return
 	}
 	buf := make([]byte, r.ContentLength)

@@ -572,27 +572,28 @@ func (c *Cache) Invalidate(tenantID, scope, token string) bool {
 		return false
 	}
 	now := c.clock.Now()
+	// replaced reports whether the state no longer holds token and a
+	// usable (or pending) replacement is there to retry with.
+	replaced := func(cur *state) bool {
+		return cur != nil && cur.token.Value != token && (cur.usable(now) || cur.token.Value == "" && cur.err == nil)
+	}
 	s := e.state.Load()
 	if s == nil || now.Before(s.retryAt) {
 		return false
 	}
 	if s.token.Value != token {
-		// Already replaced, or dropped by another refused request with
-		// its replacement on the way: retry with that one.
-		return s.usable(now) || s.token.Value == "" && s.err == nil
+		return replaced(s)
 	}
-	last := e.lastForced.Load()
-	if last != 0 && now.Sub(time.Unix(0, last)) < forcedRefreshInterval {
-		// Dropped recently: retry only if that drop replaced this token
-		// (the state read above may predate it).
-		cur := e.state.Load()
-		return cur != nil && cur.token.Value != token && (cur.usable(now) || cur.token.Value == "" && cur.err == nil)
+	if last := e.lastForced.Load(); last != 0 && now.Sub(time.Unix(0, last)) < forcedRefreshInterval {
+		return replaced(e.state.Load()) // dropped recently: only a drop of this very token allows a retry
 	}
-	if !e.lastForced.CompareAndSwap(last, now.UnixNano()) {
-		return true // another request dropped it just now
+	// Drop the token first, then note the time: whoever sees true finds
+	// the token gone.
+	if e.state.CompareAndSwap(s, &state{failures: s.failures}) {
+		e.lastForced.Store(now.UnixNano())
+		return true
 	}
-	e.state.CompareAndSwap(s, &state{failures: s.failures})
-	return true
+	return replaced(e.state.Load())
 }
 
 // RetryFailedNow ends every failure backoff, so that keys that failed are
