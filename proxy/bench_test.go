@@ -1,12 +1,14 @@
 package proxy
 
 import (
+	"fmt"
 	"io"
 	"net/http"
 	"net/http/httptest"
 	"net/url"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/xdrproxy/xdrproxy/config"
 )
@@ -47,5 +49,38 @@ func BenchmarkHandlerCachedToken(b *testing.B) {
 		if w.Code != 200 {
 			b.Fatalf("status %d", w.Code)
 		}
+	}
+}
+
+// BenchmarkHandlerManyTenants is BenchmarkHandlerCachedToken with the
+// requests spread over n tenants: the per-request cost must not depend
+// on how many tenants the proxy serves.
+func BenchmarkHandlerManyTenants(b *testing.B) {
+	for _, n := range []int{1, 10000} {
+		b.Run(fmt.Sprintf("tenants=%d", n), func(b *testing.B) {
+			upstream, _ := url.Parse("https://api.security.microsoft.com")
+			list := make([]config.Tenant, n)
+			for i := range list {
+				list[i] = config.Tenant{ID: fmt.Sprintf("%08x-0000-4000-8000-000000000000", i)}
+			}
+			tenants, _ := config.NewTenantSet(list)
+			h, err := New(Options{Upstream: upstream, Scope: "s", Tenants: tenants, Tokens: staticTokens{}, Transport: cannedTransport{},
+				RateLimits: config.DefaultRateLimits, QueueTimeout: time.Minute})
+			if err != nil {
+				b.Fatal(err)
+			}
+			reqs := make([]*http.Request, min(n, 1000))
+			for i := range reqs {
+				reqs[i] = httptest.NewRequest("GET", "/api/healthcheck/x", nil) // matched against the table, never limited
+				reqs[i].Header.Set("X-Tenant-ID", list[(i*7919)%n].ID)
+			}
+			b.ReportAllocs()
+			i := 0
+			for b.Loop() {
+				w := httptest.NewRecorder()
+				h.ServeHTTP(w, reqs[i%len(reqs)])
+				i++
+			}
+		})
 	}
 }
