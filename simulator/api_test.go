@@ -582,3 +582,20 @@ func TestUnknownPath(t *testing.T) {
 		})
 	}
 }
+
+func TestBenchEndpoints(t *testing.T) {
+	sim := &simulator.Server{Tenants: append(simulator.DemoTenants(), simulator.BenchTenants(3)...)}
+	c := startSim(t, sim)
+	tok := token(t, c, sim, "00000003-0000-4000-8000-000000000000", defenderScope)
+	resp, body := do(t, c, http.MethodGet, sim.URL()+"/bench/bytes?n=100000", tok, nil)
+	if resp.StatusCode != 200 || len(body) != 100000 {
+		t.Fatalf("bytes: %d, %d bytes", resp.StatusCode, len(body))
+	}
+	resp, body = do(t, c, http.MethodPut, sim.URL()+"/bench/sink", tok, strings.NewReader(strings.Repeat("x", 12345)))
+	if resp.StatusCode != 200 || strings.TrimSpace(string(body)) != "12345" {
+		t.Fatalf("sink: %d %s", resp.StatusCode, body)
+	}
+	if resp, _ := do(t, c, http.MethodGet, sim.URL()+"/bench/bytes?n=10", "", nil); resp.StatusCode != 401 {
+		t.Errorf("bytes without a token: %d", resp.StatusCode)
+	}
+}

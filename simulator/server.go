@@ -154,6 +154,7 @@ func (s *Server) init() error {
 		mux := http.NewServeMux()
 		s.routeEntra(mux)
 		s.routeAPI(mux)
+		s.routeBench(mux)
 		s.routeGraph(mux)
 		mux.HandleFunc("/", s.unknownPath)
 		s.mux = mux

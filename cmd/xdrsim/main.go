@@ -41,9 +41,13 @@ func run() error {
 	addr := flag.String("addr", "127.0.0.1:8443", "address to listen on (loopback only is recommended)")
 	caFile := flag.String("ca-file", filepath.Join(os.TempDir(), "xdrsim-ca.pem"), "where to write the CA certificate clients must trust")
 	certFile := flag.String("client-certificate", "", "a PEM file whose certificate is registered on the application, for certificate credentials")
+	benchTenants := flag.Int("bench-tenants", 0, "also create this many consented tenants, GUIDs %08x-0000-4000-8000-000000000000 from 1 (scale benchmarks)")
 	flag.Parse()
 
 	sim := &simulator.Server{}
+	if *benchTenants > 0 {
+		sim.Tenants = append(simulator.DemoTenants(), simulator.BenchTenants(*benchTenants)...)
+	}
 	if *certFile != "" {
 		data, err := os.ReadFile(*certFile)
 		if err != nil {
