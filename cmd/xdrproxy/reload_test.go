@@ -51,15 +51,7 @@ func TestTenantsFileReload(t *testing.T) {
 	defer client.CloseIdleConnections()
 	status := func(tenant string) int {
 		t.Helper()
-		req, _ := http.NewRequest("GET", proxyURL+"/api/incidents?$top=1", nil)
-		req.Header.Set("X-Tenant-ID", tenant)
-		resp, err := client.Do(req)
-		if err != nil {
-			t.Fatal(err)
-		}
-		io.Copy(io.Discard, resp.Body)
-		resp.Body.Close()
-		return resp.StatusCode
+		return incidentsStatus(t, client, proxyURL, http.Header{"X-Tenant-Id": {tenant}})
 	}
 
 	if got := status("contoso"); got != 200 {
@@ -246,16 +238,7 @@ func TestClientKeysFileReload(t *testing.T) {
 	defer client.CloseIdleConnections()
 	status := func(key string) int {
 		t.Helper()
-		req, _ := http.NewRequest("GET", proxyURL+"/api/incidents?$top=1", nil)
-		req.Header.Set("X-Tenant-ID", "contoso")
-		req.Header.Set("Authorization", "Bearer "+key)
-		resp, err := client.Do(req)
-		if err != nil {
-			t.Fatal(err)
-		}
-		io.Copy(io.Discard, resp.Body)
-		resp.Body.Close()
-		return resp.StatusCode
+		return incidentsStatus(t, client, proxyURL, http.Header{"X-Tenant-Id": {"contoso"}, "Authorization": {"Bearer " + key}})
 	}
 	if got := status("old-key"); got != 200 {
 		t.Fatalf("old key: %d", got)
@@ -277,4 +260,19 @@ func TestClientKeysFileReload(t *testing.T) {
 	if got := status("new-key"); got != 200 {
 		t.Errorf("after a malformed file the keys must stay: %d", got)
 	}
+}
+
+// incidentsStatus sends GET /api/incidents?$top=1 with header through the
+// proxy and returns the status, draining the body.
+func incidentsStatus(t *testing.T, client *http.Client, proxyURL string, header http.Header) int {
+	t.Helper()
+	req, _ := http.NewRequest("GET", proxyURL+"/api/incidents?$top=1", nil)
+	req.Header = header
+	resp, err := client.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	io.Copy(io.Discard, resp.Body)
+	resp.Body.Close()
+	return resp.StatusCode
 }
