@@ -4,6 +4,7 @@
 package config
 
 import (
+	"crypto"
 	"errors"
 	"fmt"
 	"net"
@@ -83,7 +84,26 @@ type Config struct {
 	UpstreamTimeout time.Duration
 	// ShutdownTimeout bounds the drain of in-flight requests on shutdown.
 	ShutdownTimeout time.Duration
+	// TLSCertFile and TLSKeyFile, when set, serve the proxy listeners
+	// over TLS; they are re-read when they change. Empty means plain HTTP.
+	TLSCertFile, TLSKeyFile string
+	// TLSClientCAFile, when set, makes the proxy listeners require a
+	// client certificate signed by one of its CAs.
+	TLSClientCAFile string
+	// TenantListeners are extra proxy listeners pinned to one tenant each.
+	TenantListeners []TenantListener
+	// TokenEmulation answers Entra ID token requests on the proxy
+	// listeners with placeholder tokens.
+	TokenEmulation bool
+	// PlaceholderKey signs placeholder tokens; nil means a key is made at
+	// start. It is never logged.
+	PlaceholderKey crypto.Signer
+	// PlaceholderKeyFile is XDRPROXY_PLACEHOLDER_KEY_FILE; empty means none.
+	PlaceholderKeyFile string
 }
+
+// TLS reports whether the proxy listeners serve TLS.
+func (c *Config) TLS() bool { return c.TLSCertFile != "" }
 
 // Scopes returns every scope the proxy acquires tokens for: Scope, then
 // each route's, without repeats.
@@ -129,6 +149,12 @@ type env struct {
 	Cloud                 string `split_words:"true"`
 	UpstreamTimeout       string `split_words:"true"`
 	ShutdownTimeout       string `split_words:"true"`
+	TLSCertFile           string `split_words:"true"`
+	TLSKeyFile            string `split_words:"true"`
+	TLSClientCAFile       string `split_words:"true"`
+	TenantListeners       string `split_words:"true"`
+	TokenEmulation        string `split_words:"true"`
+	PlaceholderKeyFile    string `split_words:"true"`
 
 	// source names the variable each fallback-capable value came from.
 	clientIDVar, federatedVar, authorityVar string
@@ -149,20 +175,12 @@ func (e *env) defaults() {
 		&e.ShutdownTimeout:      "25s",
 		&e.QueueTimeout:         "30s",
 		&e.Pprof:                "false",
+		&e.TokenEmulation:       "false",
 	} {
 		if strings.TrimSpace(*field) == "" {
 			*field = value
 		}
 	}
-}
-
-// notYetSupported names contract variables this build does not implement.
-// Setting one is a start-up error rather than a silent no-op, so that, for
-// example, an operator who sets XDRPROXY_CLIENT_KEYS_FILE never runs an
-// unauthenticated proxy believing it is protected.
-var notYetSupported = []string{
-	"TLS_CERT_FILE", "TLS_KEY_FILE", "TLS_CLIENT_CA_FILE", "TENANT_LISTENERS",
-	"TOKEN_EMULATION", "PLACEHOLDER_KEY_FILE",
 }
 
 // Variables lists every XDRPROXY_ variable xdrproxy reads.
@@ -173,6 +191,8 @@ var Variables = func() []string {
 		"TENANTS", "TENANTS_FILE", "DEFAULT_TENANT", "UPSTREAM_URL", "SCOPE", "REQUIRED_ROLES",
 		"ROUTES", "CLIENT_KEYS_FILE", "RATE_LIMITS", "QUEUE_TIMEOUT", "PPROF",
 		"ALLOW_UNAUTHENTICATED", "LOG_LEVEL", "LOG_FORMAT", "CLOUD", "UPSTREAM_TIMEOUT", "SHUTDOWN_TIMEOUT",
+		"TLS_CERT_FILE", "TLS_KEY_FILE", "TLS_CLIENT_CA_FILE", "TENANT_LISTENERS",
+		"TOKEN_EMULATION", "PLACEHOLDER_KEY_FILE",
 		"CLIENT_CERTIFICATE_SEND_X5C",
 	}
 	for i, n := range names {
@@ -180,11 +200,6 @@ var Variables = func() []string {
 	}
 	return names
 }()
-
-// offValues are the values of a not-yet-supported variable that ask for
-// nothing (XDRPROXY_TOKEN_EMULATION=false, XDRPROXY_RATE_LIMITS=off), and
-// so are accepted.
-var offValues = map[string]bool{"false": true, "off": true, "0": true, "no": true}
 
 // Load reads the environment and validates it. The error lists every
 // problem found, one per line, each naming its variable.
@@ -278,12 +293,6 @@ func (e env) validate() (*Config, error) {
 func (e env) check() (*Config, problems) {
 	var p problems
 	c := &Config{}
-
-	for _, name := range notYetSupported {
-		if v := strings.ToLower(strings.TrimSpace(os.Getenv(Prefix + "_" + name))); v != "" && !offValues[v] {
-			p.add(name, "is not supported by this version of xdrproxy yet; unset it")
-		}
-	}
 
 	cloud, ok := Clouds[strings.ToLower(strings.TrimSpace(e.Cloud))]
 	if !ok {
@@ -391,6 +400,7 @@ func (e env) check() (*Config, problems) {
 	if !c.AllowUnauthenticated && listenOK && c.ClientKeysFile == "" && !IsLoopbackAddr(c.ListenAddr) {
 		p.add("LISTEN_ADDR", "%q is reachable from other machines and no client keys are configured (XDRPROXY_CLIENT_KEYS_FILE); anyone who can reach it would act with your application's access to every tenant. Set XDRPROXY_CLIENT_KEYS_FILE, listen on 127.0.0.1, or set XDRPROXY_ALLOW_UNAUTHENTICATED=true if a network policy already restricts who can connect", c.ListenAddr)
 	}
+	e.legacy(c, &p)
 
 	if c.LogLevel, err = zapcore.ParseLevel(strings.TrimSpace(e.LogLevel)); err != nil {
 		p.add("LOG_LEVEL", "%q is not a level (want debug, info, warn or error)", e.LogLevel)
@@ -613,4 +623,61 @@ func isLoopbackHost(host string) bool {
 	}
 	ip, err := netip.ParseAddr(host)
 	return err == nil && ip.IsLoopback()
+}
+
+// legacy fills the settings for legacy tools: inbound TLS, tenant
+// listeners and token emulation.
+func (e env) legacy(c *Config, p *problems) {
+	c.TLSCertFile, c.TLSKeyFile = strings.TrimSpace(e.TLSCertFile), strings.TrimSpace(e.TLSKeyFile)
+	switch {
+	case c.TLSCertFile == "" && c.TLSKeyFile != "":
+		p.add("TLS_CERT_FILE", "is required with XDRPROXY_TLS_KEY_FILE (the certificate that goes with the key)")
+	case c.TLSCertFile != "" && c.TLSKeyFile == "":
+		p.add("TLS_KEY_FILE", "is required with XDRPROXY_TLS_CERT_FILE (the certificate's private key)")
+	case c.TLSCertFile != "":
+		if _, err := CheckTLSFiles(c.TLSCertFile, c.TLSKeyFile); err != nil {
+			p.add("TLS_CERT_FILE", "%s with XDRPROXY_TLS_KEY_FILE %s: %v", c.TLSCertFile, c.TLSKeyFile, err)
+		}
+	}
+	if c.TLSClientCAFile = strings.TrimSpace(e.TLSClientCAFile); c.TLSClientCAFile != "" {
+		data, err := os.ReadFile(c.TLSClientCAFile)
+		if err == nil {
+			_, err = ParseClientCAs(data)
+		}
+		if err != nil {
+			p.add("TLS_CLIENT_CA_FILE", "%s: %v", c.TLSClientCAFile, err)
+		} else if c.TLSCertFile == "" {
+			p.add("TLS_CLIENT_CA_FILE", "needs XDRPROXY_TLS_CERT_FILE and XDRPROXY_TLS_KEY_FILE: client certificates are asked for in the TLS handshake")
+		}
+	}
+
+	if s := strings.TrimSpace(e.TenantListeners); s != "" && c.Tenants != nil {
+		list, err := ParseTenantListeners(s, c.Tenants, c.ListenAddr, c.AdminAddr)
+		if err != nil {
+			p.add("TENANT_LISTENERS", "%v", err)
+		}
+		for _, l := range list {
+			if !c.AllowUnauthenticated && c.ClientKeysFile == "" && !IsLoopbackAddr(l.Addr) {
+				p.add("TENANT_LISTENERS", "%q is reachable from other machines and no client keys are configured (XDRPROXY_CLIENT_KEYS_FILE); set it, listen on 127.0.0.1, or set XDRPROXY_ALLOW_UNAUTHENTICATED=true if a network policy already restricts who can connect", l.Addr)
+			}
+		}
+		c.TenantListeners = list
+	}
+
+	var err error
+	if c.TokenEmulation, err = parseBool(e.TokenEmulation); err != nil {
+		p.add("TOKEN_EMULATION", "%v", err)
+	}
+	if c.PlaceholderKeyFile = strings.TrimSpace(e.PlaceholderKeyFile); c.PlaceholderKeyFile != "" {
+		data, err := os.ReadFile(c.PlaceholderKeyFile)
+		if err == nil {
+			c.PlaceholderKey, err = ParsePlaceholderKey(data)
+		}
+		switch {
+		case err != nil:
+			p.add("PLACEHOLDER_KEY_FILE", "%s: %v", c.PlaceholderKeyFile, err)
+		case !c.TokenEmulation:
+			p.add("PLACEHOLDER_KEY_FILE", "signs placeholder tokens, which only XDRPROXY_TOKEN_EMULATION=true issues; set that or unset this")
+		}
+	}
 }

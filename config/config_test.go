@@ -30,14 +30,14 @@ const (
 
 // loadVars returns every variable Load can read: the XDRPROXY_ ones, the
 // unprefixed names envconfig falls back to when an XDRPROXY_ one is unset, the
-// AZURE_* fallbacks and the names refused as not yet supported.
+// AZURE_* fallbacks.
 func loadVars() []string {
 	// Variables less CLIENT_CERTIFICATE_SEND_X5C matches env's fields.
 	if n := reflect.TypeFor[env]().NumField() - 3; n != len(Variables)-1 { // less the three source fields
 		panic(fmt.Sprintf("Variables lists %d variables but env has %d fields", len(Variables)-1, n))
 	}
 	var all []string
-	for _, name := range append(append([]string(nil), Variables...), prefixed(notYetSupported)...) {
+	for _, name := range Variables {
 		all = append(all, name, strings.TrimPrefix(name, Prefix+"_"))
 	}
 	return append(all, "AZURE_CLIENT_ID", "AZURE_FEDERATED_TOKEN_FILE", "AZURE_AUTHORITY_HOST")
@@ -947,31 +947,6 @@ func TestLoadErrors(t *testing.T) {
 		},
 	}
 
-	// Every variable of the contract this version does not implement must be
-	// refused by name. The list is the contract's, not notYetSupported, so
-	// that dropping a name from notYetSupported fails here.
-	for _, v := range []struct{ name, value string }{
-		{"XDRPROXY_TLS_CERT_FILE", "/tls.crt"},
-		{"XDRPROXY_TLS_KEY_FILE", "/tls.key"},
-		{"XDRPROXY_TLS_CLIENT_CA_FILE", "/ca.crt"},
-		{"XDRPROXY_TENANT_LISTENERS", "127.0.0.1:8081=" + tenantA},
-		{"XDRPROXY_TOKEN_EMULATION", "true"},
-		{"XDRPROXY_PLACEHOLDER_KEY_FILE", "/key.pem"},
-	} {
-		tests = append(tests, struct {
-			name     string
-			set      map[string]string
-			unset    []string
-			want     []string
-			problems int
-		}{
-			name:     v.name + " is not supported yet",
-			set:      map[string]string{v.name: v.value},
-			want:     []string{v.name, "not supported"},
-			problems: 1,
-		})
-	}
-
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			setEnv(t, caseEnv(tt.set, tt.unset))
@@ -1200,23 +1175,6 @@ func TestWorkloadIdentityTokenFileDoesNotClashWithASecret(t *testing.T) {
 	}
 	if cfg.Credential.Kind != ClientSecret {
 		t.Errorf("credential kind = %v, want the client secret", cfg.Credential.Kind)
-	}
-}
-
-func TestNotYetSupportedVariablesAcceptTheirOffValue(t *testing.T) {
-	for _, v := range []struct{ name, value string }{
-		{"XDRPROXY_RATE_LIMITS", "off"},
-		{"XDRPROXY_PPROF", "false"},
-		{"XDRPROXY_TOKEN_EMULATION", "FALSE"},
-	} {
-		t.Run(v.name, func(t *testing.T) {
-			env := minimalEnv()
-			env[v.name] = v.value
-			setEnv(t, env)
-			if _, err := Load(); err != nil {
-				t.Errorf("%s=%s asks for nothing, yet: %v", v.name, v.value, err)
-			}
-		})
 	}
 }
 
