@@ -1,0 +1,327 @@
+package placeholder
+
+import (
+	"crypto"
+	"crypto/ecdsa"
+	"crypto/ed25519"
+	"crypto/elliptic"
+	"crypto/rand"
+	"crypto/rsa"
+	"crypto/sha256"
+	"encoding/base64"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"math/big"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/golang-jwt/jwt/v5"
+	"github.com/google/go-cmp/cmp"
+)
+
+const tenant = "aaaaaaaa-0000-4000-8000-000000000001"
+
+// clock is a settable test clock.
+type clock struct{ t time.Time }
+
+func (c *clock) now() time.Time { return c.t }
+
+func newClock() *clock { return &clock{t: time.Date(2026, 11, 27, 12, 0, 0, 0, time.UTC)} }
+
+func keys(t *testing.T) map[string]crypto.Signer {
+	t.Helper()
+	ec, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
+	if err != nil {
+		t.Fatal(err)
+	}
+	rsaKey, err := rsa.GenerateKey(rand.Reader, 2048)
+	if err != nil {
+		t.Fatal(err)
+	}
+	_, ed, err := ed25519.GenerateKey(rand.Reader)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return map[string]crypto.Signer{"ES256": ec, "RS256": rsaKey, "EdDSA": ed}
+}
+
+func sampleClaims(clk *clock) Claims {
+	return Claims{
+		TenantID:     tenant,
+		Audience:     []string{"https://api.security.microsoft.com"},
+		Roles:        []string{"Incident.Read.All", "AdvancedHunting.Read.All"},
+		AppID:        "11111111-2222-3333-4444-555555555555",
+		ExpiresAt:    clk.t.Add(59*time.Minute + 500*time.Millisecond),
+		ClientKey:    sha256.Sum256([]byte("client-key")),
+		HasClientKey: true,
+	}
+}
+
+func TestMintAndVerifyEachKeyType(t *testing.T) {
+	for alg, key := range keys(t) {
+		t.Run(alg, func(t *testing.T) {
+			clk := newClock()
+			s, err := NewSigner(key, clk.now)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if s.Algorithm() != alg {
+				t.Errorf("Algorithm() = %s, want %s", s.Algorithm(), alg)
+			}
+			in := sampleClaims(clk)
+			tok, err := s.Mint(in)
+			if err != nil {
+				t.Fatal(err)
+			}
+			got, err := s.Verify(tok)
+			if err != nil {
+				t.Fatal(err)
+			}
+			want := in
+			want.ExpiresAt = in.ExpiresAt.Truncate(time.Second) // never later than the real token
+			want.IssuedAt = clk.t
+			if diff := cmp.Diff(want, got); diff != "" {
+				t.Errorf("claims (-want +got):\n%s", diff)
+			}
+
+			// What a tool decoding it sees: Entra ID's claim names, aud a
+			// string, the placeholder issuer, the key's kid.
+			header, payload := decode(t, tok)
+			if header["alg"] != alg || header["kid"] != s.KeyID() {
+				t.Errorf("header = %v", header)
+			}
+			if payload["iss"] != Issuer || payload["tid"] != tenant || payload["aud"] != "https://api.security.microsoft.com" ||
+				payload["exp"] != float64(want.ExpiresAt.Unix()) || fmt.Sprint(payload["roles"]) != "[Incident.Read.All AdvancedHunting.Read.All]" {
+				t.Errorf("payload = %v", payload)
+			}
+
+			// The published key set verifies it.
+			if _, err := jwt.Parse(tok, func(*jwt.Token) (any, error) { return publicFromJWKS(t, s.JWKS()), nil }, jwt.WithTimeFunc(clk.now)); err != nil {
+				t.Errorf("the JWKS does not verify the token: %v", err)
+			}
+		})
+	}
+}
+
+func TestExpiryHasNoLeeway(t *testing.T) {
+	clk := newClock()
+	s, err := NewSigner(nil, clk.now)
+	if err != nil {
+		t.Fatal(err)
+	}
+	in := sampleClaims(clk)
+	in.ExpiresAt = clk.t.Add(10 * time.Second)
+	tok, err := s.Mint(in)
+	if err != nil {
+		t.Fatal(err)
+	}
+	clk.t = in.ExpiresAt.Add(-time.Nanosecond)
+	if _, err := s.Verify(tok); err != nil {
+		t.Fatalf("a nanosecond before exp: %v", err)
+	}
+	// Now cached: the cache must not outlive exp either.
+	clk.t = in.ExpiresAt
+	if _, err := s.Verify(tok); err == nil || errors.Is(err, ErrNotPlaceholder) {
+		t.Errorf("at exp (cached): err = %v, want expired", err)
+	}
+	// And uncached, on another replica sharing the key.
+	s2, _ := NewSigner(s.key, clk.now)
+	if _, err := s2.Verify(tok); err == nil || errors.Is(err, ErrNotPlaceholder) {
+		t.Errorf("at exp (uncached): err = %v, want expired", err)
+	}
+
+	clk.t = newClock().t
+	in.ExpiresAt = clk.t.Add(999 * time.Millisecond) // rounds down to now
+	if _, err := s.Mint(in); err == nil {
+		t.Error("Mint of a token that expires within the second succeeded")
+	}
+}
+
+func TestReplicasSharingAKeyAcceptEachOthersTokens(t *testing.T) {
+	clk := newClock()
+	key := keys(t)["ES256"]
+	a, _ := NewSigner(key, clk.now)
+	b, _ := NewSigner(key, clk.now)
+	if a.KeyID() != b.KeyID() {
+		t.Fatalf("kid differs: %s %s", a.KeyID(), b.KeyID())
+	}
+	tok, err := a.Mint(sampleClaims(clk))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := b.Verify(tok); err != nil {
+		t.Errorf("replica refused: %v", err)
+	}
+}
+
+func TestVerifyRefuses(t *testing.T) {
+	clk := newClock()
+	s, _ := NewSigner(nil, clk.now)
+	other, _ := NewSigner(nil, clk.now)
+	good, err := s.Mint(sampleClaims(clk))
+	if err != nil {
+		t.Fatal(err)
+	}
+	fromOther, _ := other.Mint(sampleClaims(clk))
+	h, p, sig := split(good)
+
+	// Same kid as ours, but signed by the other key.
+	forgedClaims := wireClaims{RegisteredClaims: jwt.RegisteredClaims{Issuer: Issuer, ExpiresAt: jwt.NewNumericDate(clk.t.Add(time.Hour))}, TenantID: tenant}
+	forged := jwt.NewWithClaims(jwt.SigningMethodES256, forgedClaims)
+	forged.Header["kid"] = s.KeyID()
+	forgedTok, _ := forged.SignedString(other.key)
+	// The public key as an HMAC secret: the classic algorithm confusion.
+	hs := jwt.NewWithClaims(jwt.SigningMethodHS256, forgedClaims)
+	hs.Header["kid"] = s.KeyID()
+	pubJSON, _ := json.Marshal(s.JWKS())
+	hsTok, _ := hs.SignedString(pubJSON)
+	none := jwt.NewWithClaims(jwt.SigningMethodNone, forgedClaims)
+	none.Header["kid"] = s.KeyID()
+	noneTok, _ := none.SignedString(jwt.UnsafeAllowNoneSignatureType)
+	noExp := jwt.NewWithClaims(jwt.SigningMethodES256, wireClaims{RegisteredClaims: jwt.RegisteredClaims{Issuer: Issuer}, TenantID: tenant})
+	noExp.Header["kid"] = s.KeyID()
+	noExpTok, _ := noExp.SignedString(s.key)
+	noTenant := jwt.NewWithClaims(jwt.SigningMethodES256, wireClaims{RegisteredClaims: jwt.RegisteredClaims{Issuer: Issuer, ExpiresAt: jwt.NewNumericDate(clk.t.Add(time.Hour))}})
+	noTenant.Header["kid"] = s.KeyID()
+	noTenantTok, _ := noTenant.SignedString(s.key)
+
+	tampered := sampleClaims(clk)
+	tampered.TenantID = "bbbbbbbb-0000-4000-8000-000000000002"
+	_, p2, _ := split(mustMint(t, s, tampered))
+
+	for name, tok := range map[string]string{
+		"another proxy's key":        fromOther,
+		"our kid, another key":       forgedTok,
+		"HS256 with the public key":  hsTok,
+		"alg none":                   noneTok,
+		"no exp":                     noExpTok,
+		"no tenant":                  noTenantTok,
+		"payload swapped":            h + "." + p2 + "." + sig,
+		"signature cut":              h + "." + p + ".",
+		"signature of another token": h + "." + p + "." + strings.Split(fromOther, ".")[2],
+	} {
+		t.Run(name, func(t *testing.T) {
+			if _, err := s.Verify(tok); err == nil || errors.Is(err, ErrNotPlaceholder) {
+				t.Errorf("err = %v, want the placeholder refused", err)
+			}
+		})
+	}
+
+	for name, tok := range map[string]string{
+		"a client key":    "k3y-abcdef",
+		"an Entra token":  entraLikeToken(),
+		"empty":           "",
+		"two parts":       "a.b",
+		"payload not b64": "a.!!!.c",
+	} {
+		t.Run(name, func(t *testing.T) {
+			if _, err := s.Verify(tok); !errors.Is(err, ErrNotPlaceholder) {
+				t.Errorf("err = %v, want ErrNotPlaceholder", err)
+			}
+		})
+	}
+}
+
+func TestKeyIDIsTheRFC7638Thumbprint(t *testing.T) {
+	key := keys(t)["ES256"].(*ecdsa.PrivateKey)
+	s, _ := NewSigner(key, nil)
+	pub, _ := key.PublicKey.Bytes()
+	b64 := base64.RawURLEncoding.EncodeToString
+	canonical := fmt.Sprintf(`{"crv":"P-256","kty":"EC","x":"%s","y":"%s"}`, b64(pub[1:33]), b64(pub[33:]))
+	sum := sha256.Sum256([]byte(canonical))
+	if want := b64(sum[:]); s.KeyID() != want {
+		t.Errorf("KeyID() = %s, want %s", s.KeyID(), want)
+	}
+}
+
+func FuzzVerify(f *testing.F) {
+	clk := newClock()
+	s, err := NewSigner(nil, clk.now)
+	if err != nil {
+		f.Fatal(err)
+	}
+	want := sampleClaims(clk)
+	good, err := s.Mint(want)
+	if err != nil {
+		f.Fatal(err)
+	}
+	f.Add(good)
+	f.Add(entraLikeToken())
+	f.Add("a.b.c")
+	f.Fuzz(func(t *testing.T, tok string) {
+		c, err := s.Verify(tok)
+		if err != nil {
+			return
+		}
+		// Only our own token, perhaps spelt differently, may verify.
+		if c.TenantID != want.TenantID || c.ClientKey != want.ClientKey || !c.ExpiresAt.Equal(want.ExpiresAt.Truncate(time.Second)) {
+			t.Fatalf("a token we never minted verified: %+v", c)
+		}
+	})
+}
+
+func mustMint(t *testing.T, s *Signer, c Claims) string {
+	t.Helper()
+	tok, err := s.Mint(c)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return tok
+}
+
+func split(tok string) (string, string, string) {
+	p := strings.Split(tok, ".")
+	return p[0], p[1], p[2]
+}
+
+func decode(t *testing.T, tok string) (header, payload map[string]any) {
+	t.Helper()
+	h, p, _ := split(tok)
+	for _, part := range []struct {
+		b64 string
+		out *map[string]any
+	}{{h, &header}, {p, &payload}} {
+		raw, err := base64.RawURLEncoding.DecodeString(part.b64)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if err := json.Unmarshal(raw, part.out); err != nil {
+			t.Fatal(err)
+		}
+	}
+	return header, payload
+}
+
+// publicFromJWKS rebuilds the public key from the key set, as a tool would.
+func publicFromJWKS(t *testing.T, set map[string]any) any {
+	t.Helper()
+	k := set["keys"].([]map[string]string)[0]
+	dec := func(s string) []byte {
+		b, err := base64.RawURLEncoding.DecodeString(s)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return b
+	}
+	switch k["kty"] {
+	case "EC":
+		pub, err := ecdsa.ParseUncompressedPublicKey(elliptic.P256(), append(append([]byte{4}, dec(k["x"])...), dec(k["y"])...))
+		if err != nil {
+			t.Fatal(err)
+		}
+		return pub
+	case "RSA":
+		return &rsa.PublicKey{N: new(big.Int).SetBytes(dec(k["n"])), E: int(new(big.Int).SetBytes(dec(k["e"])).Int64())}
+	case "OKP":
+		return ed25519.PublicKey(dec(k["x"]))
+	}
+	t.Fatalf("unknown kty %s", k["kty"])
+	return nil
+}
+
+func entraLikeToken() string {
+	b64 := base64.RawURLEncoding.EncodeToString
+	return b64([]byte(`{"alg":"RS256","typ":"JWT"}`)) + "." + b64([]byte(`{"iss":"https://sts.windows.net/`+tenant+`/","tid":"`+tenant+`"}`)) + ".c2ln"
+}
