@@ -69,6 +69,20 @@ func (ks *ClientKeys) Match(presented string) (ClientKey, bool) {
 	return ks.keys[found], true
 }
 
+// ByHash returns the key whose SHA-256 is hash: the key a placeholder
+// token was obtained with.
+func (ks *ClientKeys) ByHash(hash [sha256.Size]byte) (ClientKey, bool) {
+	if ks == nil {
+		return ClientKey{}, false
+	}
+	for _, k := range ks.keys {
+		if k.Hash == hash {
+			return k, true
+		}
+	}
+	return ClientKey{}, false
+}
+
 // ParseClientKeys parses a client keys file: one client a line,
 // `<sha256 hex of the key> <tenant>[,<tenant>…]` or `*` for every
 // configured tenant; `#` starts a comment. name is used in errors. The

@@ -23,6 +23,7 @@ import (
 	"go.uber.org/zap/zapcore"
 
 	"github.com/xdrproxy/xdrproxy/config"
+	"github.com/xdrproxy/xdrproxy/proxy/placeholder"
 	"github.com/xdrproxy/xdrproxy/tokencache"
 )
 
@@ -74,6 +75,11 @@ type Options struct {
 	// UpstreamTimeout is only used in error messages (the Transport
 	// enforces it). Zero means the message names no duration.
 	UpstreamTimeout time.Duration
+	// Placeholders, if not nil, turns token emulation on: the handler
+	// answers Entra ID's token and discovery endpoints with placeholders
+	// this Signer mints, and takes a valid placeholder as the bearer
+	// token in place of a client key. Its clock should be Now.
+	Placeholders *placeholder.Signer
 }
 
 // Handler is the reverse proxy. Create it with New.
@@ -156,7 +162,24 @@ func New(opts Options) (*Handler, error) {
 }
 
 // ServeHTTP resolves the tenant, gets its token and forwards the request.
-func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) { h.serve(w, r, "") }
+
+// ForTenant returns the handler of a tenant listener: every request is
+// for tenant (a GUID or alias, looked up again for each request), and a
+// request naming another tenant is refused with InvalidTenant. Client
+// keys apply as on the main listener.
+func (h *Handler) ForTenant(tenant string) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) { h.serve(w, r, tenant) })
+}
+
+// serve handles a request; pin is the tenant of a tenant listener, or "".
+func (h *Handler) serve(w http.ResponseWriter, r *http.Request, pin string) {
+	if h.opts.Placeholders != nil {
+		if name, ep := emulatedEndpoint(r.URL.Path); ep != notEmulated {
+			h.serveEmulated(w, r, pin, name, ep)
+			return
+		}
+	}
 	start := time.Now()
 	rec := &recorder{ResponseWriter: w}
 	body := &countingBody{ReadCloser: r.Body}
@@ -188,19 +211,20 @@ func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		h.finish(r, rec, tenant, route, client, cached, body.n.Load(), start, tokenWait, queueWait, failure)
 	}()
 
-	key, keyed, aerr := h.authenticate(r)
+	who, aerr := h.authenticate(r)
 	if aerr != nil {
 		failure = aerr
 		rec.Header().Set("WWW-Authenticate", `Bearer realm="xdrproxy"`)
 		WriteError(rec, aerr)
 		return
 	}
+	key, keyed := who.key, who.keyed
 	if keyed {
 		client = key.Fingerprint()
 	}
 
 	tc := h.tenants.Load()
-	t, perr := resolveTarget(r, tc.set, tc.def)
+	t, perr := resolveTarget(r, tc.set, tc.def, pin, who.placeholder)
 	if keyed && !key.AllTenants && (perr != nil && perr.Code != CodeMissingTenant && perr.Code != CodeInvalidPath || perr == nil && !key.Allows(t.tenant)) {
 		// A key limited to some tenants learns nothing about the others:
 		// unknown, served elsewhere or in conflict all read the same.
@@ -265,7 +289,7 @@ func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	}
 	if keyed && (queueWait > 0 || tokenWait > time.Millisecond) {
 		// The key may have been revoked while this request waited.
-		if _, _, aerr := h.authenticate(r); aerr != nil {
+		if _, aerr := h.authenticate(r); aerr != nil {
 			failure = aerr
 			WriteError(rec, aerr)
 			return
@@ -322,24 +346,60 @@ func (h *Handler) SetClientKeys(keys *config.ClientKeys) {
 // Tenants returns the tenant set in force.
 func (h *Handler) Tenants() *config.TenantSet { return h.tenants.Load().set }
 
-// authenticate checks the request's client key when keys are configured:
-// Authorization: Bearer <key>. keyed is false when no keys are configured.
-func (h *Handler) authenticate(r *http.Request) (key config.ClientKey, keyed bool, err *Error) {
+// caller is who sent a request.
+type caller struct {
+	key   config.ClientKey // the client key, when keyed
+	keyed bool             // false when no keys are configured
+	// placeholder is the verified placeholder the request bears, or nil.
+	placeholder *placeholder.Claims
+}
+
+// authenticate checks the request's bearer token. With token emulation,
+// a token carrying the placeholder issuer must verify and stands for the
+// client key it was obtained with. Otherwise, when keys are configured,
+// it must be a client key (Authorization: Bearer <key>).
+func (h *Handler) authenticate(r *http.Request) (caller, *Error) {
 	keys := h.keys.Load()
-	if keys == nil {
-		return config.ClientKey{}, false, nil
-	}
 	scheme, presented, _ := strings.Cut(r.Header.Get("Authorization"), " ")
-	if !strings.EqualFold(scheme, "Bearer") || strings.TrimSpace(presented) == "" {
-		return config.ClientKey{}, true, &Error{Status: http.StatusUnauthorized, Code: CodeUnauthenticated,
+	presented = strings.TrimSpace(presented)
+	bearer := strings.EqualFold(scheme, "Bearer") && presented != ""
+	if h.opts.Placeholders != nil && bearer && strings.Count(presented, ".") == 2 {
+		c, err := h.opts.Placeholders.Verify(presented)
+		switch {
+		case err == nil:
+			who := caller{placeholder: &c}
+			if keys == nil {
+				return who, nil
+			}
+			if !c.HasClientKey {
+				return caller{keyed: true}, &Error{Status: http.StatusUnauthorized, Code: CodeUnauthenticated,
+					Message: "the placeholder token was issued without a client key, and this proxy requires one: ask its token endpoint for a new token"}
+			}
+			k, ok := keys.ByHash(c.ClientKey)
+			if !ok {
+				return caller{keyed: true}, &Error{Status: http.StatusUnauthorized, Code: CodeUnauthenticated,
+					Message: "the client key this placeholder token was obtained with is no longer valid"}
+			}
+			who.key, who.keyed = k, true
+			return who, nil
+		case !errors.Is(err, placeholder.ErrNotPlaceholder):
+			return caller{keyed: keys != nil}, &Error{Status: http.StatusUnauthorized, Code: CodeUnauthenticated,
+				Message: "the placeholder token is not valid here (expired, or not signed by this proxy's key): ask the proxy's token endpoint for a new one", Err: err}
+		}
+	}
+	if keys == nil {
+		return caller{}, nil
+	}
+	if !bearer {
+		return caller{keyed: true}, &Error{Status: http.StatusUnauthorized, Code: CodeUnauthenticated,
 			Message: "this proxy requires a client key: send Authorization: Bearer <key>"}
 	}
-	k, ok := keys.Match(strings.TrimSpace(presented))
+	k, ok := keys.Match(presented)
 	if !ok {
-		return config.ClientKey{}, true, &Error{Status: http.StatusUnauthorized, Code: CodeUnauthenticated,
+		return caller{keyed: true}, &Error{Status: http.StatusUnauthorized, Code: CodeUnauthenticated,
 			Message: "the client key is not valid"}
 	}
-	return k, true, nil
+	return caller{key: k, keyed: true}, nil
 }
 
 // route picks the upstream and scope of t's path, rewriting the path for

@@ -16,6 +16,7 @@ import (
 
 	"github.com/xdrproxy/xdrproxy/config"
 	"github.com/xdrproxy/xdrproxy/proxy"
+	"github.com/xdrproxy/xdrproxy/proxy/placeholder"
 	"github.com/xdrproxy/xdrproxy/simulator"
 	"github.com/xdrproxy/xdrproxy/tokencache"
 )
@@ -32,6 +33,10 @@ type stack struct {
 	logs     *syncBuffer
 	client   *http.Client
 	handler  *proxy.Handler
+	// signer mints the placeholders, with token emulation on.
+	signer *placeholder.Signer
+	// pinnedURL holds the URL of each tenant listener, by tenant.
+	pinnedURL map[string]string
 }
 
 type stackOptions struct {
@@ -61,6 +66,12 @@ type stackOptions struct {
 	// rateLimits and queueTimeout are passed to the proxy as they are.
 	rateLimits   []config.RateLimit
 	queueTimeout time.Duration
+	// emulation turns token emulation on, with a new key.
+	emulation bool
+	// now, if set, is the proxy's clock (and its placeholders').
+	now func() time.Time
+	// pins are tenants (alias or GUID) to give a tenant listener each.
+	pins []string
 }
 
 var testTenants = []config.Tenant{
@@ -148,7 +159,15 @@ func newStack(t *testing.T, o stackOptions) *stack {
 		transport.TLSHandshakeTimeout = o.tlsHandshakeTimeout
 	}
 	t.Cleanup(transport.CloseIdleConnections)
+	var signer *placeholder.Signer
+	if o.emulation {
+		if signer, err = placeholder.NewSigner(nil, o.now); err != nil {
+			t.Fatal(err)
+		}
+	}
 	h, err := proxy.New(proxy.Options{
+		Placeholders:    signer,
+		Now:             o.now,
 		Upstream:        upstream,
 		Scope:           scope,
 		Tenants:         tenants,
@@ -168,9 +187,15 @@ func newStack(t *testing.T, o stackOptions) *stack {
 	}
 	srv := httptest.NewServer(h)
 	t.Cleanup(srv.Close)
+	pinned := map[string]string{}
+	for _, name := range o.pins {
+		ps := httptest.NewServer(h.ForTenant(name))
+		t.Cleanup(ps.Close)
+		pinned[name] = ps.URL
+	}
 	clientTransport := &http.Transport{MaxIdleConnsPerHost: 256}
 	t.Cleanup(clientTransport.CloseIdleConnections)
-	return &stack{sim: sim, cache: cache, proxyURL: srv.URL, logs: logs, client: &http.Client{Transport: clientTransport}, handler: h}
+	return &stack{sim: sim, cache: cache, proxyURL: srv.URL, logs: logs, client: &http.Client{Transport: clientTransport}, handler: h, signer: signer, pinnedURL: pinned}
 }
 
 // backendRequest is what a test backend received.

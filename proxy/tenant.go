@@ -7,6 +7,7 @@ import (
 	"strings"
 
 	"github.com/xdrproxy/xdrproxy/config"
+	"github.com/xdrproxy/xdrproxy/proxy/placeholder"
 )
 
 // TenantHeader is the request header that names the tenant.
@@ -22,9 +23,12 @@ type target struct {
 	rawPath string // its escaped form when it differs from the default encoding, else ""
 }
 
-// resolveTarget finds the request's tenant (header, then path prefix, then
-// the default) and the path to forward, with the prefix stripped.
-func resolveTarget(r *http.Request, tenants *config.TenantSet, def config.Tenant) (target, *Error) {
+// resolveTarget finds the request's tenant and the path to forward, with
+// any /tenants/{tenant} prefix stripped. The tenant is named by the
+// X-Tenant-ID header, the path prefix, the placeholder token the request
+// bears (ph, or nil) and the tenant listener it arrived on (pin, or "");
+// when several name one, they must agree. With none, def serves.
+func resolveTarget(r *http.Request, tenants *config.TenantSet, def config.Tenant, pin string, ph *placeholder.Claims) (target, *Error) {
 	t := target{path: r.URL.Path, rawPath: r.URL.RawPath}
 	if !strings.HasPrefix(t.path, "/") {
 		return t, &Error{Status: http.StatusBadRequest, Code: CodeInvalidPath, Message: "the request path must start with /"}
@@ -71,21 +75,57 @@ func resolveTarget(r *http.Request, tenants *config.TenantSet, def config.Tenant
 		}
 	}
 
-	switch {
-	case haveHeader && havePath && fromHeader.ID != fromPath.ID:
-		return t, invalidTenant("the %s header names tenant %s but the path names tenant %s; name one", TenantHeader, fromHeader.Name(), fromPath.Name())
-	case haveHeader:
-		t.tenant = fromHeader
-	case havePath:
-		t.tenant = fromPath
-	case def.ID != "":
-		t.tenant = def
-	default:
-		return t, &Error{Status: http.StatusBadRequest, Code: CodeMissingTenant,
-			Message: fmt.Sprintf("no tenant named: send the %s header (a tenant GUID or alias), or prefix the path with %s{tenant}/", TenantHeader, tenantPrefix)}
+	var named []namedBy
+	if haveHeader {
+		named = append(named, namedBy{fromHeader, "the " + TenantHeader + " header names tenant %s"})
 	}
+	if havePath {
+		named = append(named, namedBy{fromPath, "the path names tenant %s"})
+	}
+	if ph != nil {
+		fromToken, ok := tenants.Lookup(ph.TenantID)
+		if !ok {
+			return t, &Error{Status: http.StatusForbidden, Code: CodeTenantNotAllowed,
+				Message: fmt.Sprintf("tenant %s of the placeholder token is no longer served by this proxy", ph.TenantID)}
+		}
+		named = append(named, namedBy{fromToken, "the bearer token is a placeholder for tenant %s"})
+	}
+	if pin != "" {
+		pinned, ok := tenants.Lookup(pin)
+		if !ok {
+			return t, &Error{Status: http.StatusForbidden, Code: CodeTenantNotAllowed,
+				Message: fmt.Sprintf("tenant %s of this listener (XDRPROXY_TENANT_LISTENERS) is no longer served by this proxy", pin)}
+		}
+		named = append(named, namedBy{pinned, "this listener serves tenant %s only"})
+	}
+	if len(named) == 0 {
+		if def.ID == "" {
+			return t, &Error{Status: http.StatusBadRequest, Code: CodeMissingTenant,
+				Message: fmt.Sprintf("no tenant named: send the %s header (a tenant GUID or alias), or prefix the path with %s{tenant}/", TenantHeader, tenantPrefix)}
+		}
+		t.tenant = def
+		return t, nil
+	}
+	for _, other := range named[1:] {
+		if other.tenant.ID != named[0].tenant.ID {
+			msg := named[0].say() + " but " + other.say()
+			if pin == "" {
+				msg += "; name one"
+			}
+			return t, invalidTenant("%s", msg)
+		}
+	}
+	t.tenant = named[0].tenant
 	return t, nil
 }
+
+// namedBy is a tenant and what named it, for conflict messages.
+type namedBy struct {
+	tenant config.Tenant
+	says   string // with %s for the tenant's name
+}
+
+func (n namedBy) say() string { return fmt.Sprintf(n.says, n.tenant.Name()) }
 
 // lookupTenant resolves a GUID or alias against the configured tenants.
 func lookupTenant(name string, tenants *config.TenantSet, where string) (config.Tenant, *Error) {

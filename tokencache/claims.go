@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"errors"
 	"strings"
+	"time"
 )
 
 // Claims are the access-token claims the proxy reports (never the token).
@@ -15,6 +16,10 @@ type Claims struct {
 	TenantID string
 	// Roles are the application roles consented to.
 	Roles []string
+	// AppID is the appid claim (v1 tokens) or azp (v2): the client ID.
+	AppID string
+	// ExpiresAt is the exp claim; zero when absent.
+	ExpiresAt time.Time
 }
 
 // DecodeClaims reads a JWT's payload without verifying it: the token came
@@ -32,11 +37,20 @@ func DecodeClaims(token string) (Claims, error) {
 		Aud   json.RawMessage `json:"aud"`
 		Tid   string          `json:"tid"`
 		Roles []string        `json:"roles"`
+		AppID string          `json:"appid"`
+		Azp   string          `json:"azp"`
+		Exp   json.Number     `json:"exp"`
 	}
 	if err := json.Unmarshal(payload, &raw); err != nil {
 		return Claims{}, errors.New("the payload is not JSON")
 	}
-	c := Claims{TenantID: raw.Tid, Roles: raw.Roles}
+	c := Claims{TenantID: raw.Tid, Roles: raw.Roles, AppID: raw.AppID}
+	if c.AppID == "" {
+		c.AppID = raw.Azp
+	}
+	if exp, err := raw.Exp.Float64(); err == nil && exp > 0 {
+		c.ExpiresAt = time.Unix(int64(exp), 0)
+	}
 	var one string
 	if json.Unmarshal(raw.Aud, &one) == nil {
 		c.Audience = []string{one}
