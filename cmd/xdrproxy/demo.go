@@ -86,9 +86,9 @@ func runDemo(ctx context.Context, stdout, stderr io.Writer) error {
 	return serve(ctx, cfg, log, serveOptions{
 		roots:            roots,
 		permanentBackoff: 5 * time.Second,
-		onListening: func(proxyAddr, adminAddr net.Addr) {
+		onListening: func(l listening) {
 			consent := tokencache.AdminConsentURL(simURL, simulator.DefaultClientID, simulator.UnconsentedTenantID)
-			fmt.Fprint(stdout, demoBanner("http://"+proxyAddr.String(), "http://"+adminAddr.String(), sim.URL(), consent, caFile))
+			fmt.Fprint(stdout, demoBanner("http://"+l.proxy.String(), "http://"+l.admin.String(), sim.URL(), consent, caFile))
 		},
 	})
 }

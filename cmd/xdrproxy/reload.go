@@ -28,6 +28,7 @@ type reloader struct {
 	source  *tokencache.MSALSource
 	cred    *config.FileWatcher // the secret or certificate file; nil otherwise
 	keys    *config.FileWatcher // the client keys file; nil without one
+	tls     *inboundTLS         // the listeners' certificate files; nil without TLS
 	lastErr map[string]string   // per file, the read error last logged: each is logged once
 	metrics *proxy.Metrics      // nil in tests that need none
 	warm    chan struct{}       // asks the warmer for a round; holds at most one request
@@ -55,7 +56,7 @@ func newReloader(cfg *config.Config, log *zap.Logger, h *proxy.Handler, cache *t
 
 // run polls until ctx is done.
 func (r *reloader) run(ctx context.Context, interval time.Duration) {
-	if r.file == nil && r.cred == nil && r.keys == nil {
+	if r.file == nil && r.cred == nil && r.keys == nil && r.tls == nil {
 		return
 	}
 	done := make(chan struct{})
@@ -70,6 +71,7 @@ func (r *reloader) run(ctx context.Context, interval time.Duration) {
 		case <-t.C:
 			r.pollCredential(ctx)
 			r.pollKeys()
+			r.pollTLS()
 			if r.file != nil {
 				r.poll(ctx)
 			}
@@ -244,6 +246,18 @@ func (r *reloader) pollKeys() {
 	r.log.Check(level, "client keys file reloaded").Write(zap.String("file", r.keys.Path), zap.Int("keys", keys.Len()))
 	if r.applied != nil {
 		r.applied(nil)
+	}
+}
+
+// pollTLS re-reads the listeners' certificate, key and client CAs: a
+// change that parses applies to new connections.
+func (r *reloader) pollTLS() {
+	if r.tls == nil {
+		return
+	}
+	changed, err := r.tls.poll()
+	if r.applied != nil && (changed || err != nil) {
+		r.applied(err)
 	}
 }
 

@@ -6,7 +6,6 @@ import (
 	"crypto/x509"
 	"encoding/hex"
 	"io"
-	"net"
 	"net/http"
 	"os"
 	"path/filepath"
@@ -131,16 +130,29 @@ func startServeWith(t *testing.T, cfg *config.Config, roots *x509.CertPool) (str
 // listener's URLs and the reload outcomes.
 func startServeAdmin(t *testing.T, cfg *config.Config, roots *x509.CertPool) (string, string, chan error) {
 	t.Helper()
+	l, reloads := startServeListening(t, cfg, roots)
+	return "http://" + l.proxy.String(), "http://" + l.admin.String(), reloads
+}
+
+// startServeListening starts serve, stopped when the test ends, and
+// returns the addresses it listens on and the reload outcomes.
+func startServeListening(t *testing.T, cfg *config.Config, roots *x509.CertPool) (listening, chan error) {
+	t.Helper()
 	reloads := make(chan error)
-	addrs, adminAddrs := make(chan net.Addr, 1), make(chan net.Addr, 1)
+	addrs := make(chan listening, 1)
 	ctx, cancel := context.WithCancel(context.Background())
 	done := make(chan error, 1)
 	go func() {
 		done <- serve(ctx, cfg, newLogger(io.Discard, cfg.LogLevel, "json"), serveOptions{
 			roots:          roots,
 			reloadInterval: 5e6, // 5ms
-			reloaded:       func(err error) { reloads <- err },
-			onListening:    func(p, a net.Addr) { addrs <- p; adminAddrs <- a },
+			reloaded: func(err error) {
+				select {
+				case reloads <- err:
+				case <-ctx.Done():
+				}
+			},
+			onListening: func(l listening) { addrs <- l },
 		})
 	}()
 	t.Cleanup(func() {
@@ -149,7 +161,13 @@ func startServeAdmin(t *testing.T, cfg *config.Config, roots *x509.CertPool) (st
 			t.Errorf("serve: %v", err)
 		}
 	})
-	return "http://" + (<-addrs).String(), "http://" + (<-adminAddrs).String(), reloads
+	select {
+	case l := <-addrs:
+		return l, reloads
+	case err := <-done:
+		t.Fatalf("serve: %v", err)
+	}
+	return listening{}, nil
 }
 
 func TestSecretFileRotation(t *testing.T) {

@@ -9,6 +9,7 @@ import (
 	"io"
 	"net"
 	"net/http"
+	"sync"
 	"sync/atomic"
 	"time"
 
@@ -19,6 +20,7 @@ import (
 
 	"github.com/xdrproxy/xdrproxy/config"
 	"github.com/xdrproxy/xdrproxy/proxy"
+	"github.com/xdrproxy/xdrproxy/proxy/placeholder"
 	"github.com/xdrproxy/xdrproxy/tokencache"
 )
 
@@ -38,9 +40,9 @@ type serveOptions struct {
 	// roots, if not nil, are the only CAs trusted for Entra ID and the
 	// upstream. Nil means the system's.
 	roots *x509.CertPool
-	// onListening, if set, is called with the proxy's and admin's
-	// addresses once both listen.
-	onListening func(proxyAddr, adminAddr net.Addr)
+	// onListening, if set, is called with the listeners' addresses once
+	// all listen.
+	onListening func(listening)
 	// reloaded, if set, is called after each tenants-file change was
 	// handled, with nil or why it was refused (tests).
 	reloaded func(error)
@@ -49,6 +51,13 @@ type serveOptions struct {
 	// permanentBackoff, if set, replaces the first wait after a failure
 	// that needs a person (the demo's consent step should not take 1m).
 	permanentBackoff time.Duration
+}
+
+// listening holds the addresses the listeners got.
+type listening struct {
+	proxy, admin net.Addr
+	// tenants are the tenant listeners', in XDRPROXY_TENANT_LISTENERS order.
+	tenants []net.Addr
 }
 
 // serve runs the proxy and admin listeners until ctx is done, then drains.
@@ -64,7 +73,27 @@ func serve(ctx context.Context, cfg *config.Config, log *zap.Logger, o serveOpti
 		zap.String("client_id", cfg.ClientID),
 		zap.String("credential", cfg.Credential.Variable()),
 		zap.Int("tenants", cfg.Tenants.Len()),
-		zap.String("default_tenant", cfg.DefaultTenant.Name()))
+		zap.String("default_tenant", cfg.DefaultTenant.Name()),
+		zap.Bool("tls", cfg.TLS()),
+		zap.Bool("token_emulation", cfg.TokenEmulation))
+
+	var signer *placeholder.Signer
+	if cfg.TokenEmulation {
+		var err error
+		if signer, err = placeholder.NewSigner(cfg.PlaceholderKey, nil); err != nil {
+			return fmt.Errorf("XDRPROXY_PLACEHOLDER_KEY_FILE: %w", err)
+		}
+		keyFrom := cfg.PlaceholderKeyFile
+		if keyFrom == "" {
+			keyFrom = "made at start: placeholders die with this process and other replicas refuse them; set XDRPROXY_PLACEHOLDER_KEY_FILE to share one"
+		}
+		log.Info("token emulation on: legacy tools get placeholder tokens from /{tenant}/oauth2/token and /{tenant}/oauth2/v2.0/token",
+			zap.String("key", keyFrom), zap.String("kid", signer.KeyID()), zap.String("alg", signer.Algorithm()))
+	}
+	inTLS, err := newInboundTLS(cfg, log.Named("tls"))
+	if err != nil {
+		return err
+	}
 
 	src, err := newTokenSource(cfg, o.roots)
 	if err != nil {
@@ -106,34 +135,52 @@ func serve(ctx context.Context, cfg *config.Config, log *zap.Logger, o serveOpti
 		},
 		UpstreamTimeout: cfg.UpstreamTimeout,
 		Metrics:         metrics,
+		Placeholders:    signer,
 	})
 	if err != nil {
 		return err
 	}
 
-	proxyLn, err := net.Listen("tcp", cfg.ListenAddr)
+	var ready, draining atomic.Bool
+	proxyLns, err := listenProxies(cfg, inTLS)
 	if err != nil {
-		return fmt.Errorf("XDRPROXY_LISTEN_ADDR: %w", err)
+		return err
 	}
 	adminLn, err := net.Listen("tcp", cfg.AdminAddr)
 	if err != nil {
-		proxyLn.Close()
+		for _, ln := range proxyLns {
+			ln.Close()
+		}
 		return fmt.Errorf("XDRPROXY_ADMIN_ADDR: %w", err)
 	}
-
-	var ready, draining atomic.Bool
-	proxySrv := newHTTPServer(refuseWhileDraining(handler, &draining), log)
+	proxySrvs := make([]*http.Server, len(proxyLns))
+	proxySrvs[0] = newHTTPServer(refuseWhileDraining(handler, &draining), log)
+	for i, l := range cfg.TenantListeners {
+		proxySrvs[i+1] = newHTTPServer(refuseWhileDraining(handler.ForTenant(l.Tenant), &draining), log)
+	}
 	adminSrv := newHTTPServer(adminMux(adminState{
 		cfg: cfg, handler: handler, cache: cache, registry: registry, ready: &ready, draining: &draining,
 	}), log)
 
-	log.Info("listening", zap.Stringer("proxy", proxyLn.Addr()), zap.Stringer("admin", adminLn.Addr()))
+	addrs := listening{proxy: proxyLns[0].Addr(), admin: adminLn.Addr()}
+	scheme := "http"
+	if inTLS != nil {
+		scheme = "https"
+	}
+	fields := []zap.Field{zap.Stringer("proxy", proxyLns[0].Addr()), zap.String("scheme", scheme), zap.Stringer("admin", adminLn.Addr())}
+	for i, l := range cfg.TenantListeners {
+		addrs.tenants = append(addrs.tenants, proxyLns[i+1].Addr())
+		fields = append(fields, zap.String("tenant_listener", proxyLns[i+1].Addr().String()+"="+l.Tenant))
+	}
+	log.Info("listening", fields...)
 	if o.onListening != nil {
-		o.onListening(proxyLn.Addr(), adminLn.Addr())
+		o.onListening(addrs)
 	}
 
 	g, gctx := errgroup.WithContext(ctx)
-	g.Go(func() error { return serveUntilShutdown(proxySrv, proxyLn) })
+	for i := range proxySrvs {
+		g.Go(func() error { return serveUntilShutdown(proxySrvs[i], proxyLns[i]) })
+	}
 	g.Go(func() error { return serveUntilShutdown(adminSrv, adminLn) })
 	g.Go(func() error {
 		warmUp(gctx, cfg, cache, log)
@@ -142,6 +189,7 @@ func serve(ctx context.Context, cfg *config.Config, log *zap.Logger, o serveOpti
 	})
 	rl := newReloader(cfg, log, handler, cache, src)
 	rl.metrics = metrics
+	rl.tls = inTLS
 	rl.applied = o.reloaded
 	interval := o.reloadInterval
 	if interval == 0 {
@@ -156,9 +204,19 @@ func serve(ctx context.Context, cfg *config.Config, log *zap.Logger, o serveOpti
 		log.Info("shutting down: draining in-flight requests", zap.Duration("timeout", cfg.ShutdownTimeout))
 		sctx, cancel := context.WithTimeout(context.Background(), cfg.ShutdownTimeout)
 		defer cancel()
-		if err := proxySrv.Shutdown(sctx); err != nil {
+		var cut atomic.Bool
+		var drained sync.WaitGroup
+		for _, srv := range proxySrvs {
+			drained.Go(func() {
+				if err := srv.Shutdown(sctx); err != nil {
+					cut.Store(true)
+					srv.Close()
+				}
+			})
+		}
+		drained.Wait()
+		if cut.Load() {
 			drainErr = fmt.Errorf("in-flight requests were cut after XDRPROXY_SHUTDOWN_TIMEOUT=%s", cfg.ShutdownTimeout)
-			proxySrv.Close()
 		}
 		adminSrv.Close()
 		return nil
@@ -172,6 +230,31 @@ func serve(ctx context.Context, cfg *config.Config, log *zap.Logger, o serveOpti
 	}
 	log.Info("stopped")
 	return nil
+}
+
+// listenProxies opens the proxy listener, then each tenant listener, over
+// TLS when inTLS is set. On error none is left open.
+func listenProxies(cfg *config.Config, inTLS *inboundTLS) ([]net.Listener, error) {
+	type want struct{ addr, variable string }
+	wants := []want{{cfg.ListenAddr, "XDRPROXY_LISTEN_ADDR"}}
+	for _, l := range cfg.TenantListeners {
+		wants = append(wants, want{l.Addr, "XDRPROXY_TENANT_LISTENERS (" + l.Addr + "=" + l.Tenant + ")"})
+	}
+	var lns []net.Listener
+	for _, w := range wants {
+		ln, err := net.Listen("tcp", w.addr)
+		if err != nil {
+			for _, open := range lns {
+				open.Close()
+			}
+			return nil, fmt.Errorf("%s: %w", w.variable, err)
+		}
+		if inTLS != nil {
+			ln = tls.NewListener(ln, inTLS.ServerConfig())
+		}
+		lns = append(lns, ln)
+	}
+	return lns, nil
 }
 
 // newTokenSource builds the MSAL Go source for cfg's credential. roots, if

@@ -1,0 +1,179 @@
+package main
+
+import (
+	"crypto/tls"
+	"crypto/x509"
+	"fmt"
+	"os"
+	"strings"
+	"sync/atomic"
+	"time"
+
+	"go.uber.org/zap"
+
+	"github.com/xdrproxy/xdrproxy/config"
+)
+
+// modernCipherSuites are the TLS 1.2 suites the proxy listeners accept:
+// forward-secret AEAD only. TLS 1.3 suites are not configurable and all
+// modern.
+var modernCipherSuites = []uint16{
+	tls.TLS_ECDHE_ECDSA_WITH_AES_128_GCM_SHA256,
+	tls.TLS_ECDHE_RSA_WITH_AES_128_GCM_SHA256,
+	tls.TLS_ECDHE_ECDSA_WITH_AES_256_GCM_SHA384,
+	tls.TLS_ECDHE_RSA_WITH_AES_256_GCM_SHA384,
+	tls.TLS_ECDHE_ECDSA_WITH_CHACHA20_POLY1305_SHA256,
+	tls.TLS_ECDHE_RSA_WITH_CHACHA20_POLY1305_SHA256,
+}
+
+// inboundTLS serves the proxy listeners' certificate (and, for mutual
+// TLS, their client CAs) from files that are re-read when they change.
+// A new certificate applies to new handshakes; open connections keep
+// theirs and are never dropped.
+type inboundTLS struct {
+	log                  *zap.Logger
+	cert, key, clientCAs *config.FileWatcher // clientCAs nil without XDRPROXY_TLS_CLIENT_CA_FILE
+	current              atomic.Pointer[tls.Config]
+	pair                 *tls.Certificate
+	pool                 *x509.CertPool
+	lastErr              string // the refusal last logged, logged once
+	unread               bool   // a change was seen but a file could not be read
+}
+
+// newInboundTLS loads the files cfg names. It returns nil when cfg asks
+// for plain HTTP.
+func newInboundTLS(cfg *config.Config, log *zap.Logger) (*inboundTLS, error) {
+	if !cfg.TLS() {
+		return nil, nil
+	}
+	certPEM, err := os.ReadFile(cfg.TLSCertFile)
+	if err != nil {
+		return nil, fmt.Errorf("XDRPROXY_TLS_CERT_FILE: %w", err)
+	}
+	keyPEM, err := os.ReadFile(cfg.TLSKeyFile)
+	if err != nil {
+		return nil, fmt.Errorf("XDRPROXY_TLS_KEY_FILE: %w", err)
+	}
+	pair, err := config.ParseTLSPair(certPEM, keyPEM)
+	if err != nil {
+		return nil, fmt.Errorf("XDRPROXY_TLS_CERT_FILE: %w", err)
+	}
+	t := &inboundTLS{
+		log:  log,
+		cert: config.NewFileWatcher(cfg.TLSCertFile, certPEM),
+		key:  config.NewFileWatcher(cfg.TLSKeyFile, keyPEM),
+		pair: pair,
+	}
+	if cfg.TLSClientCAFile != "" {
+		caPEM, err := os.ReadFile(cfg.TLSClientCAFile)
+		if err == nil {
+			t.pool, err = config.ParseClientCAs(caPEM)
+		}
+		if err != nil {
+			return nil, fmt.Errorf("XDRPROXY_TLS_CLIENT_CA_FILE: %w", err)
+		}
+		t.clientCAs = config.NewFileWatcher(cfg.TLSClientCAFile, caPEM)
+	}
+	t.publish()
+	t.logCertificate("serving TLS on the proxy listeners")
+	return t, nil
+}
+
+// ServerConfig is the listeners' TLS configuration: each handshake uses
+// the certificate and client CAs in force when it starts.
+func (t *inboundTLS) ServerConfig() *tls.Config {
+	base := t.current.Load().Clone()
+	base.GetConfigForClient = func(*tls.ClientHelloInfo) (*tls.Config, error) { return t.current.Load(), nil }
+	return base
+}
+
+// publish makes the loaded certificate and CAs the ones new handshakes use.
+func (t *inboundTLS) publish() {
+	c := &tls.Config{
+		MinVersion:   tls.VersionTLS12,
+		CipherSuites: modernCipherSuites,
+		NextProtos:   []string{"http/1.1"},
+		Certificates: []tls.Certificate{*t.pair},
+	}
+	if t.pool != nil {
+		c.ClientAuth = tls.RequireAndVerifyClientCert
+		c.ClientCAs = t.pool
+	}
+	t.current.Store(c)
+}
+
+// poll re-reads the files and applies a change that parses; a bad or
+// half-written change (a new certificate before its key) keeps the
+// current configuration and is logged once.
+func (t *inboundTLS) poll() (changed bool, err error) {
+	certPEM, certChanged, certErr := t.cert.Check()
+	keyPEM, keyChanged, keyErr := t.key.Check()
+	var caPEM []byte
+	var caChanged bool
+	var caErr error
+	if t.clientCAs != nil {
+		caPEM, caChanged, caErr = t.clientCAs.Check()
+	}
+	dirty := t.unread || certChanged || keyChanged || caChanged
+	for _, f := range []struct {
+		variable string
+		err      error
+	}{{"XDRPROXY_TLS_CERT_FILE", certErr}, {"XDRPROXY_TLS_KEY_FILE", keyErr}, {"XDRPROXY_TLS_CLIENT_CA_FILE", caErr}} {
+		if f.err != nil {
+			// A change seen in another file must not be forgotten.
+			t.unread = dirty
+			return false, t.failed(f.variable, f.err)
+		}
+	}
+	t.unread = false
+	if !dirty {
+		return false, nil
+	}
+	pair, err := config.ParseTLSPair(certPEM, keyPEM)
+	if err != nil {
+		return false, t.failed("XDRPROXY_TLS_CERT_FILE", err)
+	}
+	pool := t.pool
+	if t.clientCAs != nil {
+		if pool, err = config.ParseClientCAs(caPEM); err != nil {
+			return false, t.failed("XDRPROXY_TLS_CLIENT_CA_FILE", err)
+		}
+	}
+	t.pair, t.pool, t.lastErr = pair, pool, ""
+	t.publish()
+	t.logCertificate("TLS files reloaded: new connections use them; open ones keep theirs")
+	return true, nil
+}
+
+// failed logs a refused change once and returns it.
+func (t *inboundTLS) failed(variable string, err error) error {
+	err = fmt.Errorf("%s: %w", variable, err)
+	if msg := err.Error(); msg != t.lastErr {
+		t.lastErr = msg
+		t.log.Warn("TLS files unusable; keeping the current certificate", zap.Error(err))
+	}
+	return err
+}
+
+// logCertificate logs what the listeners now present.
+func (t *inboundTLS) logCertificate(msg string) {
+	leaf, err := x509.ParseCertificate(t.pair.Certificate[0])
+	if err != nil {
+		return
+	}
+	names := append([]string(nil), leaf.DNSNames...)
+	for _, ip := range leaf.IPAddresses {
+		names = append(names, ip.String())
+	}
+	fields := []zap.Field{
+		zap.String("subject", leaf.Subject.String()),
+		zap.String("names", strings.Join(names, ",")),
+		zap.Time("not_after", leaf.NotAfter),
+		zap.Bool("client_certificates_required", t.pool != nil),
+	}
+	if time.Now().After(leaf.NotAfter) {
+		t.log.Warn(msg+"; the certificate has EXPIRED and clients will refuse it", fields...)
+		return
+	}
+	t.log.Info(msg, fields...)
+}
