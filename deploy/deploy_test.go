@@ -248,6 +248,46 @@ func loadOverlay(t *testing.T, name string) overlay {
 	return o
 }
 
+// provides checks that path is a key of a Secret or ConfigMap of the
+// overlay, mounted in the xdrproxy container.
+func (o overlay) provides(path string) error {
+	for _, m := range o.container.VolumeMounts {
+		key, ok := strings.CutPrefix(path, strings.TrimSuffix(m.MountPath, "/")+"/")
+		if !ok {
+			continue
+		}
+		for _, v := range o.pod.Volumes {
+			if v.Name != m.Name {
+				continue
+			}
+			for _, ob := range o.objects {
+				switch obj := ob.obj.(type) {
+				case *corev1.Secret:
+					if v.Secret != nil && obj.Name == v.Secret.SecretName {
+						if _, ok := obj.StringData[key]; ok {
+							return nil
+						}
+						if _, ok := obj.Data[key]; ok {
+							return nil
+						}
+						return fmt.Errorf("secret %s has no key %s", obj.Name, key)
+					}
+				case *corev1.ConfigMap:
+					if v.ConfigMap != nil && obj.Name == v.ConfigMap.Name {
+						if _, ok := obj.Data[key]; ok {
+							return nil
+						}
+						return fmt.Errorf("configmap %s has no key %s", obj.Name, key)
+					}
+				}
+			}
+			return fmt.Errorf("volume %s is neither a Secret nor a ConfigMap of the overlay", v.Name)
+		}
+		return fmt.Errorf("mount %s has no volume", m.Name)
+	}
+	return fmt.Errorf("no volume is mounted there")
+}
+
 func (o overlay) env(name string) (string, bool) {
 	for _, e := range o.container.Env {
 		if e.Name == name {
@@ -321,6 +361,21 @@ func TestManifests(t *testing.T) {
 				}
 			}
 
+			// Every file the configuration names is mounted from a Secret
+			// or ConfigMap of the overlay that holds it.
+			for _, e := range o.container.Env {
+				if strings.HasPrefix(e.Name, "XDRPROXY_") && strings.HasSuffix(e.Name, "_FILE") {
+					if err := o.provides(e.Value); err != nil {
+						t.Errorf("%s=%s: %v", e.Name, e.Value, err)
+					}
+				}
+			}
+			if emulation, _ := o.env("XDRPROXY_TOKEN_EMULATION"); emulation == "true" && o.replicas > 1 {
+				if _, ok := o.env("XDRPROXY_PLACEHOLDER_KEY_FILE"); !ok {
+					t.Error("replicas with token emulation need one XDRPROXY_PLACEHOLDER_KEY_FILE, or each refuses the others' placeholders")
+				}
+			}
+
 			listen, _ := o.env("XDRPROXY_LISTEN_ADDR")
 			_, keys := o.env("XDRPROXY_CLIENT_KEYS_FILE")
 			if !config.IsLoopbackAddr(listen) && !keys {
@@ -382,6 +437,11 @@ func TestManifests(t *testing.T) {
 				}
 				if _, ok := o.env("XDRPROXY_TENANTS_FILE"); !ok {
 					t.Error("the gateway reads its tenants from the ConfigMap")
+				}
+				_, cert := o.env("XDRPROXY_TLS_CERT_FILE")
+				_, key := o.env("XDRPROXY_TLS_KEY_FILE")
+				if !cert || !key {
+					t.Error("the gateway is reached over the network: it serves TLS")
 				}
 			}
 		})
