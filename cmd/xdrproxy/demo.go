@@ -21,7 +21,21 @@ import (
 // runDemo is `xdrproxy demo`: the simulator on loopback and a proxy wired
 // to it, until Ctrl-C.
 func runDemo(ctx context.Context, stdout, stderr io.Writer) error {
-	for _, v := range []string{"XDRPROXY_LISTEN_ADDR", "XDRPROXY_ADMIN_ADDR"} {
+	pinnedAddr := freeAddr("", "127.0.0.1:8081")
+	if v := os.Getenv("XDRPROXY_TENANT_LISTENERS"); v != "" {
+		addr, tenant, ok := strings.Cut(v, "=")
+		if !ok || tenant != "fabrikam" || strings.Contains(v, ",") {
+			return &exitError{Code: 2, Err: fmt.Errorf("XDRPROXY_TENANT_LISTENERS=%s: the demo pins one listener to fabrikam (use 127.0.0.1:PORT=fabrikam)", v)}
+		}
+		pinnedAddr = addr
+	}
+	for _, v := range []string{"XDRPROXY_LISTEN_ADDR", "XDRPROXY_ADMIN_ADDR", "XDRPROXY_TENANT_LISTENERS"} {
+		if v == "XDRPROXY_TENANT_LISTENERS" {
+			if !config.IsLoopbackAddr(pinnedAddr) {
+				return &exitError{Code: 2, Err: fmt.Errorf("%s=%s: the demo serves loopback only (use 127.0.0.1:PORT=fabrikam)", v, os.Getenv(v))}
+			}
+			continue
+		}
 		if addr := os.Getenv(v); addr != "" && !config.IsLoopbackAddr(addr) {
 			return &exitError{Code: 2, Err: fmt.Errorf("%s=%s: the demo serves loopback only (use 127.0.0.1:PORT)", v, addr)}
 		}
@@ -78,6 +92,8 @@ func runDemo(ctx context.Context, stdout, stderr io.Writer) error {
 		RateLimits:        config.DefaultRateLimits,
 		QueueTimeout:      30 * time.Second,
 		ShutdownTimeout:   5 * time.Second,
+		TenantListeners:   []config.TenantListener{{Addr: pinnedAddr, Tenant: "fabrikam"}},
+		TokenEmulation:    true,
 	}
 	log := newLogger(stderr, cfg.LogLevel, cfg.LogFormat)
 	defer func() { _ = log.Sync() }()
@@ -88,7 +104,7 @@ func runDemo(ctx context.Context, stdout, stderr io.Writer) error {
 		permanentBackoff: 5 * time.Second,
 		onListening: func(l listening) {
 			consent := tokencache.AdminConsentURL(simURL, simulator.DefaultClientID, simulator.UnconsentedTenantID)
-			fmt.Fprint(stdout, demoBanner("http://"+l.proxy.String(), "http://"+l.admin.String(), sim.URL(), consent, caFile))
+			fmt.Fprint(stdout, demoBanner("http://"+l.proxy.String(), "http://"+l.admin.String(), sim.URL(), consent, caFile, "http://"+l.tenants[0].String()))
 		},
 	})
 }
@@ -128,7 +144,7 @@ func writeCAFile(sim *simulator.Server) (string, error) {
 	return f.Name(), f.Close()
 }
 
-func demoBanner(proxyURL, adminURL, simURL, consentURL, caFile string) string {
+func demoBanner(proxyURL, adminURL, simURL, consentURL, caFile, fabrikamURL string) string {
 	var b strings.Builder
 	fmt.Fprintf(&b, `
 xdrproxy demo is running: a simulated Entra ID and Defender XDR API at %s,
@@ -160,11 +176,22 @@ Paste any of these in another terminal:
   # no tenant named: 400 MissingTenant
   curl -s '%[2]s/api/incidents'
 
+  # a tool that can only be given host:port: fabrikam's own listener
+  curl -s '%[6]s/api/incidents?$top=1'
+
+  # a tool with Microsoft's OAuth flow built in asks the proxy for a token
+  # (the demo has no client keys, so any secret is taken) and gets a
+  # placeholder, which the proxy swaps for the real token on the way out
+  TOKEN=$(curl -s -d grant_type=client_credentials -d client_id=%[7]s \
+       -d client_secret=any -d resource=https://api.security.microsoft.com \
+       '%[2]s/contoso/oauth2/token' | sed -E 's/.*"access_token":"([^"]+)".*/\1/')
+  curl -s -H "Authorization: Bearer $TOKEN" '%[2]s/api/incidents?$top=1'
+
   # readiness
   curl -s %[3]s/readyz
 
 Press Ctrl-C to stop.
 
-`, simURL, proxyURL, adminURL, consentURL, caFile)
+`, simURL, proxyURL, adminURL, consentURL, caFile, fabrikamURL, simulator.DefaultClientID)
 	return b.String()
 }

@@ -10,6 +10,7 @@ import (
 	"errors"
 	"io"
 	"net/http"
+	"net/url"
 	"os"
 	"regexp"
 	"strings"
@@ -73,11 +74,37 @@ func TestServeRefusesBadConfigurationNamingVariables(t *testing.T) {
 	}
 }
 
+// demoIncidentTenant gets url with bearer (if any) and returns the status
+// and the tenant of the first incident.
+func demoIncidentTenant(t *testing.T, url, bearer string) (int, string) {
+	t.Helper()
+	req, _ := http.NewRequest(http.MethodGet, url, nil)
+	if bearer != "" {
+		req.Header.Set("Authorization", "Bearer "+bearer)
+	}
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	var list struct {
+		Value []struct {
+			IncidentURI string `json:"incidentUri"`
+		} `json:"value"`
+	}
+	if err := json.NewDecoder(resp.Body).Decode(&list); err != nil || len(list.Value) == 0 {
+		return resp.StatusCode, ""
+	}
+	_, tid, _ := strings.Cut(list.Value[0].IncidentURI, "tid=")
+	return resp.StatusCode, tid
+}
+
 // TestDemo runs the README's first command in-process: it must print curl
 // lines that work against the proxy it started, then stop cleanly.
 func TestDemo(t *testing.T) {
 	t.Setenv("XDRPROXY_LISTEN_ADDR", "127.0.0.1:0")
 	t.Setenv("XDRPROXY_ADMIN_ADDR", "127.0.0.1:0")
+	t.Setenv("XDRPROXY_TENANT_LISTENERS", "127.0.0.1:0=fabrikam")
 	t.Setenv("XDRPROXY_LOG_FORMAT", "json")
 	ctx, cancel := context.WithCancel(context.Background())
 	defer cancel()
@@ -167,6 +194,35 @@ func TestDemo(t *testing.T) {
 	resp.Body.Close()
 	if resp.StatusCode != 400 {
 		t.Errorf("no tenant: status %d, want 400 MissingTenant", resp.StatusCode)
+	}
+
+	// fabrikam's listener, as printed.
+	pinned := regexp.MustCompile(`curl -s '(http://127\.0\.0\.1:\d+)/api/incidents\?\$top=1'`).FindStringSubmatch(text)
+	if pinned == nil || pinned[1] == proxyURL[1] {
+		t.Fatalf("banner lacks the tenant listener line:\n%s", text)
+	}
+	if status, tid := demoIncidentTenant(t, pinned[1]+"/api/incidents?$top=1", ""); status != 200 || tid != simulator.FabrikamTenantID {
+		t.Errorf("tenant listener: %d, tenant %s", status, tid)
+	}
+	// The token lines, as printed: the printed form, then the API call.
+	tokenLine := regexp.MustCompile(`(?s)client_id=(\S+) \\\s+-d client_secret=(\S+) -d resource=(\S+) \\\s+'([^']+/oauth2/token)'`).FindStringSubmatch(text)
+	if tokenLine == nil {
+		t.Fatalf("banner lacks the token emulation lines:\n%s", text)
+	}
+	tokResp, err := http.PostForm(tokenLine[4], url.Values{"grant_type": {"client_credentials"}, "client_id": {tokenLine[1]}, "client_secret": {tokenLine[2]}, "resource": {tokenLine[3]}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var tok struct {
+		AccessToken string `json:"access_token"`
+	}
+	err = json.NewDecoder(tokResp.Body).Decode(&tok)
+	tokResp.Body.Close()
+	if err != nil || tokResp.StatusCode != 200 || tok.AccessToken == "" {
+		t.Fatalf("token emulation: %d %v", tokResp.StatusCode, err)
+	}
+	if status, tid := demoIncidentTenant(t, proxyURL[1]+"/api/incidents?$top=1", tok.AccessToken); status != 200 || tid != simulator.ContosoTenantID {
+		t.Errorf("the placeholder: %d, tenant %s", status, tid)
 	}
 
 	// The warm-up finishes and readiness opens without traffic.
