@@ -22,6 +22,7 @@ import (
 	"math/big"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/golang-jwt/jwt/v5"
@@ -67,8 +68,10 @@ type Signer struct {
 	jwk    map[string]string
 	now    func() time.Time
 
-	mu       sync.RWMutex
-	verified map[string]Claims // token → its claims, once its signature verified
+	// verified maps a token to its claims once its signature verified;
+	// lock-free reads, as every request with a placeholder looks here.
+	verified sync.Map
+	count    atomic.Int64 // entries in verified, about
 }
 
 // maxVerified bounds the verified-token cache; it is emptied when full.
@@ -88,7 +91,7 @@ func NewSigner(key crypto.Signer, now func() time.Time) (*Signer, error) {
 	if now == nil {
 		now = time.Now
 	}
-	s := &Signer{key: key, public: key.Public(), now: now, verified: map[string]Claims{}}
+	s := &Signer{key: key, public: key.Public(), now: now}
 	b64 := base64.RawURLEncoding.EncodeToString
 	switch k := key.(type) {
 	case *ecdsa.PrivateKey:
@@ -192,10 +195,8 @@ func (s *Signer) Mint(c Claims) (string, error) {
 // with no clock-skew leeway.
 func (s *Signer) Verify(token string) (Claims, error) {
 	now := s.now()
-	s.mu.RLock()
-	c, ok := s.verified[token]
-	s.mu.RUnlock()
-	if ok {
+	if v, ok := s.verified.Load(token); ok {
+		c := v.(Claims)
 		if !now.Before(c.ExpiresAt) {
 			return Claims{}, errors.New("the placeholder token has expired")
 		}
@@ -221,7 +222,7 @@ func (s *Signer) Verify(token string) (Claims, error) {
 	if err != nil {
 		return Claims{}, fmt.Errorf("the placeholder token is not valid: %w", err)
 	}
-	c = Claims{TenantID: w.TenantID, Audience: audience(w.Aud), Roles: w.Roles, AppID: w.AppID, ExpiresAt: w.ExpiresAt.Time}
+	c := Claims{TenantID: w.TenantID, Audience: audience(w.Aud), Roles: w.Roles, AppID: w.AppID, ExpiresAt: w.ExpiresAt.Time}
 	if w.IssuedAt != nil {
 		c.IssuedAt = w.IssuedAt.Time
 	}
@@ -236,12 +237,11 @@ func (s *Signer) Verify(token string) (Claims, error) {
 	if c.TenantID == "" {
 		return Claims{}, errors.New("the placeholder token names no tenant")
 	}
-	s.mu.Lock()
-	if len(s.verified) >= maxVerified {
-		clear(s.verified)
+	if s.count.Add(1) > maxVerified {
+		s.verified.Clear()
+		s.count.Store(1)
 	}
-	s.verified[token] = c
-	s.mu.Unlock()
+	s.verified.Store(token, c)
 	return c, nil
 }
 

@@ -325,3 +325,35 @@ func entraLikeToken() string {
 	b64 := base64.RawURLEncoding.EncodeToString
 	return b64([]byte(`{"alg":"RS256","typ":"JWT"}`)) + "." + b64([]byte(`{"iss":"https://sts.windows.net/`+tenant+`/","tid":"`+tenant+`"}`)) + ".c2ln"
 }
+
+// BenchmarkVerify is the cost of checking a placeholder: the first time
+// (a signature check per key type) and from the verified cache after.
+func BenchmarkVerify(b *testing.B) {
+	clk := newClock()
+	ec, _ := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
+	rsaKey, _ := rsa.GenerateKey(rand.Reader, 2048)
+	_, ed, _ := ed25519.GenerateKey(rand.Reader)
+	for _, key := range []crypto.Signer{ec, rsaKey, ed} {
+		s, _ := NewSigner(key, clk.now)
+		tok, err := s.Mint(sampleClaims(clk))
+		if err != nil {
+			b.Fatal(err)
+		}
+		b.Run(s.Algorithm()+"/first", func(b *testing.B) {
+			for b.Loop() {
+				s.verified.Clear()
+				if _, err := s.Verify(tok); err != nil {
+					b.Fatal(err)
+				}
+			}
+		})
+		b.Run(s.Algorithm()+"/cached", func(b *testing.B) {
+			b.ReportAllocs()
+			for b.Loop() {
+				if _, err := s.Verify(tok); err != nil {
+					b.Fatal(err)
+				}
+			}
+		})
+	}
+}
