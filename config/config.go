@@ -661,7 +661,9 @@ func (e env) legacy(c *Config, p *problems) {
 				p.add("TENANT_LISTENERS", "%q is reachable from other machines and no client keys are configured (XDRPROXY_CLIENT_KEYS_FILE); set it, listen on 127.0.0.1, or set XDRPROXY_ALLOW_UNAUTHENTICATED=true if a network policy already restricts who can connect", l.Addr)
 			}
 		}
-		c.TenantListeners = list
+		if err == nil {
+			c.TenantListeners = list
+		}
 	}
 
 	var err error

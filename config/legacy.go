@@ -28,7 +28,8 @@ type TenantListener struct {
 
 // ParseTenantListeners parses XDRPROXY_TENANT_LISTENERS: a comma list of
 // ADDR=TENANT. Each tenant must be one of tenants; reserved are addresses
-// the proxy already listens on.
+// the proxy already listens on. With an error, it also returns the
+// listeners that parsed.
 func ParseTenantListeners(s string, tenants *TenantSet, reserved ...string) ([]TenantListener, error) {
 	var out []TenantListener
 	var bad []string
@@ -63,7 +64,7 @@ func ParseTenantListeners(s string, tenants *TenantSet, reserved ...string) ([]T
 		out = append(out, TenantListener{Addr: addr, Tenant: name})
 	}
 	if len(bad) > 0 {
-		return nil, errors.New(strings.Join(bad, "; "))
+		return out, errors.New(strings.Join(bad, "; ")) // the good ones, for further checks
 	}
 	if len(out) == 0 {
 		return nil, fmt.Errorf("%q names no listener", s)
