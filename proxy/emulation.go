@@ -1,7 +1,6 @@
 package proxy
 
 import (
-	"crypto/rand"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -9,6 +8,8 @@ import (
 	"strconv"
 	"strings"
 	"time"
+
+	"github.com/google/uuid"
 
 	"github.com/xdrproxy/xdrproxy/config"
 	"github.com/xdrproxy/xdrproxy/proxy/placeholder"
@@ -83,10 +84,10 @@ func (e *entraError) Error() string {
 
 func (h *Handler) writeEntraError(w http.ResponseWriter, r *http.Request, e *entraError) {
 	ts := h.now().UTC().Format("2006-01-02 15:04:05Z")
-	trace := newUUID()
+	trace := uuid.NewString()
 	corr := r.Header.Get("client-request-id") // MSAL's correlation ID
 	if !config.IsGUID(corr) {
-		corr = newUUID()
+		corr = uuid.NewString()
 	}
 	body := map[string]any{
 		"error":             e.OAuth,
@@ -433,12 +434,4 @@ func (h *Handler) now() time.Time {
 		return h.opts.Now()
 	}
 	return time.Now()
-}
-
-func newUUID() string {
-	var b [16]byte
-	_, _ = rand.Read(b[:])
-	b[6] = b[6]&0x0f | 0x40
-	b[8] = b[8]&0x3f | 0x80
-	return fmt.Sprintf("%x-%x-%x-%x-%x", b[0:4], b[4:6], b[6:8], b[8:10], b[10:])
 }
