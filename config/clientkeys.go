@@ -69,18 +69,12 @@ func (ks *ClientKeys) Match(presented string) (ClientKey, bool) {
 	return ks.keys[found], true
 }
 
-// ByHash returns the key whose SHA-256 is hash: the key a placeholder
-// token was obtained with.
-func (ks *ClientKeys) ByHash(hash [sha256.Size]byte) (ClientKey, bool) {
+// All returns the keys, in file order.
+func (ks *ClientKeys) All() []ClientKey {
 	if ks == nil {
-		return ClientKey{}, false
+		return nil
 	}
-	for _, k := range ks.keys {
-		if k.Hash == hash {
-			return k, true
-		}
-	}
-	return ClientKey{}, false
+	return append([]ClientKey(nil), ks.keys...)
 }
 
 // ParseClientKeys parses a client keys file: one client a line,

@@ -193,7 +193,11 @@ func (h *Handler) serveDiscovery(w http.ResponseWriter, r *http.Request, name st
 // placeholder for the tenant's real token. It returns the tenant and the
 // client key's fingerprint for the access log, and why it refused.
 func (h *Handler) serveToken(w http.ResponseWriter, r *http.Request, pin, name string, v2 bool) (config.Tenant, string, error) {
+	_, _, basic := r.BasicAuth()
 	refuse := func(e *entraError) (config.Tenant, string, error) {
+		if e.Status == http.StatusUnauthorized && basic {
+			w.Header().Set("WWW-Authenticate", `Basic realm="xdrproxy"`) // RFC 6749 §5.2
+		}
 		h.writeEntraError(w, r, e)
 		return config.Tenant{}, "", e
 	}
@@ -216,7 +220,7 @@ func (h *Handler) serveToken(w http.ResponseWriter, r *http.Request, pin, name s
 		return refuse(&entraError{Status: http.StatusBadRequest, OAuth: "unsupported_grant_type", Code: 70003,
 			Message: fmt.Sprintf("The app requested an unsupported grant type '%s'. This proxy issues tokens for the client_credentials grant only.", gt)})
 	}
-	basicUser, basicSecret, basic := r.BasicAuth()
+	basicUser, basicSecret, _ := r.BasicAuth()
 	if form.Get("client_id") == "" && basicUser == "" {
 		return refuse(&entraError{Status: http.StatusBadRequest, OAuth: "invalid_request", Code: 900144, Message: "The request body must contain the following parameter: 'client_id'."})
 	}
@@ -235,9 +239,6 @@ func (h *Handler) serveToken(w http.ResponseWriter, r *http.Request, pin, name s
 	keyed := keys != nil
 	client := ""
 	if keyed {
-		if basic {
-			w.Header().Set("WWW-Authenticate", `Basic realm="xdrproxy"`)
-		}
 		if presented == "" {
 			return refuse(&entraError{Status: http.StatusUnauthorized, OAuth: "invalid_client", Code: 7000218,
 				Message: "The request body must contain the following parameter: 'client_assertion' or 'client_secret'. This proxy takes one of its client keys (XDRPROXY_CLIENT_KEYS_FILE) as client_secret."})
@@ -256,11 +257,16 @@ func (h *Handler) serveToken(w http.ResponseWriter, r *http.Request, pin, name s
 		pinned, pinOK := tc.set.Lookup(pin)
 		ok = ok && pinOK && pinned.ID == t.ID
 	}
+	if header := strings.TrimSpace(r.Header.Get(TenantHeader)); header != "" {
+		// The path names the tenant; a header naming another conflicts.
+		named, namedOK := tc.set.Lookup(header)
+		ok = ok && namedOK && named.ID == t.ID
+	}
 	if !ok || keyed && !key.Allows(t) {
 		// One answer for unknown, unserved and not-allowed tenants: a key
 		// limited to some tenants learns nothing about the others.
 		e := &entraError{Status: http.StatusBadRequest, OAuth: "unauthorized_client", Code: 700016,
-			Message: fmt.Sprintf("Tenant '%s' is not served by this proxy for this client: it must be in XDRPROXY_TENANTS (or the tenants file), on the client key's line in XDRPROXY_CLIENT_KEYS_FILE, and, on a tenant listener, be the listener's tenant.", name)}
+			Message: fmt.Sprintf("Tenant '%s' is not served by this proxy for this client: it must be in XDRPROXY_TENANTS (or the tenants file), on the client key's line in XDRPROXY_CLIENT_KEYS_FILE, on a tenant listener be the listener's tenant, and agree with any X-Tenant-ID header.", name)}
 		h.writeEntraError(w, r, e)
 		return config.Tenant{}, client, e
 	}
@@ -314,7 +320,7 @@ func (h *Handler) serveToken(w http.ResponseWriter, r *http.Request, pin, name s
 		Roles:        claims.Roles,
 		AppID:        claims.AppID,
 		ExpiresAt:    exp,
-		ClientKey:    key.Hash,
+		ClientKey:    h.opts.Placeholders.Bind(key.Hash),
 		HasClientKey: keyed,
 	})
 	if err != nil {
@@ -341,7 +347,7 @@ func (h *Handler) serveToken(w http.ResponseWriter, r *http.Request, pin, name s
 		"ext_expires_in": strconv.FormatInt(lifetime, 10),
 		"expires_on":     strconv.FormatInt(exp.Unix(), 10),
 		"not_before":     strconv.FormatInt(now.Unix(), 10),
-		"resource":       resource,
+		"resource":       resourceOf(scope), // the resource the placeholder stands for
 		"access_token":   signed,
 	})
 	return t, client, nil
@@ -406,23 +412,34 @@ func (h *Handler) scopeFor(resource string) string {
 	return h.opts.Scope
 }
 
+// resourceOf is a scope's resource: the scope without /.default.
+func resourceOf(scope string) string { return strings.TrimSuffix(scope, "/.default") }
+
 // tokenRequestFailure turns a failed acquisition into Entra ID's error
-// shape, keeping Entra ID's own code: a transient failure is
-// temporarily_unavailable (503), anything else the tool cannot fix
-// itself, so never invalid_client, which would blame its key.
+// shape. A transient failure is temporarily_unavailable (503). A refusal
+// about the tenant (consent, licence, policy…) keeps Entra ID's error and
+// code. A refusal of the proxy's own credential or application is the
+// proxy's fault, not the tool's: 500 server_error (AADSTS50000), with
+// Entra ID's code in the description, never invalid_client, which would
+// tell the tool its key is wrong.
 func (h *Handler) tokenRequestFailure(t config.Tenant, scope string, err error) *entraError {
 	msg := "The proxy " + h.tokenError(t, scope, err).Message
 	e := &entraError{Status: http.StatusServiceUnavailable, OAuth: "temporarily_unavailable", Code: 90033, Message: msg}
 	var ae *tokencache.AcquisitionError
-	if errors.As(err, &ae) {
-		if c := ae.Code(); c != 0 {
-			e.Code = c
-		}
-		if !ae.Transient() {
-			e.Status, e.OAuth = http.StatusBadRequest, ae.OAuthError
-			if e.OAuth == "" || e.OAuth == "invalid_client" {
-				e.OAuth = "unauthorized_client"
-			}
+	if !errors.As(err, &ae) {
+		return e
+	}
+	if c := ae.Code(); c != 0 {
+		e.Code = c
+	}
+	switch {
+	case ae.Transient():
+	case ae.Class() == tokencache.ClassCredential || ae.Class() == tokencache.ClassApplication || ae.OAuthError == "invalid_client":
+		e.Status, e.OAuth, e.Code = http.StatusInternalServerError, "server_error", 50000
+	default:
+		e.Status, e.OAuth = http.StatusBadRequest, ae.OAuthError
+		if e.OAuth == "" {
+			e.OAuth = "unauthorized_client"
 		}
 	}
 	return e

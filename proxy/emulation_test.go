@@ -2,7 +2,9 @@ package proxy_test
 
 import (
 	"context"
+	"crypto/sha256"
 	"encoding/base64"
+	"encoding/hex"
 	"encoding/json"
 	"io"
 	"net/http"
@@ -166,8 +168,14 @@ func TestTokenEmulationV1(t *testing.T) {
 	if c.ExpiresAt.After(realClaims.ExpiresAt) || realClaims.ExpiresAt.Sub(c.ExpiresAt) > 2*time.Second {
 		t.Errorf("placeholder exp %v, real exp %v: want at most, and about, the real one", c.ExpiresAt, realClaims.ExpiresAt)
 	}
-	if !c.HasClientKey {
-		t.Error("the placeholder does not carry its client key")
+	// Bound to its key, without the key's hash: a tool that logs the
+	// token gives nothing away to guess the key from.
+	sum := sha256.Sum256([]byte(toolKey))
+	if !c.HasClientKey || c.ClientKey != s.signer.Bind(sum) {
+		t.Error("the placeholder is not bound to its client key")
+	}
+	if payload, _ := base64.RawURLEncoding.DecodeString(strings.Split(ph, ".")[1]); strings.Contains(string(payload), hex.EncodeToString(sum[:])) {
+		t.Error("the placeholder carries the client key's SHA-256")
 	}
 
 	// The tool calls the API with it, naming no tenant: the upstream gets
@@ -316,12 +324,19 @@ func TestTokenEmulationRefusals(t *testing.T) {
 		t.Errorf("refused requests reached Entra ID: %d token requests", s.sim.TotalTokenRequests())
 	}
 
+	// A header naming another tenant than the path conflicts.
+	status, _, body := s.post(t, s.proxyURL, "/contoso/oauth2/token", v1Form(gatewayKey), http.Header{"X-Tenant-Id": {"fabrikam"}})
+	if status != 400 {
+		t.Errorf("conflicting X-Tenant-ID: %d %v", status, body)
+	}
+	entraErrorShape(t, body, "unauthorized_client", 700016)
+
 	// The key also works as HTTP Basic (client_secret_basic) and as a bearer.
 	f := v1Form("")
 	f.Del("client_secret")
 	basic := http.Header{"Authorization": {"Basic " + basicAuth(simulator.DefaultClientID, toolKey)}}
-	if status, _, body := s.post(t, s.proxyURL, "/contoso/oauth2/token", f, basic); status != 200 {
-		t.Errorf("Basic: %d %v", status, body)
+	if status, hdr, body := s.post(t, s.proxyURL, "/contoso/oauth2/token", f, basic); status != 200 || hdr.Get("WWW-Authenticate") != "" {
+		t.Errorf("Basic: %d %v, WWW-Authenticate %q", status, body, hdr.Get("WWW-Authenticate"))
 	}
 	bearer := http.Header{"Authorization": {"Bearer " + toolKey}}
 	if status, _, body := s.post(t, s.proxyURL, "/contoso/oauth2/token", f, bearer); status != 200 {
@@ -336,10 +351,27 @@ func TestTokenEmulationRefusals(t *testing.T) {
 }
 
 func TestTokenEmulationWhenEntraIDRefuses(t *testing.T) {
+	// The proxy's own secret is refused: its fault, not the tool's key.
+	bad := newStack(t, stackOptions{emulation: true, secret: "not-the-secret"})
+	status, _, body := bad.post(t, bad.proxyURL, "/contoso/oauth2/token", v1Form("x"), nil)
+	if status != http.StatusInternalServerError {
+		t.Errorf("proxy credential refused: status %d", status)
+	}
+	if desc := entraErrorShape(t, body, "server_error", 50000); !strings.Contains(desc, "AADSTS7000215") {
+		t.Errorf("description lacks Entra ID's code: %s", desc)
+	}
+
 	s := newStack(t, stackOptions{emulation: true})
+	// An unknown resource: the placeholder and the answer name the
+	// default scope's resource.
+	f := v1Form("x")
+	f.Set("resource", "https://management.azure.com")
+	if _, _, body := s.post(t, s.proxyURL, "/fabrikam/oauth2/token", f, nil); body["resource"] != defenderAPI {
+		t.Errorf("resource = %v, want %s", body["resource"], defenderAPI)
+	}
 	form := v1Form("x")
 	// No consent in northwind: the tool sees Entra ID's code and the link.
-	status, _, body := s.post(t, s.proxyURL, "/northwind/oauth2/token", form, nil)
+	status, _, body = s.post(t, s.proxyURL, "/northwind/oauth2/token", form, nil)
 	if status != http.StatusBadRequest {
 		t.Errorf("status %d", status)
 	}
@@ -473,6 +505,11 @@ func TestTenantListener(t *testing.T) {
 		})
 	}
 
+	// A key allowed both tenants is told of the conflict.
+	s.handler.SetClientKeys(keysFile(t, map[string]string{toolKey: "contoso,fabrikam", gatewayKey: "*"}))
+	if status, body := s.call(t, pinned, "/api/incidents", toolKey, "fabrikam"); status != http.StatusBadRequest || body["error"].(map[string]any)["code"] != "InvalidTenant" {
+		t.Errorf("conflict with a key for both tenants: %d %v", status, body)
+	}
 	// A key limited to fabrikam gets the limited key's 403 here.
 	s.handler.SetClientKeys(keysFile(t, map[string]string{toolKey: "fabrikam", gatewayKey: "*"}))
 	if status, body := s.call(t, pinned, "/api/incidents", toolKey, ""); status != http.StatusForbidden {

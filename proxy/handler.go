@@ -6,6 +6,7 @@ package proxy
 
 import (
 	"context"
+	"crypto/sha256"
 	"crypto/tls"
 	"crypto/x509"
 	"errors"
@@ -89,7 +90,7 @@ type Handler struct {
 	reverse *httputil.ReverseProxy
 	origins map[string]*url.URL // route prefix → its upstream's scheme and host
 	tenants atomic.Pointer[tenantConfig]
-	keys    atomic.Pointer[config.ClientKeys] // nil: no client authentication
+	keys    atomic.Pointer[clientKeys] // nil: no client authentication
 	limits  *limiter
 
 	draining  chan struct{} // closed by Drain
@@ -141,7 +142,7 @@ func New(opts Options) (*Handler, error) {
 	}
 	h := &Handler{opts: opts, log: opts.Logger, origins: map[string]*url.URL{}, draining: make(chan struct{})}
 	h.tenants.Store(&tenantConfig{set: opts.Tenants, def: opts.DefaultTenant})
-	h.keys.Store(opts.ClientKeys)
+	h.SetClientKeys(opts.ClientKeys)
 	h.limits = newLimiter(opts.RateLimits, opts.QueueTimeout, opts.Now)
 	for _, r := range opts.Routes {
 		if r.URL == nil || r.Scope == "" || r.Prefix == "" {
@@ -225,7 +226,7 @@ func (h *Handler) serve(w http.ResponseWriter, r *http.Request, pin string) {
 
 	tc := h.tenants.Load()
 	t, perr := resolveTarget(r, tc.set, tc.def, pin, who.placeholder)
-	if keyed && !key.AllTenants && (perr != nil && perr.Code != CodeMissingTenant && perr.Code != CodeInvalidPath || perr == nil && !key.Allows(t.tenant)) {
+	if keyed && !key.AllTenants && !limitedKeyMaySee(key, t, perr) {
 		// A key limited to some tenants learns nothing about the others:
 		// unknown, served elsewhere or in conflict all read the same.
 		perr = &Error{Status: http.StatusForbidden, Code: CodeTenantNotAllowed,
@@ -288,8 +289,14 @@ func (h *Handler) serve(w http.ResponseWriter, r *http.Request, pin string) {
 		return
 	}
 	if keyed && (queueWait > 0 || tokenWait > time.Millisecond) {
-		// The key may have been revoked while this request waited.
-		if _, aerr := h.authenticate(r); aerr != nil {
+		// The key may have been revoked, or its tenants narrowed, while
+		// this request waited.
+		again, aerr := h.authenticate(r)
+		if aerr == nil && !again.key.Allows(t.tenant) {
+			aerr = &Error{Status: http.StatusForbidden, Code: CodeTenantNotAllowed,
+				Message: "this client key may not use the tenant the request names; ask for it to be added to the key's line in XDRPROXY_CLIENT_KEYS_FILE"}
+		}
+		if aerr != nil {
 			failure = aerr
 			WriteError(rec, aerr)
 			return
@@ -340,11 +347,43 @@ func (h *Handler) SetClientKeys(keys *config.ClientKeys) {
 	if keys == nil {
 		return
 	}
-	h.keys.Store(keys)
+	ck := &clientKeys{ClientKeys: keys}
+	if h.opts.Placeholders != nil {
+		ck.byBinding = map[[sha256.Size]byte]config.ClientKey{}
+		for _, k := range keys.All() {
+			ck.byBinding[h.opts.Placeholders.Bind(k.Hash)] = k
+		}
+	}
+	h.keys.Store(ck)
+}
+
+// clientKeys are the client keys in force and, with token emulation, each
+// key by the binding its placeholders carry; replaced whole.
+type clientKeys struct {
+	*config.ClientKeys
+	byBinding map[[sha256.Size]byte]config.ClientKey
 }
 
 // Tenants returns the tenant set in force.
 func (h *Handler) Tenants() *config.TenantSet { return h.tenants.Load().set }
+
+// limitedKeyMaySee reports whether a key limited to some tenants may be
+// told the outcome of resolving its request: every tenant the request
+// named is one the key may use. Otherwise it gets one 403 for all cases.
+func limitedKeyMaySee(key config.ClientKey, t target, perr *Error) bool {
+	if perr != nil && (perr.Code == CodeMissingTenant || perr.Code == CodeInvalidPath) {
+		return true // nothing about any tenant
+	}
+	if perr != nil && (perr.Code != CodeInvalidTenant || len(t.named) < 2) {
+		return false // a tenant not known or not served
+	}
+	for _, n := range t.named {
+		if !key.Allows(n) {
+			return false
+		}
+	}
+	return perr != nil || key.Allows(t.tenant)
+}
 
 // caller is who sent a request.
 type caller struct {
@@ -375,7 +414,7 @@ func (h *Handler) authenticate(r *http.Request) (caller, *Error) {
 				return caller{keyed: true}, &Error{Status: http.StatusUnauthorized, Code: CodeUnauthenticated,
 					Message: "the placeholder token was issued without a client key, and this proxy requires one: ask its token endpoint for a new token"}
 			}
-			k, ok := keys.ByHash(c.ClientKey)
+			k, ok := keys.byBinding[c.ClientKey]
 			if !ok {
 				return caller{keyed: true}, &Error{Status: http.StatusUnauthorized, Code: CodeUnauthenticated,
 					Message: "the client key this placeholder token was obtained with is no longer valid"}

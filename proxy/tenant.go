@@ -21,6 +21,9 @@ type target struct {
 	tenant  config.Tenant
 	path    string // decoded path to forward
 	rawPath string // its escaped form when it differs from the default encoding, else ""
+	// named are the tenants the request named (header, prefix,
+	// placeholder, listener), also when they conflict.
+	named []config.Tenant
 }
 
 // resolveTarget finds the request's tenant and the path to forward, with
@@ -105,6 +108,9 @@ func resolveTarget(r *http.Request, tenants *config.TenantSet, def config.Tenant
 		}
 		t.tenant = def
 		return t, nil
+	}
+	for _, n := range named {
+		t.named = append(t.named, n.tenant)
 	}
 	for _, other := range named[1:] {
 		if other.tenant.ID != named[0].tenant.ID {

@@ -11,9 +11,11 @@ import (
 	"crypto/ecdsa"
 	"crypto/ed25519"
 	"crypto/elliptic"
+	"crypto/hmac"
 	"crypto/rand"
 	"crypto/rsa"
 	"crypto/sha256"
+	"crypto/x509"
 	"encoding/base64"
 	"encoding/hex"
 	"encoding/json"
@@ -51,8 +53,10 @@ type Claims struct {
 	ExpiresAt time.Time
 	// IssuedAt is when it was minted; set by Mint.
 	IssuedAt time.Time
-	// ClientKey is the SHA-256 of the client key it was obtained with;
-	// removing that key revokes it. Meaningful when HasClientKey.
+	// ClientKey binds the placeholder to the client key it was obtained
+	// with: Signer.Bind of the key's SHA-256, so that removing the key
+	// revokes it while the token reveals nothing a key could be guessed
+	// from. Meaningful when HasClientKey.
 	ClientKey [sha256.Size]byte
 	// HasClientKey is false when the proxy authenticates no clients.
 	HasClientKey bool
@@ -67,6 +71,7 @@ type Signer struct {
 	keyID  string
 	jwk    map[string]string
 	now    func() time.Time
+	bind   []byte // the HMAC key of Bind, derived from the private key
 
 	// verified maps a token to its claims once its signature verified;
 	// lock-free reads, as every request with a placeholder looks here.
@@ -121,7 +126,25 @@ func NewSigner(key crypto.Signer, now func() time.Time) (*Signer, error) {
 	}
 	sum := sha256.Sum256(canonical)
 	s.keyID = b64(sum[:])
+	der, err := x509.MarshalPKCS8PrivateKey(key)
+	if err != nil {
+		return nil, fmt.Errorf("placeholder: %w", err)
+	}
+	bind := sha256.Sum256(append([]byte("xdrproxy placeholder client-key binding v1\x00"), der...))
+	s.bind = bind[:]
 	return s, nil
+}
+
+// Bind returns what a placeholder carries for the client key whose
+// SHA-256 is keyHash: an HMAC under a secret derived from the signing
+// key, so replicas sharing the key agree, and a tool that logs its token
+// leaks nothing a weak key could be guessed from.
+func (s *Signer) Bind(keyHash [sha256.Size]byte) [sha256.Size]byte {
+	m := hmac.New(sha256.New, s.bind)
+	m.Write(keyHash[:])
+	var out [sha256.Size]byte
+	copy(out[:], m.Sum(nil))
+	return out
 }
 
 // KeyID is the key's RFC 7638 thumbprint, the kid of its tokens. Replicas
@@ -218,6 +241,7 @@ func (s *Signer) Verify(token string) (Claims, error) {
 		jwt.WithExpirationRequired(),
 		jwt.WithTimeFunc(func() time.Time { return now }),
 		jwt.WithLeeway(0),
+		jwt.WithStrictDecoding(), // one spelling per token: no base64 variants
 	)
 	if err != nil {
 		return Claims{}, fmt.Errorf("the placeholder token is not valid: %w", err)
@@ -238,11 +262,30 @@ func (s *Signer) Verify(token string) (Claims, error) {
 		return Claims{}, errors.New("the placeholder token names no tenant")
 	}
 	if s.count.Add(1) > maxVerified {
-		s.verified.Clear()
-		s.count.Store(1)
+		s.evict(now)
 	}
 	s.verified.Store(token, c)
 	return c, nil
+}
+
+// evict drops expired tokens from the verified cache, and everything
+// when that is not enough: whoever mints many placeholders can cost the
+// others one signature check each, never more.
+func (s *Signer) evict(now time.Time) {
+	var kept int64
+	s.verified.Range(func(k, v any) bool {
+		if !now.Before(v.(Claims).ExpiresAt) {
+			s.verified.Delete(k)
+		} else {
+			kept++
+		}
+		return true
+	})
+	if kept > maxVerified/2 {
+		s.verified.Clear()
+		kept = 0
+	}
+	s.count.Store(kept + 1)
 }
 
 // hasIssuer reports whether token's payload carries the placeholder

@@ -357,3 +357,48 @@ func BenchmarkVerify(b *testing.B) {
 		})
 	}
 }
+
+func TestOneSpellingPerToken(t *testing.T) {
+	clk := newClock()
+	s, _ := NewSigner(nil, clk.now)
+	tok := mustMint(t, s, sampleClaims(clk))
+	// The signature's last base64 character carries 4 unused bits: a
+	// lenient decoder reads other spellings as the same token.
+	const alphabet = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_"
+	last := strings.IndexByte(alphabet, tok[len(tok)-1])
+	variant := tok[:len(tok)-1] + string(alphabet[last^1])
+	if _, err := s.Verify(variant); err == nil {
+		t.Error("a second spelling of the token verified")
+	}
+	if _, err := s.Verify(tok); err != nil {
+		t.Errorf("the token itself: %v", err)
+	}
+}
+
+func TestEvictKeepsUnexpired(t *testing.T) {
+	clk := newClock()
+	s, _ := NewSigner(nil, clk.now)
+	s.verified.Store("expired", Claims{ExpiresAt: clk.t})
+	s.verified.Store("valid", Claims{ExpiresAt: clk.t.Add(time.Minute)})
+	s.evict(clk.t)
+	if _, ok := s.verified.Load("expired"); ok {
+		t.Error("an expired token was kept")
+	}
+	if _, ok := s.verified.Load("valid"); !ok {
+		t.Error("a valid token was dropped while there was room")
+	}
+}
+
+func TestBindDependsOnTheSigningKey(t *testing.T) {
+	key := keys(t)["ES256"]
+	a, _ := NewSigner(key, nil)
+	b, _ := NewSigner(key, nil)
+	other, _ := NewSigner(nil, nil)
+	h := sha256.Sum256([]byte("client-key"))
+	if a.Bind(h) != b.Bind(h) {
+		t.Error("replicas sharing a key bind differently")
+	}
+	if a.Bind(h) == other.Bind(h) || a.Bind(h) == h {
+		t.Error("the binding does not depend on the signing key")
+	}
+}
