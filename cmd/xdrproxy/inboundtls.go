@@ -1,9 +1,13 @@
 package main
 
 import (
+	"context"
 	"crypto/tls"
 	"crypto/x509"
+	"errors"
 	"fmt"
+	"net"
+	"net/http"
 	"os"
 	"strings"
 	"sync/atomic"
@@ -12,6 +16,7 @@ import (
 	"go.uber.org/zap"
 
 	"github.com/xdrproxy/xdrproxy/config"
+	"github.com/xdrproxy/xdrproxy/proxy"
 )
 
 // modernCipherSuites are the TLS 1.2 suites the proxy listeners accept:
@@ -38,6 +43,9 @@ type inboundTLS struct {
 	pool                 *x509.CertPool
 	lastErr              string // the refusal last logged, logged once
 	unread               bool   // a change was seen but a file could not be read
+	// caGeneration counts client-CA changes; a connection that was set
+	// up under an older generation has its certificate checked again.
+	caGeneration atomic.Int64
 }
 
 // newInboundTLS loads the files cfg names. It returns nil when cfg asks
@@ -139,8 +147,12 @@ func (t *inboundTLS) poll() (changed bool, err error) {
 			return false, t.failed("XDRPROXY_TLS_CLIENT_CA_FILE", err)
 		}
 	}
+	caChanged = pool != t.pool
 	t.pair, t.pool, t.lastErr = pair, pool, ""
 	t.publish()
+	if caChanged {
+		t.caGeneration.Add(1)
+	}
 	t.logCertificate("TLS files reloaded: new connections use them; open ones keep theirs")
 	return true, nil
 }
@@ -176,4 +188,53 @@ func (t *inboundTLS) logCertificate(msg string) {
 		return
 	}
 	t.log.Info(msg, fields...)
+}
+
+// connGeneration is the context key of a connection's client-CA
+// generation.
+type connGeneration struct{}
+
+// ConnContext records, for each new connection, the client CAs in force
+// (http.Server.ConnContext).
+func (t *inboundTLS) ConnContext(ctx context.Context, _ net.Conn) context.Context {
+	g := new(atomic.Int64)
+	g.Store(t.caGeneration.Load())
+	return context.WithValue(ctx, connGeneration{}, g)
+}
+
+// RecheckClientCertificates wraps a proxy listener's handler: after the
+// client CAs changed, a connection opened before is served only if its
+// certificate verifies against the new CAs, so that removing a CA
+// revokes its clients' open connections too, not only new ones.
+func (t *inboundTLS) RecheckClientCertificates(next http.Handler) http.Handler {
+	if t == nil || t.clientCAs == nil {
+		return next
+	}
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		g, ok := r.Context().Value(connGeneration{}).(*atomic.Int64)
+		if now := t.caGeneration.Load(); ok && g.Load() != now {
+			if err := verifyClient(r.TLS, t.current.Load().ClientCAs); err != nil {
+				w.Header().Set("Connection", "close")
+				proxy.WriteError(w, &proxy.Error{Status: http.StatusUnauthorized, Code: proxy.CodeUnauthenticated,
+					Message: "the client certificate is no longer trusted (XDRPROXY_TLS_CLIENT_CA_FILE changed); reconnect with a certificate its CAs sign"})
+				return
+			}
+			g.Store(now)
+		}
+		next.ServeHTTP(w, r)
+	})
+}
+
+// verifyClient checks a connection's client certificate chain as the TLS
+// handshake does.
+func verifyClient(cs *tls.ConnectionState, roots *x509.CertPool) error {
+	if cs == nil || len(cs.PeerCertificates) == 0 {
+		return errors.New("no client certificate")
+	}
+	inter := x509.NewCertPool()
+	for _, c := range cs.PeerCertificates[1:] {
+		inter.AddCert(c)
+	}
+	_, err := cs.PeerCertificates[0].Verify(x509.VerifyOptions{Roots: roots, Intermediates: inter, KeyUsages: []x509.ExtKeyUsage{x509.ExtKeyUsageClientAuth}})
+	return err
 }

@@ -404,19 +404,44 @@ func TestMutualTLS(t *testing.T) {
 		if err != nil {
 			return 0, err
 		}
+		io.Copy(io.Discard, resp.Body) // so the connection is kept
 		resp.Body.Close()
 		return resp.StatusCode, nil
 	}
+	refused := func(err error, want string) bool { return err != nil && strings.Contains(err.Error(), want) }
 	for _, url := range append([]string{p.base}, p.tenants...) {
 		if status, err := get(p.client(t, &good), url); err != nil || status != 200 {
 			t.Errorf("%s with a client certificate: %d %v", url, status, err)
 		}
-		if _, err := get(p.client(t, nil), url); err == nil {
-			t.Errorf("%s without a client certificate: served", url)
+		if _, err := get(p.client(t, nil), url); !refused(err, "certificate required") {
+			t.Errorf("%s without a client certificate: %v, want the handshake refused", url, err)
 		}
-		if _, err := get(p.client(t, &stranger), url); err == nil {
-			t.Errorf("%s with a certificate from another CA: served", url)
+		if _, err := get(p.client(t, &stranger), url); !refused(err, "unknown certificate authority") {
+			t.Errorf("%s with a certificate from another CA: %v, want the handshake refused", url, err)
 		}
+	}
+
+	// The CA file is replaced: the old CA's clients are refused, on new
+	// connections and on the one they keep open; the new CA's are served.
+	open := p.client(t, &good)
+	if status, err := get(open, p.base); err != nil || status != 200 {
+		t.Fatalf("before the change: %d %v", status, err)
+	}
+	newCA := newTestCA(t)
+	swapFile(t, caFile, string(newCA.pem()))
+	if err := <-p.reloads; err != nil {
+		t.Fatalf("client CA reload: %v", err)
+	}
+	if status, err := get(open, p.base); err != nil || status != http.StatusUnauthorized {
+		t.Errorf("the old CA's open connection: %d %v, want 401", status, err)
+	}
+	if _, err := get(p.client(t, &good), p.base); !refused(err, "unknown certificate authority") {
+		t.Errorf("the old CA's new connection: %v, want the handshake refused", err)
+	}
+	newPEM, newKey, _ := newCA.issue(t, "soar", false)
+	renewed, _ := tls.X509KeyPair(newPEM, newKey)
+	if status, err := get(p.client(t, &renewed), p.base); err != nil || status != 200 {
+		t.Errorf("the new CA's client: %d %v", status, err)
 	}
 }
 
@@ -426,7 +451,7 @@ func TestInboundTLSPolicyAndRotation(t *testing.T) {
 
 	// TLS 1.2 minimum, AEAD suites only.
 	for name, cfg := range map[string]*tls.Config{
-		"TLS 1.1": {MaxVersion: tls.VersionTLS11},
+		"TLS 1.1": {MinVersion: tls.VersionTLS10, MaxVersion: tls.VersionTLS11},
 		"TLS 1.2 CBC": {MaxVersion: tls.VersionTLS12, CipherSuites: []uint16{
 			tls.TLS_ECDHE_ECDSA_WITH_AES_128_CBC_SHA, tls.TLS_ECDHE_ECDSA_WITH_AES_128_CBC_SHA256}},
 	} {
@@ -435,6 +460,8 @@ func TestInboundTLSPolicyAndRotation(t *testing.T) {
 		if err == nil {
 			conn.Close()
 			t.Errorf("%s handshake succeeded", name)
+		} else if !strings.Contains(err.Error(), "remote error") {
+			t.Errorf("%s: %v, want the server to refuse it", name, err)
 		}
 	}
 

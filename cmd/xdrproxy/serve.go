@@ -154,9 +154,15 @@ func serve(ctx context.Context, cfg *config.Config, log *zap.Logger, o serveOpti
 		return fmt.Errorf("XDRPROXY_ADMIN_ADDR: %w", err)
 	}
 	proxySrvs := make([]*http.Server, len(proxyLns))
-	proxySrvs[0] = newHTTPServer(refuseWhileDraining(handler, &draining), log)
-	for i, l := range cfg.TenantListeners {
-		proxySrvs[i+1] = newHTTPServer(refuseWhileDraining(handler.ForTenant(l.Tenant), &draining), log)
+	handlers := []http.Handler{handler}
+	for _, l := range cfg.TenantListeners {
+		handlers = append(handlers, handler.ForTenant(l.Tenant))
+	}
+	for i, h := range handlers {
+		proxySrvs[i] = newHTTPServer(refuseWhileDraining(inTLS.RecheckClientCertificates(h), &draining), log)
+		if inTLS != nil {
+			proxySrvs[i].ConnContext = inTLS.ConnContext
+		}
 	}
 	adminSrv := newHTTPServer(adminMux(adminState{
 		cfg: cfg, handler: handler, cache: cache, registry: registry, ready: &ready, draining: &draining,
