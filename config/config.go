@@ -636,7 +636,7 @@ func (e env) legacy(c *Config, p *problems) {
 		p.add("TLS_KEY_FILE", "is required with XDRPROXY_TLS_CERT_FILE (the certificate's private key)")
 	case c.TLSCertFile != "":
 		if _, err := CheckTLSFiles(c.TLSCertFile, c.TLSKeyFile); err != nil {
-			p.add("TLS_CERT_FILE", "%s with XDRPROXY_TLS_KEY_FILE %s: %v", c.TLSCertFile, c.TLSKeyFile, err)
+			*p = append(*p, err.Error()) // names its variable
 		}
 	}
 	if c.TLSClientCAFile = strings.TrimSpace(e.TLSClientCAFile); c.TLSClientCAFile != "" {
@@ -651,7 +651,7 @@ func (e env) legacy(c *Config, p *problems) {
 		}
 	}
 
-	if s := strings.TrimSpace(e.TenantListeners); s != "" && c.Tenants != nil {
+	if s := strings.TrimSpace(e.TenantListeners); s != "" {
 		list, err := ParseTenantListeners(s, c.Tenants, c.ListenAddr, c.AdminAddr)
 		if err != nil {
 			p.add("TENANT_LISTENERS", "%v", err)

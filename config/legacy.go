@@ -11,6 +11,7 @@ import (
 	"encoding/pem"
 	"errors"
 	"fmt"
+	"net"
 	"os"
 	"strings"
 )
@@ -27,16 +28,14 @@ type TenantListener struct {
 }
 
 // ParseTenantListeners parses XDRPROXY_TENANT_LISTENERS: a comma list of
-// ADDR=TENANT. Each tenant must be one of tenants; reserved are addresses
-// the proxy already listens on. With an error, it also returns the
-// listeners that parsed.
+// ADDR=TENANT. Each tenant must be one of tenants (nil: not checked, as
+// when the tenants are themselves invalid); reserved are addresses the
+// proxy already listens on. With an error, it also returns the listeners
+// that parsed.
 func ParseTenantListeners(s string, tenants *TenantSet, reserved ...string) ([]TenantListener, error) {
 	var out []TenantListener
 	var bad []string
-	seen := map[string]bool{}
-	for _, r := range reserved {
-		seen[r] = true
-	}
+	taken := append([]string(nil), reserved...)
 	for _, item := range strings.Split(s, ",") {
 		item = strings.TrimSpace(item)
 		if item == "" {
@@ -53,14 +52,14 @@ func ParseTenantListeners(s string, tenants *TenantSet, reserved ...string) ([]T
 			continue
 		}
 		if _, ok := tenants.Lookup(name); !ok && tenants != nil {
-			bad = append(bad, fmt.Sprintf("%s: %q is not one of the configured tenants (XDRPROXY_TENANTS)", addr, name))
+			bad = append(bad, fmt.Sprintf("%s: %q is not one of the configured tenants (XDRPROXY_TENANTS or XDRPROXY_TENANTS_FILE)", addr, name))
 			continue
 		}
-		if seen[addr] && !strings.HasSuffix(addr, ":0") {
-			bad = append(bad, fmt.Sprintf("%s is used twice (XDRPROXY_LISTEN_ADDR, XDRPROXY_ADMIN_ADDR and each tenant listener need an address of their own)", addr))
+		if other := clash(addr, taken); other != "" {
+			bad = append(bad, fmt.Sprintf("%s clashes with %s (XDRPROXY_LISTEN_ADDR, XDRPROXY_ADMIN_ADDR and each tenant listener need a port of their own)", addr, other))
 			continue
 		}
-		seen[addr] = true
+		taken = append(taken, addr)
 		out = append(out, TenantListener{Addr: addr, Tenant: name})
 	}
 	if len(bad) > 0 {
@@ -72,18 +71,53 @@ func ParseTenantListeners(s string, tenants *TenantSet, reserved ...string) ([]T
 	return out, nil
 }
 
+// clash returns the address of taken that addr could not be bound beside:
+// the same port on the same host, on a wildcard host, or on two names
+// for loopback. Port 0 (any free port) clashes with nothing.
+func clash(addr string, taken []string) string {
+	host, port, _ := net.SplitHostPort(addr)
+	if port == "0" {
+		return ""
+	}
+	norm := func(h string) string {
+		switch h {
+		case "localhost":
+			return "127.0.0.1"
+		case "", "0.0.0.0", "::":
+			return "*"
+		}
+		return h
+	}
+	for _, t := range taken {
+		th, tp, err := net.SplitHostPort(t)
+		if err != nil || tp != port {
+			continue
+		}
+		a, b := norm(host), norm(th)
+		if a == b || a == "*" || b == "*" {
+			return t
+		}
+	}
+	return ""
+}
+
 // CheckTLSFiles loads the proxy listeners' certificate and key, as
 // XDRPROXY_TLS_CERT_FILE and XDRPROXY_TLS_KEY_FILE name them.
+// The error names the variable at fault.
 func CheckTLSFiles(certFile, keyFile string) (*tls.Certificate, error) {
 	certPEM, err := os.ReadFile(certFile)
 	if err != nil {
-		return nil, err
+		return nil, fmt.Errorf("%s_TLS_CERT_FILE: %w", Prefix, err)
 	}
 	keyPEM, err := os.ReadFile(keyFile)
 	if err != nil {
-		return nil, err
+		return nil, fmt.Errorf("%s_TLS_KEY_FILE: %w", Prefix, err)
 	}
-	return ParseTLSPair(certPEM, keyPEM)
+	pair, err := ParseTLSPair(certPEM, keyPEM)
+	if err != nil {
+		return nil, fmt.Errorf("%s_TLS_CERT_FILE: %s with %s_TLS_KEY_FILE %s: %w", Prefix, certFile, Prefix, keyFile, err)
+	}
+	return pair, nil
 }
 
 // ParseTLSPair parses a PEM certificate chain and its private key. The

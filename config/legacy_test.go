@@ -11,6 +11,7 @@ import (
 	"crypto/x509/pkix"
 	"encoding/pem"
 	"math/big"
+	"os"
 	"path/filepath"
 	"reflect"
 	"strings"
@@ -186,8 +187,10 @@ func TestLegacyToolSettingsErrors(t *testing.T) {
 		{"tenant listener without =", map[string]string{"XDRPROXY_TENANT_LISTENERS": "127.0.0.1:8081"}, []string{"XDRPROXY_TENANT_LISTENERS", "ADDR=TENANT"}},
 		{"tenant listener without a port", map[string]string{"XDRPROXY_TENANT_LISTENERS": "127.0.0.1=" + tenantA}, []string{"XDRPROXY_TENANT_LISTENERS", "host:port"}},
 		{"tenant listener for an unknown tenant", map[string]string{"XDRPROXY_TENANT_LISTENERS": "127.0.0.1:8081=fabrikam"}, []string{"XDRPROXY_TENANT_LISTENERS", `"fabrikam" is not one of the configured tenants`}},
-		{"tenant listener on the proxy's address", map[string]string{"XDRPROXY_TENANT_LISTENERS": "127.0.0.1:8080=" + tenantA}, []string{"XDRPROXY_TENANT_LISTENERS", "used twice"}},
-		{"two tenant listeners on one address", map[string]string{"XDRPROXY_TENANT_LISTENERS": "127.0.0.1:8081=" + tenantA + ",127.0.0.1:8081=" + tenantA}, []string{"XDRPROXY_TENANT_LISTENERS", "used twice"}},
+		{"tenant listener on the proxy's address", map[string]string{"XDRPROXY_TENANT_LISTENERS": "127.0.0.1:8080=" + tenantA}, []string{"XDRPROXY_TENANT_LISTENERS", "clashes with"}},
+		{"tenant listener on localhost, the proxy on 127.0.0.1", map[string]string{"XDRPROXY_TENANT_LISTENERS": "localhost:8080=" + tenantA}, []string{"XDRPROXY_TENANT_LISTENERS", "clashes with 127.0.0.1:8080"}},
+		{"missing key file", map[string]string{"XDRPROXY_TLS_CERT_FILE": pki.cert, "XDRPROXY_TLS_KEY_FILE": missing}, []string{"XDRPROXY_TLS_KEY_FILE", "no such file"}},
+		{"two tenant listeners on one address", map[string]string{"XDRPROXY_TENANT_LISTENERS": "127.0.0.1:8081=" + tenantA + ",127.0.0.1:8081=" + tenantA}, []string{"XDRPROXY_TENANT_LISTENERS", "clashes with"}},
 		{"tenant listener names nothing", map[string]string{"XDRPROXY_TENANT_LISTENERS": " , "}, []string{"XDRPROXY_TENANT_LISTENERS", "names no listener"}},
 		{"reachable tenant listener without client keys", map[string]string{"XDRPROXY_TENANT_LISTENERS": "0.0.0.0:8081=" + tenantA}, []string{"XDRPROXY_TENANT_LISTENERS", "reachable from other machines", "XDRPROXY_CLIENT_KEYS_FILE"}},
 		{"token emulation not a boolean", map[string]string{"XDRPROXY_TOKEN_EMULATION": "maybe"}, []string{"XDRPROXY_TOKEN_EMULATION", "not a boolean"}},
@@ -216,10 +219,24 @@ func TestLegacyToolSettingsErrors(t *testing.T) {
 					t.Errorf("error does not mention %q:\n%s", w, msg)
 				}
 			}
-			if strings.Contains(msg, "BEGIN") || strings.Contains(msg, strings.Split(ecPEM, "\n")[1]) {
-				t.Errorf("error quotes key material:\n%s", msg)
+			if strings.Contains(msg, "BEGIN") {
+				t.Errorf("error quotes a PEM block:\n%s", msg)
+			}
+			for _, path := range tt.set {
+				data, _ := os.ReadFile(path)
+				for _, line := range strings.Split(string(data), "\n") {
+					if len(line) > 16 && !strings.HasPrefix(line, "-----") && strings.Contains(msg, line) {
+						t.Errorf("error quotes the content of %s:\n%s", path, msg)
+					}
+				}
 			}
 		})
+	}
+
+	// Bad tenants do not hide a bad tenant listener: both are reported.
+	setEnv(t, caseEnv(map[string]string{"XDRPROXY_TENANTS": "not-a-tenant!", "XDRPROXY_TENANT_LISTENERS": "garbage"}, nil))
+	if _, err := Load(); err == nil || !strings.Contains(err.Error(), "XDRPROXY_TENANTS:") || !strings.Contains(err.Error(), "XDRPROXY_TENANT_LISTENERS:") {
+		t.Errorf("bad tenants and listeners: %v", err)
 	}
 
 	// With client keys, a reachable tenant listener is allowed.
