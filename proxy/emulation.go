@@ -127,7 +127,7 @@ func (h *Handler) serveEmulated(w http.ResponseWriter, r *http.Request, pin, nam
 		failure error
 	)
 	defer func() {
-		h.finish(r, rec, tenant, emulationRoute, client, false, 0, start, 0, 0, failure)
+		h.finish(r, rec, tenant, emulationRoute, clientID{fingerprint: client}, false, 0, start, 0, 0, failure)
 	}()
 	switch ep {
 	case tokenV1, tokenV2:

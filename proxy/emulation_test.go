@@ -191,6 +191,10 @@ func TestTokenEmulationV1(t *testing.T) {
 	if strings.Contains(s.logs.String(), ph) || strings.Contains(s.logs.String(), toolKey) {
 		t.Error("the logs hold the placeholder or the client key")
 	}
+	fp := hex.EncodeToString(sum[:4])
+	if !regexp.MustCompile(`"client_key":"` + fp + `","placeholder":true,"route":"default"`).MatchString(s.logs.String()) {
+		t.Errorf("no access line names the key %s and the placeholder:\n%s", fp, s.logs.String())
+	}
 }
 
 func TestTokenEmulationV2MapsAnyResourceToTheRouteScope(t *testing.T) {

@@ -192,7 +192,7 @@ func (h *Handler) serve(w http.ResponseWriter, r *http.Request, pin string) {
 		tenant    config.Tenant
 		route     = "none"
 		cached    bool
-		client    string // the client key's fingerprint, for the log
+		client    clientID // for the log
 		tokenWait time.Duration
 		queueWait time.Duration
 		failure   error
@@ -221,8 +221,9 @@ func (h *Handler) serve(w http.ResponseWriter, r *http.Request, pin string) {
 	}
 	key, keyed := who.key, who.keyed
 	if keyed {
-		client = key.Fingerprint()
+		client.fingerprint = key.Fingerprint()
 	}
+	client.placeholder = who.placeholder != nil
 
 	tc := h.tenants.Load()
 	t, perr := resolveTarget(r, tc.set, tc.def, pin, who.placeholder)
@@ -633,8 +634,14 @@ func tenantLabel(t config.Tenant) string {
 	return t.Name()
 }
 
+// clientID is who sent a request, for the access log.
+type clientID struct {
+	fingerprint string // the client key's, or ""
+	placeholder bool   // authenticated by a placeholder token
+}
+
 // finish records a request's metrics and writes its access-log line.
-func (h *Handler) finish(r *http.Request, rec *recorder, tenant config.Tenant, route, client string, cached bool, bytesIn int64, start time.Time, tokenWait, queueWait time.Duration, failure error) {
+func (h *Handler) finish(r *http.Request, rec *recorder, tenant config.Tenant, route string, client clientID, cached bool, bytesIn int64, start time.Time, tokenWait, queueWait time.Duration, failure error) {
 	h.opts.Metrics.inflightAdd(-1)
 	status := rec.status
 	if status == 0 {
@@ -644,7 +651,7 @@ func (h *Handler) finish(r *http.Request, rec *recorder, tenant config.Tenant, r
 	h.logAccess(r, rec, tenant, route, client, cached, bytesIn, start, tokenWait, queueWait, failure)
 }
 
-func (h *Handler) logAccess(r *http.Request, rec *recorder, tenant config.Tenant, route, client string, cached bool, bytesIn int64, start time.Time, tokenWait, queueWait time.Duration, failure error) {
+func (h *Handler) logAccess(r *http.Request, rec *recorder, tenant config.Tenant, route string, client clientID, cached bool, bytesIn int64, start time.Time, tokenWait, queueWait time.Duration, failure error) {
 	status := rec.status
 	if status == 0 {
 		status = http.StatusOK
@@ -661,8 +668,11 @@ func (h *Handler) logAccess(r *http.Request, rec *recorder, tenant config.Tenant
 	if tenant.ID != "" {
 		fields = append(fields, zap.String("tenant", tenant.Name()))
 	}
-	if client != "" {
-		fields = append(fields, zap.String("client_key", client))
+	if client.fingerprint != "" {
+		fields = append(fields, zap.String("client_key", client.fingerprint))
+	}
+	if client.placeholder {
+		fields = append(fields, zap.Bool("placeholder", true))
 	}
 	fields = append(fields,
 		zap.String("route", route),
