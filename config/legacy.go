@@ -12,6 +12,7 @@ import (
 	"errors"
 	"fmt"
 	"net"
+	"net/netip"
 	"os"
 	"strings"
 )
@@ -72,33 +73,51 @@ func ParseTenantListeners(s string, tenants *TenantSet, reserved ...string) ([]T
 }
 
 // clash returns the address of taken that addr could not be bound beside:
-// the same port on the same host, on a wildcard host, or on two names
-// for loopback. Port 0 (any free port) clashes with nothing.
+// the same port on the same address (however spelt: localhost is
+// 127.0.0.1, ::ffff:127.0.0.1 too), or on a wildcard address, which Go
+// binds on every family. Port 0 (any free port) clashes with nothing.
 func clash(addr string, taken []string) string {
-	host, port, _ := net.SplitHostPort(addr)
-	if port == "0" {
+	host, port, ok := splitListenAddr(addr)
+	if !ok || port == 0 {
 		return ""
 	}
-	norm := func(h string) string {
-		switch h {
-		case "localhost":
-			return "127.0.0.1"
-		case "", "0.0.0.0", "::":
-			return "*"
-		}
-		return h
-	}
 	for _, t := range taken {
-		th, tp, err := net.SplitHostPort(t)
-		if err != nil || tp != port {
+		th, tp, ok := splitListenAddr(t)
+		if !ok || tp != port {
 			continue
 		}
-		a, b := norm(host), norm(th)
-		if a == b || a == "*" || b == "*" {
+		if host == th || !host.IsValid() || !th.IsValid() {
 			return t
 		}
 	}
 	return ""
+}
+
+// splitListenAddr returns a listener address's IP, unmapped (the zero
+// Addr for a wildcard), and its port number.
+func splitListenAddr(addr string) (netip.Addr, int, bool) {
+	h, p, err := net.SplitHostPort(addr)
+	if err != nil {
+		return netip.Addr{}, 0, false
+	}
+	port, err := net.LookupPort("tcp", p)
+	if err != nil {
+		return netip.Addr{}, 0, false
+	}
+	if h == "localhost" {
+		h = "127.0.0.1"
+	}
+	if h == "" {
+		return netip.Addr{}, port, true
+	}
+	ip, err := netip.ParseAddr(h)
+	if err != nil {
+		return netip.Addr{}, 0, false
+	}
+	if ip = ip.Unmap(); ip.IsUnspecified() {
+		return netip.Addr{}, port, true
+	}
+	return ip, port, true
 }
 
 // CheckTLSFiles loads the proxy listeners' certificate and key, as

@@ -257,10 +257,11 @@ func (h *Handler) serveToken(w http.ResponseWriter, r *http.Request, pin, name s
 		pinned, pinOK := tc.set.Lookup(pin)
 		ok = ok && pinOK && pinned.ID == t.ID
 	}
-	if header := strings.TrimSpace(r.Header.Get(TenantHeader)); header != "" {
-		// The path names the tenant; a header naming another conflicts.
-		named, namedOK := tc.set.Lookup(header)
-		ok = ok && namedOK && named.ID == t.ID
+	if values := r.Header.Values(TenantHeader); len(values) > 1 || len(values) == 1 && strings.TrimSpace(values[0]) != "" {
+		// The path names the tenant; a header naming another (or several)
+		// conflicts, as on the data plane.
+		named, namedOK := tc.set.Lookup(strings.TrimSpace(values[0]))
+		ok = ok && len(values) == 1 && namedOK && named.ID == t.ID
 	}
 	if !ok || keyed && !key.Allows(t) {
 		// One answer for unknown, unserved and not-allowed tenants: a key
@@ -285,8 +286,19 @@ func (h *Handler) serveToken(w http.ResponseWriter, r *http.Request, pin, name s
 		return t, client, e
 	}
 	if keyed {
-		if _, ok := h.keys.Load().Match(presented); !ok {
-			e := &entraError{Status: http.StatusUnauthorized, OAuth: "invalid_client", Code: 7000215, Message: "The client key was revoked while the token was fetched."}
+		// The key may have been revoked, or its tenants narrowed, while
+		// the token was fetched.
+		var e *entraError
+		if again, ok := h.keys.Load().Match(presented); !ok {
+			e = &entraError{Status: http.StatusUnauthorized, OAuth: "invalid_client", Code: 7000215, Message: "The client key was revoked while the token was fetched."}
+			if basic {
+				w.Header().Set("WWW-Authenticate", `Basic realm="xdrproxy"`)
+			}
+		} else if !again.Allows(t) {
+			e = &entraError{Status: http.StatusBadRequest, OAuth: "unauthorized_client", Code: 700016,
+				Message: fmt.Sprintf("Tenant '%s' is not served by this proxy for this client.", name)}
+		}
+		if e != nil {
 			h.writeEntraError(w, r, e)
 			return t, client, e
 		}
@@ -347,7 +359,7 @@ func (h *Handler) serveToken(w http.ResponseWriter, r *http.Request, pin, name s
 		"ext_expires_in": strconv.FormatInt(lifetime, 10),
 		"expires_on":     strconv.FormatInt(exp.Unix(), 10),
 		"not_before":     strconv.FormatInt(now.Unix(), 10),
-		"resource":       resourceOf(scope), // the resource the placeholder stands for
+		"resource":       resource, // echoed, as Entra ID does: tools may key their caches on it
 		"access_token":   signed,
 	})
 	return t, client, nil
@@ -395,25 +407,24 @@ func requestedResource(form map[string][]string, v2 bool) (string, *entraError) 
 
 // scopeFor picks the proxy scope whose resource the tool asked for, else
 // the default scope: a placeholder stands for its tenant, and requests
-// bearing it go out with the route's token whatever was asked for.
+// bearing it go out with the route's token whatever was asked for; its
+// aud says which token it mirrors.
 func (h *Handler) scopeFor(resource string) string {
-	norm := func(s string) string {
-		return strings.ToLower(strings.TrimRight(strings.TrimSuffix(s, "/.default"), "/"))
-	}
-	want := norm(resource)
-	if norm(h.opts.Scope) == want {
+	want := normResource(resource)
+	if normResource(h.opts.Scope) == want {
 		return h.opts.Scope
 	}
 	for _, r := range h.opts.Routes {
-		if norm(r.Scope) == want {
+		if normResource(r.Scope) == want {
 			return r.Scope
 		}
 	}
 	return h.opts.Scope
 }
 
-// resourceOf is a scope's resource: the scope without /.default.
-func resourceOf(scope string) string { return strings.TrimSuffix(scope, "/.default") }
+func normResource(s string) string {
+	return strings.ToLower(strings.TrimRight(strings.TrimSuffix(s, "/.default"), "/"))
+}
 
 // tokenRequestFailure turns a failed acquisition into Entra ID's error
 // shape. A transient failure is temporarily_unavailable (503). A refusal

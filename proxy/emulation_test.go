@@ -328,8 +328,13 @@ func TestTokenEmulationRefusals(t *testing.T) {
 		t.Errorf("refused requests reached Entra ID: %d token requests", s.sim.TotalTokenRequests())
 	}
 
+	// Two X-Tenant-ID headers are refused, as on the data plane.
+	status, _, body := s.post(t, s.proxyURL, "/contoso/oauth2/token", v1Form(gatewayKey), http.Header{"X-Tenant-Id": {"contoso", "fabrikam"}})
+	if status != 400 {
+		t.Errorf("two X-Tenant-ID headers: %d %v", status, body)
+	}
 	// A header naming another tenant than the path conflicts.
-	status, _, body := s.post(t, s.proxyURL, "/contoso/oauth2/token", v1Form(gatewayKey), http.Header{"X-Tenant-Id": {"fabrikam"}})
+	status, _, body = s.post(t, s.proxyURL, "/contoso/oauth2/token", v1Form(gatewayKey), http.Header{"X-Tenant-Id": {"fabrikam"}})
 	if status != 400 {
 		t.Errorf("conflicting X-Tenant-ID: %d %v", status, body)
 	}
@@ -366,12 +371,16 @@ func TestTokenEmulationWhenEntraIDRefuses(t *testing.T) {
 	}
 
 	s := newStack(t, stackOptions{emulation: true})
-	// An unknown resource: the placeholder and the answer name the
-	// default scope's resource.
+	// An unknown resource: echoed, as Entra ID does (tools key caches on
+	// it), while the placeholder's aud says which token it mirrors.
 	f := v1Form("x")
-	f.Set("resource", "https://management.azure.com")
-	if _, _, body := s.post(t, s.proxyURL, "/fabrikam/oauth2/token", f, nil); body["resource"] != defenderAPI {
-		t.Errorf("resource = %v, want %s", body["resource"], defenderAPI)
+	f.Set("resource", "https://api.securitycenter.microsoft.com")
+	_, _, body = s.post(t, s.proxyURL, "/fabrikam/oauth2/token", f, nil)
+	if body["resource"] != "https://api.securitycenter.microsoft.com" {
+		t.Errorf("resource = %v, want the one asked for", body["resource"])
+	}
+	if c, err := s.signer.Verify(body["access_token"].(string)); err != nil || len(c.Audience) != 1 || c.Audience[0] != defenderAPI {
+		t.Errorf("placeholder aud %v (%v), want the default scope's %s", c.Audience, err, defenderAPI)
 	}
 	form := v1Form("x")
 	// No consent in northwind: the tool sees Entra ID's code and the link.

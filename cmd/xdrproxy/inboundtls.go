@@ -1,6 +1,7 @@
 package main
 
 import (
+	"bytes"
 	"context"
 	"crypto/tls"
 	"crypto/x509"
@@ -41,6 +42,7 @@ type inboundTLS struct {
 	current              atomic.Pointer[tls.Config]
 	pair                 *tls.Certificate
 	pool                 *x509.CertPool
+	caPEM                []byte // the client CAs' file as applied
 	lastErr              string // the refusal last logged, logged once
 	unread               bool   // a change was seen but a file could not be read
 	// caGeneration counts client-CA changes; a connection that was set
@@ -81,6 +83,7 @@ func newInboundTLS(cfg *config.Config, log *zap.Logger) (*inboundTLS, error) {
 			return nil, fmt.Errorf("XDRPROXY_TLS_CLIENT_CA_FILE: %w", err)
 		}
 		t.clientCAs = config.NewFileWatcher(cfg.TLSClientCAFile, caPEM)
+		t.caPEM = caPEM
 	}
 	t.publish()
 	t.logCertificate("serving TLS on the proxy listeners")
@@ -147,8 +150,9 @@ func (t *inboundTLS) poll() (changed bool, err error) {
 			return false, t.failed("XDRPROXY_TLS_CLIENT_CA_FILE", err)
 		}
 	}
-	caChanged = pool != t.pool
-	t.pair, t.pool, t.lastErr = pair, pool, ""
+	// Open connections are re-checked only when the CAs themselves changed.
+	caChanged = t.clientCAs != nil && !bytes.Equal(caPEM, t.caPEM)
+	t.pair, t.pool, t.caPEM, t.lastErr = pair, pool, caPEM, ""
 	t.publish()
 	if caChanged {
 		t.caGeneration.Add(1)

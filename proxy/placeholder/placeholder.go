@@ -77,6 +77,7 @@ type Signer struct {
 	// lock-free reads, as every request with a placeholder looks here.
 	verified sync.Map
 	count    atomic.Int64 // entries in verified, about
+	evicting atomic.Bool  // one eviction at a time
 }
 
 // maxVerified bounds the verified-token cache; it is emptied when full.
@@ -261,8 +262,9 @@ func (s *Signer) Verify(token string) (Claims, error) {
 	if c.TenantID == "" {
 		return Claims{}, errors.New("the placeholder token names no tenant")
 	}
-	if s.count.Add(1) > maxVerified {
+	if s.count.Add(1) > maxVerified && s.evicting.CompareAndSwap(false, true) {
 		s.evict(now)
+		s.evicting.Store(false)
 	}
 	s.verified.Store(token, c)
 	return c, nil
