@@ -109,6 +109,10 @@ func (t *inboundTLS) publish() {
 	if t.pool != nil {
 		c.ClientAuth = tls.RequireAndVerifyClientCert
 		c.ClientCAs = t.pool
+		// No session resumption with client certificates: every new
+		// connection presents its certificate to the CAs in force, on any
+		// toolchain, whatever its resumption checks.
+		c.SessionTicketsDisabled = true
 	}
 	t.current.Store(c)
 }
