@@ -547,7 +547,7 @@ func TestTenantListener(t *testing.T) {
 	// A placeholder for another tenant conflicts with the listener.
 	_, _, body = s.post(t, s.proxyURL, "/fabrikam/oauth2/token", v1Form(gatewayKey), nil)
 	status, resp := s.call(t, pinned, "/api/incidents", body["access_token"].(string), "")
-	if status != 400 || resp["error"].(map[string]any)["message"] != "the bearer token is a placeholder for tenant fabrikam but this listener serves tenant contoso only" {
+	if status != 400 || resp["error"].(map[string]any)["message"] != "the placeholder token is for tenant fabrikam but this listener serves tenant contoso only" {
 		t.Errorf("fabrikam placeholder on contoso's listener: %d %v", status, resp)
 	}
 

@@ -91,7 +91,7 @@ func resolveTarget(r *http.Request, tenants *config.TenantSet, def config.Tenant
 			return t, &Error{Status: http.StatusForbidden, Code: CodeTenantNotAllowed,
 				Message: fmt.Sprintf("tenant %s of the placeholder token is no longer served by this proxy", ph.TenantID)}
 		}
-		named = append(named, namedBy{fromToken, "the bearer token is a placeholder for tenant %s"})
+		named = append(named, namedBy{fromToken, "the placeholder token is for tenant %s"})
 	}
 	if pin != "" {
 		pinned, ok := tenants.Lookup(pin)
