@@ -10,7 +10,6 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/xdrproxy/xdrproxy/config"
 	"github.com/xdrproxy/xdrproxy/simulator"
 )
 
@@ -46,17 +45,11 @@ func get(t *testing.T, url string) (int, string) {
 
 func TestAdminListener(t *testing.T) {
 	sim := startTestSim(t)
-	checkEnv(t, sim, map[string]string{
-		"XDRPROXY_LISTEN_ADDR":    "127.0.0.1:0",
-		"XDRPROXY_ADMIN_ADDR":     "127.0.0.1:0",
+	cfg := serveConfig(t, sim, map[string]string{
 		"XDRPROXY_REQUIRED_ROLES": "Incident.Read.All",
 		"XDRPROXY_PPROF":          "true",
 		"XDRPROXY_ROUTES":         "/graph/=" + sim.URL() + "|https://graph.microsoft.com/.default",
 	})
-	cfg, err := config.Load()
-	if err != nil {
-		t.Fatal(err)
-	}
 	roots, _ := sim.CertPool()
 	proxyURL, adminURL, _ := startServeAdmin(t, cfg, roots)
 

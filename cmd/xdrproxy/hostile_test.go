@@ -12,7 +12,6 @@ import (
 	"testing"
 	"time"
 
-	"github.com/xdrproxy/xdrproxy/config"
 	"github.com/xdrproxy/xdrproxy/simulator"
 )
 
@@ -33,15 +32,7 @@ func TestHostileRequests(t *testing.T) {
 	roots, _ := sim.CertPool()
 	roots = roots.Clone()
 	roots.AddCert(upstream.Certificate())
-	checkEnv(t, sim, map[string]string{
-		"XDRPROXY_UPSTREAM_URL": upstream.URL,
-		"XDRPROXY_LISTEN_ADDR":  "127.0.0.1:0",
-		"XDRPROXY_ADMIN_ADDR":   "127.0.0.1:0",
-	})
-	cfg, err := config.Load()
-	if err != nil {
-		t.Fatal(err)
-	}
+	cfg := serveConfig(t, sim, map[string]string{"XDRPROXY_UPSTREAM_URL": upstream.URL})
 	proxyURL, _ := startServeWith(t, cfg, roots)
 	addr := strings.TrimPrefix(proxyURL, "http://")
 

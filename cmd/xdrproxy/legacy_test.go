@@ -5,12 +5,10 @@ import (
 	"crypto/ecdsa"
 	"crypto/elliptic"
 	"crypto/rand"
-	"crypto/sha256"
 	"crypto/tls"
 	"crypto/x509"
 	"crypto/x509/pkix"
 	"encoding/base64"
-	"encoding/hex"
 	"encoding/json"
 	"encoding/pem"
 	"io"
@@ -28,7 +26,6 @@ import (
 
 	"github.com/AzureAD/microsoft-authentication-library-for-go/apps/confidential"
 
-	"github.com/xdrproxy/xdrproxy/config"
 	"github.com/xdrproxy/xdrproxy/simulator"
 )
 
@@ -135,29 +132,18 @@ func startLegacyProxy(t *testing.T, extra map[string]string) *legacyProxy {
 		}
 		return path
 	}
-	var keys strings.Builder
-	for key, tenants := range map[string]string{soarKey: "contoso", gwKey: "*"} {
-		sum := sha256.Sum256([]byte(key))
-		keys.WriteString(hex.EncodeToString(sum[:]) + " " + tenants + "\n")
-	}
 	env := map[string]string{
-		"XDRPROXY_LISTEN_ADDR":        "127.0.0.1:0",
-		"XDRPROXY_ADMIN_ADDR":         "127.0.0.1:0",
 		"XDRPROXY_TLS_CERT_FILE":      write(certFile, certPEM),
 		"XDRPROXY_TLS_KEY_FILE":       write(keyFile, keyPEM),
 		"XDRPROXY_TOKEN_EMULATION":    "true",
-		"XDRPROXY_CLIENT_KEYS_FILE":   write("client-keys", []byte(keys.String())),
+		"XDRPROXY_CLIENT_KEYS_FILE":   write("client-keys", []byte(keyLine(soarKey, "contoso")+keyLine(gwKey, "*"))),
 		"XDRPROXY_TENANT_LISTENERS":   "127.0.0.1:0=contoso",
 		"XDRPROXY_TLS_CLIENT_CA_FILE": "",
 	}
 	for k, v := range extra {
 		env[k] = v
 	}
-	checkEnv(t, sim, env)
-	cfg, err := config.Load()
-	if err != nil {
-		t.Fatal(err)
-	}
+	cfg := serveConfig(t, sim, env)
 	roots, _ := sim.CertPool()
 	l, reloads := startServeListening(t, cfg, roots)
 	p := &legacyProxy{sim: sim, ca: ca, dir: dir, caFile: write("ca.pem", ca.pem()), base: "https://" + l.proxy.String(), reloads: reloads}

@@ -35,16 +35,10 @@ func TestTenantsFileReload(t *testing.T) {
 	if err := os.WriteFile(tenantsFile, []byte("contoso="+simulator.ContosoTenantID+"\n"), 0o644); err != nil {
 		t.Fatal(err)
 	}
-	checkEnv(t, sim, map[string]string{
+	cfg := serveConfig(t, sim, map[string]string{
 		"XDRPROXY_TENANTS":      "",
 		"XDRPROXY_TENANTS_FILE": tenantsFile,
-		"XDRPROXY_LISTEN_ADDR":  "127.0.0.1:0",
-		"XDRPROXY_ADMIN_ADDR":   "127.0.0.1:0",
 	})
-	cfg, err := config.Load()
-	if err != nil {
-		t.Fatal(err)
-	}
 	proxyURL, reloads := startServe(t, sim, cfg)
 	client := &http.Client{Transport: &http.Transport{}}
 	defer client.CloseIdleConnections()
@@ -126,6 +120,28 @@ func startServeWith(t *testing.T, cfg *config.Config, roots *x509.CertPool) (str
 	return p, reloads
 }
 
+// serveConfig loads the configuration of a proxy on ephemeral ports,
+// backed by sim, with extra variables set.
+func serveConfig(t *testing.T, sim *simulator.Server, extra map[string]string) *config.Config {
+	t.Helper()
+	env := map[string]string{"XDRPROXY_LISTEN_ADDR": "127.0.0.1:0", "XDRPROXY_ADMIN_ADDR": "127.0.0.1:0"}
+	for k, v := range extra {
+		env[k] = v
+	}
+	checkEnv(t, sim, env)
+	cfg, err := config.Load()
+	if err != nil {
+		t.Fatal(err)
+	}
+	return cfg
+}
+
+// keyLine is a client keys file line: key's SHA-256, then its tenants.
+func keyLine(key, tenants string) string {
+	sum := sha256.Sum256([]byte(key))
+	return hex.EncodeToString(sum[:]) + " " + tenants + "\n"
+}
+
 // startServeAdmin starts serve and returns the proxy's and the admin
 // listener's URLs and the reload outcomes.
 func startServeAdmin(t *testing.T, cfg *config.Config, roots *x509.CertPool) (string, string, chan error) {
@@ -176,16 +192,10 @@ func TestSecretFileRotation(t *testing.T) {
 	if err := os.WriteFile(secretFile, []byte("an-old-secret\n"), 0o600); err != nil {
 		t.Fatal(err)
 	}
-	checkEnv(t, sim, map[string]string{
+	cfg := serveConfig(t, sim, map[string]string{
 		"XDRPROXY_CLIENT_SECRET":      "",
 		"XDRPROXY_CLIENT_SECRET_FILE": secretFile,
-		"XDRPROXY_LISTEN_ADDR":        "127.0.0.1:0",
-		"XDRPROXY_ADMIN_ADDR":         "127.0.0.1:0",
 	})
-	cfg, err := config.Load()
-	if err != nil {
-		t.Fatal(err)
-	}
 	proxyURL, reloads := startServe(t, sim, cfg)
 	client := &http.Client{Transport: &http.Transport{}}
 	defer client.CloseIdleConnections()
@@ -234,23 +244,11 @@ func TestSecretFileRotation(t *testing.T) {
 
 func TestClientKeysFileReload(t *testing.T) {
 	sim := startTestSim(t)
-	hash := func(key string) string {
-		sum := sha256.Sum256([]byte(key))
-		return hex.EncodeToString(sum[:])
-	}
 	keysFile := filepath.Join(t.TempDir(), "keys")
-	if err := os.WriteFile(keysFile, []byte(hash("old-key")+" *\n"), 0o600); err != nil {
+	if err := os.WriteFile(keysFile, []byte(keyLine("old-key", "*")), 0o600); err != nil {
 		t.Fatal(err)
 	}
-	checkEnv(t, sim, map[string]string{
-		"XDRPROXY_CLIENT_KEYS_FILE": keysFile,
-		"XDRPROXY_LISTEN_ADDR":      "127.0.0.1:0",
-		"XDRPROXY_ADMIN_ADDR":       "127.0.0.1:0",
-	})
-	cfg, err := config.Load()
-	if err != nil {
-		t.Fatal(err)
-	}
+	cfg := serveConfig(t, sim, map[string]string{"XDRPROXY_CLIENT_KEYS_FILE": keysFile})
 	proxyURL, reloads := startServe(t, sim, cfg)
 	client := &http.Client{Transport: &http.Transport{}}
 	defer client.CloseIdleConnections()
@@ -261,7 +259,7 @@ func TestClientKeysFileReload(t *testing.T) {
 	if got := status("old-key"); got != 200 {
 		t.Fatalf("old key: %d", got)
 	}
-	swapFile(t, keysFile, hash("new-key")+" contoso\n")
+	swapFile(t, keysFile, keyLine("new-key", "contoso"))
 	if err := <-reloads; err != nil {
 		t.Fatal(err)
 	}
