@@ -372,18 +372,20 @@ func (h *Handler) Tenants() *config.TenantSet { return h.tenants.Load().set }
 // told the outcome of resolving its request: every tenant the request
 // named is one the key may use. Otherwise it gets one 403 for all cases.
 func limitedKeyMaySee(key config.ClientKey, t target, perr *Error) bool {
-	if perr != nil && (perr.Code == CodeMissingTenant || perr.Code == CodeInvalidPath) {
+	switch {
+	case perr == nil:
+		return key.Allows(t.tenant) // every tenant named is this one
+	case perr.Code == CodeMissingTenant || perr.Code == CodeInvalidPath:
 		return true // nothing about any tenant
-	}
-	if perr != nil && (perr.Code != CodeInvalidTenant || len(t.named) < 2) {
+	case perr.Code != CodeInvalidTenant || len(t.named) < 2:
 		return false // a tenant not known or not served
 	}
-	for _, n := range t.named {
+	for _, n := range t.named { // a conflict between tenants
 		if !key.Allows(n) {
 			return false
 		}
 	}
-	return perr != nil || key.Allows(t.tenant)
+	return true
 }
 
 // caller is who sent a request.

@@ -21,8 +21,8 @@ type target struct {
 	tenant  config.Tenant
 	path    string // decoded path to forward
 	rawPath string // its escaped form when it differs from the default encoding, else ""
-	// named are the tenants the request named (header, prefix,
-	// placeholder, listener), also when they conflict.
+	// named are the tenants a request named (header, prefix,
+	// placeholder, listener) when they conflict; nil otherwise.
 	named []config.Tenant
 }
 
@@ -78,7 +78,8 @@ func resolveTarget(r *http.Request, tenants *config.TenantSet, def config.Tenant
 		}
 	}
 
-	var named []namedBy
+	var buf [4]namedBy // on the stack: no allocation per request
+	named := buf[:0]
 	if haveHeader {
 		named = append(named, namedBy{fromHeader, "the " + TenantHeader + " header names tenant %s"})
 	}
@@ -109,11 +110,11 @@ func resolveTarget(r *http.Request, tenants *config.TenantSet, def config.Tenant
 		t.tenant = def
 		return t, nil
 	}
-	for _, n := range named {
-		t.named = append(t.named, n.tenant)
-	}
 	for _, other := range named[1:] {
 		if other.tenant.ID != named[0].tenant.ID {
+			for _, n := range named {
+				t.named = append(t.named, n.tenant)
+			}
 			msg := named[0].say() + " but " + other.say()
 			if pin == "" {
 				msg += "; name one"
