@@ -135,15 +135,22 @@ func (h *Handler) serveEmulated(w http.ResponseWriter, r *http.Request, pin, nam
 	case discoveryV1, discoveryV2:
 		failure = h.serveDiscovery(rec, r, name, ep == discoveryV2)
 	case keySet:
-		if r.Method != http.MethodGet && r.Method != http.MethodHead {
-			e := &entraError{Status: http.StatusMethodNotAllowed, OAuth: "invalid_request", Code: 900561, Message: "The endpoint only accepts GET requests."}
-			rec.Header().Set("Allow", "GET, HEAD")
-			h.writeEntraError(rec, r, e)
-			failure = e
-			return
+		if failure = h.onlyGET(rec, r); failure == nil {
+			writeTokenJSON(rec, http.StatusOK, h.opts.Placeholders.JWKS())
 		}
-		writeTokenJSON(rec, http.StatusOK, h.opts.Placeholders.JWKS())
 	}
+}
+
+// onlyGET refuses, as Entra ID does, a request to a GET endpoint with
+// another method.
+func (h *Handler) onlyGET(w http.ResponseWriter, r *http.Request) error {
+	if r.Method == http.MethodGet || r.Method == http.MethodHead {
+		return nil
+	}
+	e := &entraError{Status: http.StatusMethodNotAllowed, OAuth: "invalid_request", Code: 900561, Message: "The endpoint only accepts GET requests."}
+	w.Header().Set("Allow", "GET, HEAD")
+	h.writeEntraError(w, r, e)
+	return e
 }
 
 // serveDiscovery answers the OpenID configuration of {tenant}, so that
@@ -151,11 +158,8 @@ func (h *Handler) serveEmulated(w http.ResponseWriter, r *http.Request, pin, nam
 // is a GUID or alias in form gets one: answering only for the tenants
 // served would tell anyone who asks which tenants those are.
 func (h *Handler) serveDiscovery(w http.ResponseWriter, r *http.Request, name string, v2 bool) error {
-	if r.Method != http.MethodGet && r.Method != http.MethodHead {
-		e := &entraError{Status: http.StatusMethodNotAllowed, OAuth: "invalid_request", Code: 900561, Message: "The endpoint only accepts GET requests."}
-		w.Header().Set("Allow", "GET, HEAD")
-		h.writeEntraError(w, r, e)
-		return e
+	if err := h.onlyGET(w, r); err != nil {
+		return err
 	}
 	if !config.IsGUID(name) && !config.IsAlias(name) {
 		e := &entraError{Status: http.StatusBadRequest, OAuth: "invalid_tenant", Code: 90002,
@@ -193,36 +197,35 @@ func (h *Handler) serveDiscovery(w http.ResponseWriter, r *http.Request, name st
 // placeholder for the tenant's real token. It returns the tenant and the
 // client key's fingerprint for the access log, and why it refused.
 func (h *Handler) serveToken(w http.ResponseWriter, r *http.Request, pin, name string, v2 bool) (config.Tenant, string, error) {
-	_, _, basic := r.BasicAuth()
-	refuse := func(e *entraError) (config.Tenant, string, error) {
+	basicUser, basicSecret, basic := r.BasicAuth()
+	refuse := func(e *entraError) error {
 		if e.Status == http.StatusUnauthorized && basic {
 			w.Header().Set("WWW-Authenticate", `Basic realm="xdrproxy"`) // RFC 6749 §5.2
 		}
 		h.writeEntraError(w, r, e)
-		return config.Tenant{}, "", e
+		return e
 	}
 	if r.Method != http.MethodPost {
 		w.Header().Set("Allow", "POST")
-		return refuse(&entraError{Status: http.StatusMethodNotAllowed, OAuth: "invalid_request", Code: 900561,
+		return config.Tenant{}, "", refuse(&entraError{Status: http.StatusMethodNotAllowed, OAuth: "invalid_request", Code: 900561,
 			Message: fmt.Sprintf("The endpoint only accepts POST requests. Received a %s request.", r.Method)})
 	}
 	r.Body = http.MaxBytesReader(w, r.Body, maxTokenRequest)
 	if err := r.ParseForm(); err != nil {
-		return refuse(&entraError{Status: http.StatusBadRequest, OAuth: "invalid_request", Code: 900144,
+		return config.Tenant{}, "", refuse(&entraError{Status: http.StatusBadRequest, OAuth: "invalid_request", Code: 900144,
 			Message: "The request body must be an application/x-www-form-urlencoded form of at most 64 KiB, with the following parameter: 'grant_type'."})
 	}
 	form := r.PostForm
 	switch gt := form.Get("grant_type"); gt {
 	case "client_credentials":
 	case "":
-		return refuse(&entraError{Status: http.StatusBadRequest, OAuth: "invalid_request", Code: 900144, Message: "The request body must contain the following parameter: 'grant_type'."})
+		return config.Tenant{}, "", refuse(&entraError{Status: http.StatusBadRequest, OAuth: "invalid_request", Code: 900144, Message: "The request body must contain the following parameter: 'grant_type'."})
 	default:
-		return refuse(&entraError{Status: http.StatusBadRequest, OAuth: "unsupported_grant_type", Code: 70003,
+		return config.Tenant{}, "", refuse(&entraError{Status: http.StatusBadRequest, OAuth: "unsupported_grant_type", Code: 70003,
 			Message: fmt.Sprintf("The app requested an unsupported grant type '%s'. This proxy issues tokens for the client_credentials grant only.", gt)})
 	}
-	basicUser, basicSecret, _ := r.BasicAuth()
 	if form.Get("client_id") == "" && basicUser == "" {
-		return refuse(&entraError{Status: http.StatusBadRequest, OAuth: "invalid_request", Code: 900144, Message: "The request body must contain the following parameter: 'client_id'."})
+		return config.Tenant{}, "", refuse(&entraError{Status: http.StatusBadRequest, OAuth: "invalid_request", Code: 900144, Message: "The request body must contain the following parameter: 'client_id'."})
 	}
 
 	// The tool authenticates with a client key in place of the secret:
@@ -240,12 +243,12 @@ func (h *Handler) serveToken(w http.ResponseWriter, r *http.Request, pin, name s
 	client := ""
 	if keyed {
 		if presented == "" {
-			return refuse(&entraError{Status: http.StatusUnauthorized, OAuth: "invalid_client", Code: 7000218,
+			return config.Tenant{}, "", refuse(&entraError{Status: http.StatusUnauthorized, OAuth: "invalid_client", Code: 7000218,
 				Message: "The request body must contain the following parameter: 'client_assertion' or 'client_secret'. This proxy takes one of its client keys (XDRPROXY_CLIENT_KEYS_FILE) as client_secret."})
 		}
 		var ok bool
 		if key, ok = keys.Match(presented); !ok {
-			return refuse(&entraError{Status: http.StatusUnauthorized, OAuth: "invalid_client", Code: 7000215,
+			return config.Tenant{}, "", refuse(&entraError{Status: http.StatusUnauthorized, OAuth: "invalid_client", Code: 7000215,
 				Message: "Invalid client secret provided. This proxy takes one of its client keys (XDRPROXY_CLIENT_KEYS_FILE) as client_secret, not the application's secret."})
 		}
 		client = key.Fingerprint()
@@ -266,41 +269,25 @@ func (h *Handler) serveToken(w http.ResponseWriter, r *http.Request, pin, name s
 	if !ok || keyed && !key.Allows(t) {
 		// One answer for unknown, unserved and not-allowed tenants: a key
 		// limited to some tenants learns nothing about the others.
-		e := &entraError{Status: http.StatusBadRequest, OAuth: "unauthorized_client", Code: 700016,
-			Message: fmt.Sprintf("Tenant '%s' is not served by this proxy for this client: it must be in XDRPROXY_TENANTS (or the tenants file), on the client key's line in XDRPROXY_CLIENT_KEYS_FILE, on a tenant listener be the listener's tenant, and agree with any X-Tenant-ID header.", name)}
-		h.writeEntraError(w, r, e)
-		return config.Tenant{}, client, e
+		return config.Tenant{}, client, refuse(unauthorizedClient("Tenant '%s' is not served by this proxy for this client: it must be in XDRPROXY_TENANTS (or the tenants file), on the client key's line in XDRPROXY_CLIENT_KEYS_FILE, on a tenant listener be the listener's tenant, and agree with any X-Tenant-ID header.", name))
 	}
 
 	resource, bad := requestedResource(form, v2)
 	if bad != nil {
-		h.writeEntraError(w, r, bad)
-		return t, client, bad
+		return t, client, refuse(bad)
 	}
 	scope := h.scopeFor(resource)
 	tok, err := h.opts.Tokens.Token(r.Context(), t.ID, scope)
 	if _, still := h.tenants.Load().set.Lookup(t.ID); err == nil && !still || errors.Is(err, tokencache.ErrTenantNotServed) {
-		e := &entraError{Status: http.StatusBadRequest, OAuth: "unauthorized_client", Code: 700016,
-			Message: fmt.Sprintf("Tenant '%s' is no longer served by this proxy.", name)}
-		h.writeEntraError(w, r, e)
-		return t, client, e
+		return t, client, refuse(unauthorizedClient("Tenant '%s' is no longer served by this proxy.", name))
 	}
 	if keyed {
 		// The key may have been revoked, or its tenants narrowed, while
 		// the token was fetched.
-		var e *entraError
 		if again, ok := h.keys.Load().Match(presented); !ok {
-			e = &entraError{Status: http.StatusUnauthorized, OAuth: "invalid_client", Code: 7000215, Message: "The client key was revoked while the token was fetched."}
-			if basic {
-				w.Header().Set("WWW-Authenticate", `Basic realm="xdrproxy"`)
-			}
+			return t, client, refuse(&entraError{Status: http.StatusUnauthorized, OAuth: "invalid_client", Code: 7000215, Message: "The client key was revoked while the token was fetched."})
 		} else if !again.Allows(t) {
-			e = &entraError{Status: http.StatusBadRequest, OAuth: "unauthorized_client", Code: 700016,
-				Message: fmt.Sprintf("Tenant '%s' is not served by this proxy for this client.", name)}
-		}
-		if e != nil {
-			h.writeEntraError(w, r, e)
-			return t, client, e
+			return t, client, refuse(unauthorizedClient("Tenant '%s' is not served by this proxy for this client.", name))
 		}
 	}
 	if err != nil {
@@ -316,8 +303,7 @@ func (h *Handler) serveToken(w http.ResponseWriter, r *http.Request, pin, name s
 			}
 			w.Header().Set("Retry-After", retry)
 		}
-		h.writeEntraError(w, r, e)
-		return t, client, e
+		return t, client, refuse(e)
 	}
 
 	claims, _ := tokencache.DecodeClaims(tok.Value)
@@ -339,8 +325,7 @@ func (h *Handler) serveToken(w http.ResponseWriter, r *http.Request, pin, name s
 		e := &entraError{Status: http.StatusServiceUnavailable, OAuth: "temporarily_unavailable", Code: 90033,
 			Message: "The proxy's token for this tenant is about to expire and is being renewed; retry in a few seconds."}
 		w.Header().Set("Retry-After", "5")
-		h.writeEntraError(w, r, e)
-		return t, client, e
+		return t, client, refuse(e)
 	}
 	lifetime := int64(exp.Truncate(time.Second).Sub(now) / time.Second)
 	if v2 {
@@ -363,6 +348,12 @@ func (h *Handler) serveToken(w http.ResponseWriter, r *http.Request, pin, name s
 		"access_token":   signed,
 	})
 	return t, client, nil
+}
+
+// unauthorizedClient is the refusal of a tenant the client may not have
+// a token for (AADSTS700016).
+func unauthorizedClient(format, name string) *entraError {
+	return &entraError{Status: http.StatusBadRequest, OAuth: "unauthorized_client", Code: 700016, Message: fmt.Sprintf(format, name)}
 }
 
 // requestedResource reads the resource of a v1 request (resource=) or a

@@ -230,8 +230,7 @@ func (h *Handler) serve(w http.ResponseWriter, r *http.Request, pin string) {
 	if keyed && !key.AllTenants && !limitedKeyMaySee(key, t, perr) {
 		// A key limited to some tenants learns nothing about the others:
 		// unknown, served elsewhere or in conflict all read the same.
-		perr = &Error{Status: http.StatusForbidden, Code: CodeTenantNotAllowed,
-			Message: "this client key may not use the tenant the request names; ask for it to be added to the key's line in XDRPROXY_CLIENT_KEYS_FILE"}
+		perr = keyMayNotUseTenant()
 	}
 	if perr != nil {
 		failure = perr
@@ -294,8 +293,7 @@ func (h *Handler) serve(w http.ResponseWriter, r *http.Request, pin string) {
 		// this request waited.
 		again, aerr := h.authenticate(r)
 		if aerr == nil && !again.key.Allows(t.tenant) {
-			aerr = &Error{Status: http.StatusForbidden, Code: CodeTenantNotAllowed,
-				Message: "this client key may not use the tenant the request names; ask for it to be added to the key's line in XDRPROXY_CLIENT_KEYS_FILE"}
+			aerr = keyMayNotUseTenant()
 		}
 		if aerr != nil {
 			failure = aerr
@@ -367,6 +365,13 @@ type clientKeys struct {
 
 // Tenants returns the tenant set in force.
 func (h *Handler) Tenants() *config.TenantSet { return h.tenants.Load().set }
+
+// keyMayNotUseTenant is the one answer a key limited to some tenants gets
+// for any other.
+func keyMayNotUseTenant() *Error {
+	return &Error{Status: http.StatusForbidden, Code: CodeTenantNotAllowed,
+		Message: "this client key may not use the tenant the request names; ask for it to be added to the key's line in XDRPROXY_CLIENT_KEYS_FILE"}
+}
 
 // limitedKeyMaySee reports whether a key limited to some tenants may be
 // told the outcome of resolving its request: every tenant the request
