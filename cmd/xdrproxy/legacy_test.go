@@ -67,6 +67,25 @@ func (ca *testCA) issue(t *testing.T, cn string, server bool) (certPEM, keyPEM [
 	if err != nil {
 		t.Fatal(err)
 	}
+	keyDER, _ := x509.MarshalPKCS8PrivateKey(key)
+	certPEM, serial = ca.certify(t, &key.PublicKey, cn, server)
+	return certPEM, pem.EncodeToMemory(&pem.Block{Type: "PRIVATE KEY", Bytes: keyDER}), serial
+}
+
+// recertify returns a new server certificate for the PEM key keyPEM.
+func (ca *testCA) recertify(t *testing.T, keyPEM []byte) (certPEM []byte, serial int64) {
+	t.Helper()
+	block, _ := pem.Decode(keyPEM)
+	key, err := x509.ParsePKCS8PrivateKey(block.Bytes)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return ca.certify(t, key.(*ecdsa.PrivateKey).Public(), "xdrproxy renewed", true)
+}
+
+// certify signs a certificate for pub.
+func (ca *testCA) certify(t *testing.T, pub any, cn string, server bool) ([]byte, int64) {
+	t.Helper()
 	ca.serial++
 	tmpl := &x509.Certificate{
 		SerialNumber: big.NewInt(ca.serial),
@@ -81,13 +100,11 @@ func (ca *testCA) issue(t *testing.T, cn string, server bool) (certPEM, keyPEM [
 		tmpl.IPAddresses = []net.IP{net.ParseIP("127.0.0.1")}
 		tmpl.DNSNames = []string{"localhost"}
 	}
-	der, err := x509.CreateCertificate(rand.Reader, tmpl, ca.cert, &key.PublicKey, ca.key)
+	der, err := x509.CreateCertificate(rand.Reader, tmpl, ca.cert, pub, ca.key)
 	if err != nil {
 		t.Fatal(err)
 	}
-	keyDER, _ := x509.MarshalPKCS8PrivateKey(key)
-	return pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE", Bytes: der}),
-		pem.EncodeToMemory(&pem.Block{Type: "PRIVATE KEY", Bytes: keyDER}), ca.serial
+	return pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE", Bytes: der}), ca.serial
 }
 
 func (ca *testCA) pem() []byte {
