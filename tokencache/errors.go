@@ -238,8 +238,7 @@ func classify(tenantID string, err error, secret string) *AcquisitionError {
 		ae.Description = fmt.Sprintf("could not reach Entra ID at %s: %s", host, firstLine(urlErr.Err.Error()))
 		ae.Unreachable, ae.Err = true, urlErr.Err
 	default:
-		ae.Description = firstLine(err.Error())
-		ae.Err = errors.New(ae.Description)
+		ae.Description = firstLine(err.Error()) // Err is set from it once scrubbed
 	}
 	if len(ae.Codes) == 0 && strings.HasPrefix(ae.Description, "AADSTS") {
 		digits := strings.TrimPrefix(ae.Description, "AADSTS")
@@ -254,6 +253,9 @@ func classify(tenantID string, err error, secret string) *AcquisitionError {
 	}
 	if len(ae.Description) > 400 {
 		ae.Description = ae.Description[:400] + "…"
+	}
+	if ae.Err == nil {
+		ae.Err = errors.New(ae.Description)
 	}
 	return ae
 }

@@ -95,6 +95,9 @@ func TestScrubBeforeTruncate(t *testing.T) {
 	if strings.Contains(ae.Description, "S3CR3T") {
 		t.Errorf("part of the secret survived: %q", ae.Description[380:])
 	}
+	if cause := errors.Unwrap(ae); cause == nil || strings.Contains(cause.Error(), "S3CR3T") || strings.Contains(ae.Error(), "S3CR3T") {
+		t.Errorf("the secret survived in the wrapped error: %v", cause)
+	}
 }
 
 func TestBackoffJitterStaysWithin20Percent(t *testing.T) {
