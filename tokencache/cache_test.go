@@ -616,3 +616,72 @@ func TestRefresherOutlivesAnyNumberOfFailures(t *testing.T) {
 type sourceFunc func() (tokencache.Token, error)
 
 func (f sourceFunc) Token(context.Context, string, string) (tokencache.Token, error) { return f() }
+
+func TestRefreshDueHonoursTheBackoff(t *testing.T) {
+	clock := newFakeClock()
+	var calls atomic.Int32
+	src := sourceFunc(func() (tokencache.Token, error) {
+		calls.Add(1)
+		return tokencache.Token{}, &tokencache.AcquisitionError{Status: 400, OAuthError: "unauthorized_client", Codes: []int{700016}}
+	})
+	c := newCache(t, src, tokencache.Options{Clock: clock, PermanentMinBackoff: time.Minute})
+	c.Warm(context.Background(), []string{"t"}, scope)
+	for range 5 {
+		clock.Advance(10 * time.Second) // one sweep interval, inside the 1m backoff
+		c.RefreshDue(context.Background())
+	}
+	if n := calls.Load(); n != 1 {
+		t.Fatalf("RefreshDue inside the backoff: %d acquisitions, want 1", n)
+	}
+}
+
+func TestAnExpiredTokenIsAFailure(t *testing.T) {
+	clock := newFakeClock()
+	src := sourceFunc(func() (tokencache.Token, error) {
+		return tokencache.Token{Value: "x", ExpiresOn: clock.Now().Add(-time.Second)}, nil
+	})
+	c := newCache(t, src, tokencache.Options{Clock: clock})
+	if _, err := c.Token(context.Background(), "t", scope); err == nil {
+		t.Fatal("an already-expired token was accepted")
+	}
+}
+
+func TestInvalidateKeepsTheOnlyTokenDuringABackoff(t *testing.T) {
+	clock := newFakeClock()
+	var n atomic.Int32
+	src := sourceFunc(func() (tokencache.Token, error) {
+		if n.Add(1) == 1 {
+			return tokencache.Token{Value: "t1", ExpiresOn: clock.Now().Add(time.Hour)}, nil
+		}
+		return tokencache.Token{}, &tokencache.AcquisitionError{Status: 503}
+	})
+	c := newCache(t, src, tokencache.Options{Clock: clock, MinBackoff: time.Minute})
+	ctx := context.Background()
+	_, _ = c.Token(ctx, "t", scope)
+	clock.Advance(50 * time.Minute)
+	c.RefreshDue(ctx) // fails: backoff, t1 still served
+	if c.Invalidate("t", scope, "t1") {
+		t.Fatal("Invalidate dropped the only token while Entra ID is in backoff")
+	}
+	if tok, err := c.Token(ctx, "t", scope); err != nil || tok.Value != "t1" {
+		t.Fatalf("got %v %v", tok, err)
+	}
+}
+
+func TestTheBackgroundRefresherRuns(t *testing.T) {
+	clock := newFakeClock()
+	calls := make(chan struct{}, 10)
+	src := sourceFunc(func() (tokencache.Token, error) {
+		calls <- struct{}{}
+		return tokencache.Token{Value: "v", ExpiresOn: clock.Now().Add(time.Hour)}, nil
+	})
+	c := newCache(t, src, tokencache.Options{Clock: clock, SweepInterval: 5 * time.Millisecond})
+	c.Warm(context.Background(), []string{"t"}, scope)
+	<-calls
+	clock.Advance(50 * time.Minute) // past the refresh point: the next sweep refreshes
+	select {
+	case <-calls:
+	case <-time.After(10 * time.Second):
+		t.Fatal("the background refresher did not refresh an idle token")
+	}
+}
