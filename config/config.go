@@ -97,7 +97,7 @@ type Config struct {
 	TokenEmulation bool
 	// PlaceholderKey signs placeholder tokens; nil means a key is made at
 	// start. It is never logged.
-	PlaceholderKey crypto.Signer
+	PlaceholderKey crypto.Signer `json:"-"`
 	// PlaceholderKeyFile is XDRPROXY_PLACEHOLDER_KEY_FILE; empty means none.
 	PlaceholderKeyFile string
 }
@@ -384,7 +384,7 @@ func (e env) check() (*Config, problems) {
 	}
 	if path := strings.TrimSpace(e.ClientKeysFile); path != "" {
 		c.ClientKeysFile = path
-		data, err := os.ReadFile(path)
+		data, err := readFile(path)
 		if err == nil {
 			c.ClientKeys, err = ParseClientKeys(path, data)
 		}
@@ -463,7 +463,7 @@ func (e env) tenants(c *Config, p *problems) {
 	}
 	if e.TenantsFile != "" {
 		c.TenantsFile = e.TenantsFile
-		data, err := os.ReadFile(e.TenantsFile)
+		data, err := readFile(e.TenantsFile)
 		var list []Tenant
 		if err == nil {
 			list, err = parseTenantLines(e.TenantsFile, data)
@@ -503,7 +503,7 @@ func (e env) tenants(c *Config, p *problems) {
 // ReadTenantsFile reads a tenants file: one `GUID` or `alias=GUID` a line,
 // `#` starting a comment.
 func ReadTenantsFile(path string) ([]Tenant, error) {
-	data, err := os.ReadFile(path)
+	data, err := readFile(path)
 	if err != nil {
 		return nil, fmt.Errorf("reading tenants file: %w", err)
 	}
@@ -560,13 +560,13 @@ func parseDuration(s string) (time.Duration, error) {
 func parseAuthorityHost(s string) (*url.URL, error) {
 	u, err := url.Parse(strings.TrimRight(strings.TrimSpace(s), "/"))
 	if err != nil || u.Host == "" {
-		return nil, fmt.Errorf("%q is not a URL such as https://login.microsoftonline.com", s)
+		return nil, fmt.Errorf("%s is not a URL such as https://login.microsoftonline.com", shownURL(s))
 	}
 	if u.Scheme != "https" {
-		return nil, fmt.Errorf("%q must use https (Entra ID and MSAL accept no other scheme)", s)
+		return nil, fmt.Errorf("%s must use https (Entra ID and MSAL accept no other scheme)", shownURL(s))
 	}
 	if u.Path != "" || u.RawQuery != "" || u.Fragment != "" || u.User != nil {
-		return nil, fmt.Errorf("%q must be a scheme and host only, with no path or query", s)
+		return nil, fmt.Errorf("%s must be a scheme and host only, with no path or query", shownURL(s))
 	}
 	return u, nil
 }
@@ -574,20 +574,20 @@ func parseAuthorityHost(s string) (*url.URL, error) {
 func parseUpstreamURL(s string) (*url.URL, error) {
 	u, err := url.Parse(strings.TrimSpace(s))
 	if err != nil || u.Host == "" {
-		return nil, fmt.Errorf("%q is not a URL such as https://api.security.microsoft.com", s)
+		return nil, fmt.Errorf("%s is not a URL such as https://api.security.microsoft.com", shownURL(s))
 	}
 	if u.RawQuery != "" || u.Fragment != "" || u.User != nil {
-		return nil, fmt.Errorf("%q must not carry a query, fragment or user info", s)
+		return nil, fmt.Errorf("%s must not carry a query, fragment or user info", shownURL(s))
 	}
 	switch u.Scheme {
 	case "https":
 	case "http":
 		// Tokens must never cross a network in clear text.
 		if !isLoopbackHost(u.Hostname()) {
-			return nil, fmt.Errorf("%q would send bearer tokens in clear text; use https (http is accepted for loopback only)", s)
+			return nil, fmt.Errorf("%s would send bearer tokens in clear text; use https (http is accepted for loopback only)", shownURL(s))
 		}
 	default:
-		return nil, fmt.Errorf("%q must use https", s)
+		return nil, fmt.Errorf("%s must use https", shownURL(s))
 	}
 	u.Path = strings.TrimRight(u.Path, "/")
 	u.RawPath = ""
@@ -640,12 +640,14 @@ func (e env) legacy(c *Config, p *problems) {
 		}
 	}
 	if c.TLSClientCAFile = strings.TrimSpace(e.TLSClientCAFile); c.TLSClientCAFile != "" {
-		data, err := os.ReadFile(c.TLSClientCAFile)
-		if err == nil {
-			_, err = ParseClientCAs(data)
+		data, err := readFile(c.TLSClientCAFile)
+		if err == nil { // the value is a path: name it
+			if _, err = ParseClientCAs(data); err != nil {
+				err = fmt.Errorf("%s: %w", c.TLSClientCAFile, err)
+			}
 		}
 		if err != nil {
-			p.add("TLS_CLIENT_CA_FILE", "%s: %v", c.TLSClientCAFile, err)
+			p.add("TLS_CLIENT_CA_FILE", "%v", err)
 		} else if c.TLSCertFile == "" {
 			p.add("TLS_CLIENT_CA_FILE", "needs XDRPROXY_TLS_CERT_FILE and XDRPROXY_TLS_KEY_FILE: client certificates are asked for in the TLS handshake")
 		}
@@ -671,13 +673,15 @@ func (e env) legacy(c *Config, p *problems) {
 		p.add("TOKEN_EMULATION", "%v", err)
 	}
 	if c.PlaceholderKeyFile = strings.TrimSpace(e.PlaceholderKeyFile); c.PlaceholderKeyFile != "" {
-		data, err := os.ReadFile(c.PlaceholderKeyFile)
-		if err == nil {
-			c.PlaceholderKey, err = ParsePlaceholderKey(data)
+		data, err := readFile(c.PlaceholderKeyFile)
+		if err == nil { // the value is a path: name it
+			if c.PlaceholderKey, err = ParsePlaceholderKey(data); err != nil {
+				err = fmt.Errorf("%s: %w", c.PlaceholderKeyFile, err)
+			}
 		}
 		switch {
 		case err != nil:
-			p.add("PLACEHOLDER_KEY_FILE", "%s: %v", c.PlaceholderKeyFile, err)
+			p.add("PLACEHOLDER_KEY_FILE", "%v", err)
 		case !c.TokenEmulation:
 			p.add("PLACEHOLDER_KEY_FILE", "signs placeholder tokens, which only XDRPROXY_TOKEN_EMULATION=true issues; set that or unset this")
 		}

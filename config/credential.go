@@ -121,7 +121,7 @@ func (e env) credential() (Credential, error) {
 	c := set[0]
 	switch c.Kind {
 	case ClientSecretFile:
-		data, err := os.ReadFile(c.File)
+		data, err := readFile(c.File)
 		if err != nil {
 			return Credential{}, fmt.Errorf("%s: %v", c.Variable(), err)
 		}
@@ -131,7 +131,7 @@ func (e env) credential() (Credential, error) {
 		}
 		c.Secret = secret
 	case ClientCertificate:
-		data, err := os.ReadFile(c.File)
+		data, err := readFile(c.File)
 		if err != nil {
 			return Credential{}, fmt.Errorf("%s: %v", c.Variable(), err)
 		}
@@ -145,7 +145,7 @@ func (e env) credential() (Credential, error) {
 			return Credential{}, fmt.Errorf("%s_CLIENT_CERTIFICATE_SEND_X5C: %v", Prefix, err)
 		}
 	case FederatedToken:
-		data, err := os.ReadFile(c.File)
+		data, err := readFile(c.File)
 		if err != nil {
 			return Credential{}, fmt.Errorf("%s: %v (the Kubernetes service-account token projected for workload identity)", c.Variable(), err)
 		}

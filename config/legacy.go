@@ -11,9 +11,12 @@ import (
 	"encoding/pem"
 	"errors"
 	"fmt"
+	"io/fs"
 	"net"
 	"net/netip"
+	"net/url"
 	"os"
+	"strconv"
 	"strings"
 )
 
@@ -124,11 +127,11 @@ func splitListenAddr(addr string) (netip.Addr, int, bool) {
 // XDRPROXY_TLS_CERT_FILE and XDRPROXY_TLS_KEY_FILE name them.
 // The error names the variable at fault.
 func CheckTLSFiles(certFile, keyFile string) (*tls.Certificate, error) {
-	certPEM, err := os.ReadFile(certFile)
+	certPEM, err := readFile(certFile)
 	if err != nil {
 		return nil, fmt.Errorf("%s_TLS_CERT_FILE: %w", Prefix, err)
 	}
-	keyPEM, err := os.ReadFile(keyFile)
+	keyPEM, err := readFile(keyFile)
 	if err != nil {
 		return nil, fmt.Errorf("%s_TLS_KEY_FILE: %w", Prefix, err)
 	}
@@ -233,4 +236,51 @@ func ParsePlaceholderKey(data []byte) (crypto.Signer, error) {
 		return k, nil
 	}
 	return nil, fmt.Errorf("a %T is not an EC P-256, RSA or Ed25519 key", key)
+}
+
+// readFile reads the file a variable names. When it cannot, the error
+// quotes the value only if it looks like a path: a secret, a token or a
+// PEM pasted into a *_FILE variable by mistake must not be printed in
+// the start-up error. Once a read succeeds, the value is a path.
+func readFile(path string) ([]byte, error) {
+	data, err := os.ReadFile(path)
+	var pe *fs.PathError
+	if errors.As(err, &pe) && !looksLikePath(pe.Path) {
+		pe.Path = "(the value, not shown: it does not look like a file path)"
+	}
+	return data, err
+}
+
+// looksLikePath reports whether s reads as a file path rather than a
+// pasted secret: it has a directory separator and no whitespace.
+func looksLikePath(s string) bool {
+	return strings.ContainsRune(s, '/') && !strings.ContainsAny(s, " \t\r\n") && len(s) <= 4096
+}
+
+// shownURL quotes a URL-like value for an error without its user info or
+// query, which may hold credentials; a value that does not parse and
+// might hold one is not quoted at all.
+func shownURL(s string) string {
+	u, err := url.Parse(strings.TrimSpace(s))
+	if err != nil {
+		if strings.ContainsAny(s, "@ \t\r\n") || len(s) > 200 {
+			return "(the value, not shown)"
+		}
+		return strconv.Quote(s)
+	}
+	var hidden []string
+	if u.User != nil {
+		u.User, hidden = nil, append(hidden, "user info")
+	}
+	if u.RawQuery != "" || u.ForceQuery {
+		u.RawQuery, u.ForceQuery, hidden = "", false, append(hidden, "query")
+	}
+	shown := u.String()
+	if strings.Contains(shown, "@") {
+		return "(the value, not shown)"
+	}
+	if len(hidden) > 0 {
+		return strconv.Quote(shown) + " (" + strings.Join(hidden, " and ") + " not shown)"
+	}
+	return strconv.Quote(shown)
 }

@@ -53,7 +53,7 @@ func ParseRoutes(list string) ([]Route, error) {
 func parseRoute(entry string) (Route, error) {
 	prefix, rest, ok := strings.Cut(entry, "=")
 	if !ok {
-		return Route{}, fmt.Errorf("%q is not PREFIX=URL or PREFIX=URL|SCOPE", entry)
+		return Route{}, fmt.Errorf("%s is not PREFIX=URL or PREFIX=URL|SCOPE", shownURL(entry))
 	}
 	prefix = strings.TrimSpace(prefix)
 	if !strings.HasPrefix(prefix, "/") || len(prefix) < 2 {
