@@ -445,6 +445,15 @@ func TestManifests(t *testing.T) {
 				if _, ok := o.env("XDRPROXY_TENANTS_FILE"); !ok {
 					t.Error("the gateway reads its tenants from the ConfigMap")
 				}
+				// The sample keys must not work: a gateway applied without
+				// editing them refuses to start rather than accept a known key.
+				for _, ob := range o.objects {
+					if sec, ok := ob.obj.(*corev1.Secret); ok && sec.StringData["client-keys"] != "" {
+						if _, err := config.ParseClientKeys("client-keys", []byte(sec.StringData["client-keys"])); err == nil {
+							t.Errorf("secret %s ships client keys that would be accepted", sec.Name)
+						}
+					}
+				}
 				_, cert := o.env("XDRPROXY_TLS_CERT_FILE")
 				_, key := o.env("XDRPROXY_TLS_KEY_FILE")
 				if !cert || !key {
