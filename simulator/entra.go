@@ -137,7 +137,13 @@ func (s *Server) token(w http.ResponseWriter, r *http.Request) {
 			fmt.Sprintf("The app requested an unsupported grant type '%s'.", gt))
 		return
 	}
+	// client_secret_basic, as the discovery document advertises: the
+	// client ID and secret may come in HTTP Basic instead of the form.
+	basicID, basicSecret, _ := r.BasicAuth()
 	clientID := r.PostForm.Get("client_id")
+	if clientID == "" {
+		clientID = basicID
+	}
 	if clientID == "" {
 		s.writeEntraError(w, r, http.StatusBadRequest, "invalid_request", 900144, "The request body must contain the following parameter: 'client_id'.")
 		return
@@ -148,6 +154,9 @@ func (s *Server) token(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	secret, assertion := r.PostForm.Get("client_secret"), r.PostForm.Get("client_assertion")
+	if secret == "" {
+		secret = basicSecret
+	}
 	appIDACR := "1"
 	switch {
 	case secret == "" && assertion == "":

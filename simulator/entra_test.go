@@ -396,6 +396,30 @@ func TestTokenErrors(t *testing.T) {
 	})
 }
 
+// The discovery document advertises client_secret_basic: the credentials
+// may come in HTTP Basic, and a wrong secret there is refused as in the form.
+func TestTokenTakesClientSecretBasic(t *testing.T) {
+	sim := &simulator.Server{}
+	c := startSim(t, sim)
+	for _, tc := range []struct {
+		secret string
+		status int
+	}{{simulator.DefaultClientSecret, http.StatusOK}, {"wrong", http.StatusUnauthorized}} {
+		form := url.Values{"grant_type": {"client_credentials"}, "scope": {defenderScope}}
+		req, _ := http.NewRequest(http.MethodPost, sim.URL()+"/"+simulator.ContosoTenantID+"/oauth2/v2.0/token", strings.NewReader(form.Encode()))
+		req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+		req.SetBasicAuth(simulator.DefaultClientID, tc.secret)
+		resp, err := c.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		resp.Body.Close()
+		if resp.StatusCode != tc.status {
+			t.Errorf("Basic with secret %q: status %d, want %d", tc.secret, resp.StatusCode, tc.status)
+		}
+	}
+}
+
 func TestTokenSuccessShapes(t *testing.T) {
 	sim := &simulator.Server{Now: func() time.Time { return fixedTime }}
 	c := startSim(t, sim)
