@@ -1067,6 +1067,13 @@ func TestLoadNeverShowsSecret(t *testing.T) {
 		{name: "secret and certificate", set: map[string]string{"XDRPROXY_CLIENT_CERTIFICATE_FILE": "/x.pem"}},
 		{name: "secret and XDRPROXY_FEDERATED_TOKEN_FILE", set: map[string]string{"XDRPROXY_FEDERATED_TOKEN_FILE": "/token"}},
 		{name: "secret pasted as the client ID", set: map[string]string{"XDRPROXY_CLIENT_ID": testSecret}},
+		// Quoted by its own message: the redaction of the secret is what hides it.
+		{name: "secret pasted into the scope", set: map[string]string{"XDRPROXY_SCOPE": secret + " x"}},
+		{
+			name:  "secret from a file pasted into the scope",
+			set:   map[string]string{"XDRPROXY_CLIENT_SECRET_FILE": secretFile, "XDRPROXY_SCOPE": secret + " x"},
+			unset: []string{"XDRPROXY_CLIENT_SECRET"},
+		},
 		{
 			name:  "secret file with a bad listener",
 			set:   map[string]string{"XDRPROXY_CLIENT_SECRET_FILE": secretFile, "XDRPROXY_LISTEN_ADDR": "0.0.0.0:8080"},

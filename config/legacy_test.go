@@ -208,7 +208,7 @@ func TestLegacyToolSettingsErrors(t *testing.T) {
 		{"certificate without key", map[string]string{"XDRPROXY_TLS_CERT_FILE": pki.cert}, []string{"XDRPROXY_TLS_KEY_FILE", "is required"}},
 		{"key without certificate", map[string]string{"XDRPROXY_TLS_KEY_FILE": pki.key}, []string{"XDRPROXY_TLS_CERT_FILE", "is required"}},
 		{"certificate and another key", map[string]string{"XDRPROXY_TLS_CERT_FILE": pki.cert, "XDRPROXY_TLS_KEY_FILE": pki.otherKey}, []string{"XDRPROXY_TLS_CERT_FILE", "does not match"}},
-		{"encrypted key", map[string]string{"XDRPROXY_TLS_CERT_FILE": pki.cert, "XDRPROXY_TLS_KEY_FILE": pki.encryptedKey}, []string{"XDRPROXY_TLS_CERT_FILE", "encrypted"}},
+		{"encrypted key", map[string]string{"XDRPROXY_TLS_CERT_FILE": pki.cert, "XDRPROXY_TLS_KEY_FILE": pki.encryptedKey}, []string{"XDRPROXY_TLS_CERT_FILE", "is encrypted;"}},
 		{"missing certificate file", map[string]string{"XDRPROXY_TLS_CERT_FILE": missing, "XDRPROXY_TLS_KEY_FILE": pki.key}, []string{"XDRPROXY_TLS_CERT_FILE", "no such file"}},
 		{"key as certificate", map[string]string{"XDRPROXY_TLS_CERT_FILE": pki.key, "XDRPROXY_TLS_KEY_FILE": pki.key}, []string{"XDRPROXY_TLS_CERT_FILE", "certificate"}},
 		{"client CA without TLS", map[string]string{"XDRPROXY_TLS_CLIENT_CA_FILE": pki.cert}, []string{"XDRPROXY_TLS_CLIENT_CA_FILE", "XDRPROXY_TLS_CERT_FILE"}},
@@ -229,7 +229,7 @@ func TestLegacyToolSettingsErrors(t *testing.T) {
 		{"placeholder key RSA 1024", map[string]string{"XDRPROXY_TOKEN_EMULATION": "true", "XDRPROXY_PLACEHOLDER_KEY_FILE": keyFiles["rsa1024"]}, []string{"XDRPROXY_PLACEHOLDER_KEY_FILE", "1024 bits"}},
 		{"placeholder key not parsing", map[string]string{"XDRPROXY_TOKEN_EMULATION": "true", "XDRPROXY_PLACEHOLDER_KEY_FILE": keyFiles["garbage"]}, []string{"XDRPROXY_PLACEHOLDER_KEY_FILE", "does not parse"}},
 		{"placeholder key is a certificate", map[string]string{"XDRPROXY_TOKEN_EMULATION": "true", "XDRPROXY_PLACEHOLDER_KEY_FILE": pki.cert}, []string{"XDRPROXY_PLACEHOLDER_KEY_FILE", "no PEM private key"}},
-		{"placeholder key encrypted", map[string]string{"XDRPROXY_TOKEN_EMULATION": "true", "XDRPROXY_PLACEHOLDER_KEY_FILE": pki.encryptedKey}, []string{"XDRPROXY_PLACEHOLDER_KEY_FILE", "encrypted"}},
+		{"placeholder key encrypted", map[string]string{"XDRPROXY_TOKEN_EMULATION": "true", "XDRPROXY_PLACEHOLDER_KEY_FILE": pki.encryptedKey}, []string{"XDRPROXY_PLACEHOLDER_KEY_FILE", "is encrypted;"}},
 		{"placeholder key file missing", map[string]string{"XDRPROXY_TOKEN_EMULATION": "true", "XDRPROXY_PLACEHOLDER_KEY_FILE": missing}, []string{"XDRPROXY_PLACEHOLDER_KEY_FILE", "no such file"}},
 	}
 	for _, tt := range tests {
