@@ -10,6 +10,8 @@ import (
 	"strconv"
 	"strings"
 	"time"
+
+	"github.com/google/uuid"
 )
 
 // apiAudiences are the audiences the Defender XDR API accepts.
@@ -39,7 +41,7 @@ type apiErrorBody struct {
 }
 
 func writeAPIError(w http.ResponseWriter, status int, code, message string) {
-	writeJSON(w, status, apiError{Error: apiErrorBody{Code: code, Message: message, Target: randomUUID()}})
+	writeJSON(w, status, apiError{Error: apiErrorBody{Code: code, Message: message, Target: uuid.NewString()}})
 }
 
 // authorize verifies the bearer token as Defender does (signature, expiry,
@@ -55,7 +57,7 @@ func (s *Server) authorize(roles []string, next func(http.ResponseWriter, *http.
 			rec.TenantID = claims.TenantID
 		}
 		s.recordAPIRequest(rec)
-		w.Header().Set("request-id", randomUUID())
+		w.Header().Set("request-id", uuid.NewString())
 		if problem != "" {
 			writeAPIError(w, http.StatusUnauthorized, "Unauthorized", problem)
 			return

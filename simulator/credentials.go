@@ -14,6 +14,7 @@ import (
 	"time"
 
 	"github.com/golang-jwt/jwt/v5"
+	"github.com/google/uuid"
 )
 
 // FederatedIssuer is an outside token issuer for tests of workload
@@ -85,7 +86,7 @@ func (i *FederatedIssuer) Sign(subject, audience string, lifetime time.Duration)
 		IssuedAt:  jwt.NewNumericDate(issued),
 		NotBefore: jwt.NewNumericDate(issued),
 		ExpiresAt: jwt.NewNumericDate(exp),
-		ID:        randomUUID(),
+		ID:        uuid.NewString(),
 	})
 	tok.Header["kid"] = i.keyID
 	return tok.SignedString(i.key)

@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"github.com/golang-jwt/jwt/v5"
+	"github.com/google/uuid"
 )
 
 // Resources lists the App ID URIs the simulated directory knows, with the
@@ -306,7 +307,7 @@ func (s *Server) ParseToken(token string) (*Claims, error) {
 
 func (s *Server) writeEntraError(w http.ResponseWriter, r *http.Request, status int, code string, aadsts int, message string) {
 	now := s.now().UTC()
-	trace, corr := randomUUID(), randomUUID()
+	trace, corr := uuid.NewString(), uuid.NewString()
 	ts := now.Format("2006-01-02 15:04:05Z")
 	writeJSON(w, status, entraError{
 		Error:         code,
@@ -331,14 +332,6 @@ func writeJSON(w http.ResponseWriter, status int, v any) {
 func servicePrincipalID(tenantID string) string {
 	sum := sha256.Sum256([]byte("sp:" + tenantID))
 	b := sum[:16]
-	return fmt.Sprintf("%x-%x-%x-%x-%x", b[0:4], b[4:6], b[6:8], b[8:10], b[10:])
-}
-
-func randomUUID() string {
-	var b [16]byte
-	_, _ = rand.Read(b[:])
-	b[6] = b[6]&0x0f | 0x40
-	b[8] = b[8]&0x3f | 0x80
 	return fmt.Sprintf("%x-%x-%x-%x-%x", b[0:4], b[4:6], b[6:8], b[8:10], b[10:])
 }
 

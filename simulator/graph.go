@@ -11,6 +11,7 @@ import (
 	"strings"
 
 	"github.com/golang-jwt/jwt/v5"
+	"github.com/google/uuid"
 )
 
 // graphResource is Microsoft Graph's App ID URI, and its tokens' audience.
@@ -153,10 +154,10 @@ func (s *Server) graphAuthorize(roles []string, next func(http.ResponseWriter, *
 			rec.TenantID = claims.TenantID
 		}
 		s.recordAPIRequest(rec)
-		w.Header().Set("request-id", randomUUID())
+		w.Header().Set("request-id", uuid.NewString())
 		clientRequestID := r.Header.Get("client-request-id")
 		if clientRequestID == "" {
-			clientRequestID = randomUUID()
+			clientRequestID = uuid.NewString()
 		}
 		w.Header().Set("client-request-id", clientRequestID)
 		if problem != "" {

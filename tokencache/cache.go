@@ -630,16 +630,6 @@ type Status struct {
 	Roles []string
 }
 
-// Keys returns every key the cache holds, in no particular order.
-func (c *Cache) Keys() []Key {
-	m := *c.entries.Load()
-	keys := make([]Key, 0, len(m))
-	for k := range m {
-		keys = append(keys, k)
-	}
-	return keys
-}
-
 // Status returns the state of key k, and false if k was never asked for.
 func (c *Cache) Status(k Key) (Status, bool) {
 	e, ok := (*c.entries.Load())[k]
@@ -651,7 +641,7 @@ func (c *Cache) Status(k Key) (Status, bool) {
 	if s == nil {
 		return st, true
 	}
-	st.HasToken = s.token.Value != "" && c.clock.Now().Before(s.usableUntil)
+	st.HasToken = s.usable(c.clock.Now())
 	if st.HasToken {
 		st.ExpiresOn, st.RefreshAt, st.Roles = s.token.ExpiresOn, s.refreshAt, s.roles
 	}
