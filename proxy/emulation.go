@@ -447,10 +447,5 @@ func (h *Handler) tokenRequestFailure(t config.Tenant, scope string, err error) 
 	return e
 }
 
-// now is the handler's clock.
-func (h *Handler) now() time.Time {
-	if h.opts.Now != nil {
-		return h.opts.Now()
-	}
-	return time.Now()
-}
+// now is the handler's clock (Options.Now, else time.Now).
+func (h *Handler) now() time.Time { return h.limits.now() }

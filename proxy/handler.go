@@ -100,6 +100,15 @@ type Handler struct {
 // bodyReadTimeout bounds reading a small body kept for a 401 retry.
 const bodyReadTimeout = 30 * time.Second
 
+// WriteShuttingDown answers 503 ShuttingDown, retry in a second (on
+// another instance), and returns the error it wrote.
+func WriteShuttingDown(w http.ResponseWriter) *Error {
+	e := &Error{Status: http.StatusServiceUnavailable, Code: CodeShuttingDown, Message: "the proxy is shutting down; retry on another instance"}
+	w.Header().Set("Retry-After", "1")
+	WriteError(w, e)
+	return e
+}
+
 // Drain makes requests queued for their rate limit give up with 503
 // ShuttingDown, so that a shutdown is not held up by the queue.
 func (h *Handler) Drain() { h.drainOnce.Do(func() { close(h.draining) }) }
@@ -250,10 +259,7 @@ func (h *Handler) serve(w http.ResponseWriter, r *http.Request, pin string) {
 		case <-timer.C:
 		case <-h.draining:
 			timer.Stop()
-			e := &Error{Status: http.StatusServiceUnavailable, Code: CodeShuttingDown, Message: "the proxy is shutting down; retry on another instance"}
-			failure = e
-			rec.Header().Set("Retry-After", "1")
-			WriteError(rec, e)
+			failure = WriteShuttingDown(rec)
 			return
 		case <-r.Context().Done():
 			timer.Stop()
@@ -321,7 +327,6 @@ func (h *Handler) serve(w http.ResponseWriter, r *http.Request, pin string) {
 		keepReplayableBody(r)
 		_ = rc.SetReadDeadline(time.Time{})
 	}
-	keepReplayableBody(r)
 	ctx := context.WithValue(r.Context(), forwardKey{}, &forward{target: t, upstream: upstream, route: route, scope: scope, token: tok.Value, clientPath: clientPath})
 	h.reverse.ServeHTTP(rec, r.WithContext(ctx))
 	if rec.proxyErr != nil {
@@ -497,7 +502,7 @@ func (h *Handler) tokenError(t config.Tenant, scope string, err error) *Error {
 		if ae.OAuthError != "" {
 			msg += " (" + ae.OAuthError + ")"
 		}
-		msg += ": " + trimCode(ae.Description)
+		msg += ": " + tokencache.WithoutCode(ae.Description)
 		if hint := ae.Hint(); hint != "" {
 			msg += " — " + hint
 		}
@@ -514,16 +519,6 @@ func (h *Handler) tokenError(t config.Tenant, scope string, err error) *Error {
 		msg += fmt.Sprintf(" (remembered; next attempt in %s)", be.RetryIn.Round(time.Second))
 	}
 	return &Error{Status: http.StatusBadGateway, Code: CodeTokenAcquisitionFailed, Message: msg, Err: err}
-}
-
-// trimCode drops a leading "AADSTSnnnn: " already shown by the caller.
-func trimCode(desc string) string {
-	if strings.HasPrefix(desc, "AADSTS") {
-		if i := strings.Index(desc, ": "); i > 0 {
-			return desc[i+2:]
-		}
-	}
-	return desc
 }
 
 // rewrite builds the outbound request. It runs after ReverseProxy has
@@ -655,14 +650,10 @@ func (h *Handler) finish(r *http.Request, rec *recorder, tenant config.Tenant, r
 		status = http.StatusOK
 	}
 	h.opts.Metrics.request(tenantLabel(tenant), route, status, time.Since(start))
-	h.logAccess(r, rec, tenant, route, client, cached, bytesIn, start, tokenWait, queueWait, failure)
+	h.logAccess(r, rec, status, tenant, route, client, cached, bytesIn, start, tokenWait, queueWait, failure)
 }
 
-func (h *Handler) logAccess(r *http.Request, rec *recorder, tenant config.Tenant, route string, client clientID, cached bool, bytesIn int64, start time.Time, tokenWait, queueWait time.Duration, failure error) {
-	status := rec.status
-	if status == 0 {
-		status = http.StatusOK
-	}
+func (h *Handler) logAccess(r *http.Request, rec *recorder, status int, tenant config.Tenant, route string, client clientID, cached bool, bytesIn int64, start time.Time, tokenWait, queueWait time.Duration, failure error) {
 	level := zapcore.InfoLevel
 	if failure != nil && status != statusClientClosed && (status >= 500 || status < 300) {
 		level = zapcore.WarnLevel // proxy failures, and responses cut off mid-body
@@ -671,7 +662,7 @@ func (h *Handler) logAccess(r *http.Request, rec *recorder, tenant config.Tenant
 	if ce == nil {
 		return
 	}
-	fields := make([]zap.Field, 0, 12)
+	fields := make([]zap.Field, 0, 16)
 	if tenant.ID != "" {
 		fields = append(fields, zap.String("tenant", tenant.Name()))
 	}

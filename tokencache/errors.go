@@ -260,6 +260,17 @@ func classify(tenantID string, err error, secret string) *AcquisitionError {
 	return ae
 }
 
+// WithoutCode drops a leading "AADSTSnnnn: " from an Entra ID error
+// description, for callers that show the code themselves.
+func WithoutCode(desc string) string {
+	if strings.HasPrefix(desc, "AADSTS") {
+		if i := strings.Index(desc, ": "); i > 0 {
+			return desc[i+2:]
+		}
+	}
+	return desc
+}
+
 // firstLine returns s up to its first line break: Entra ID appends trace
 // and correlation IDs on the following lines.
 func firstLine(s string) string {

@@ -209,7 +209,7 @@ func printCheckTable(w io.Writer, results []checkResult, required []string) {
 		}
 		fmt.Fprintf(w, "\n%s, %s:\n", name, strings.TrimSuffix(r.Scope, "/.default"))
 		if r.Error.Code != 0 {
-			fmt.Fprintf(w, "  AADSTS%d%s: %s\n", r.Error.Code, prefixed(" ", r.Error.OAuthError), trimAADSTS(r.Error.Message))
+			fmt.Fprintf(w, "  AADSTS%d%s: %s\n", r.Error.Code, prefixed(" ", r.Error.OAuthError), tokencache.WithoutCode(r.Error.Message))
 		} else {
 			fmt.Fprintf(w, "  %s\n", r.Error.Message)
 		}
@@ -223,15 +223,6 @@ func printCheckTable(w io.Writer, results []checkResult, required []string) {
 	if len(required) > 0 {
 		fmt.Fprintf(w, "\nrequired roles (XDRPROXY_REQUIRED_ROLES): %s\n", strings.Join(required, ", "))
 	}
-}
-
-func trimAADSTS(s string) string {
-	if strings.HasPrefix(s, "AADSTS") {
-		if i := strings.Index(s, ": "); i > 0 {
-			return s[i+2:]
-		}
-	}
-	return s
 }
 
 // prefixed returns sep+s, or "" for an empty s.

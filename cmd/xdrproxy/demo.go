@@ -21,24 +21,20 @@ import (
 // runDemo is `xdrproxy demo`: the simulator on loopback and a proxy wired
 // to it, until Ctrl-C.
 func runDemo(ctx context.Context, stdout, stderr io.Writer) error {
-	pinnedAddr := freeAddr("", "127.0.0.1:8081")
-	if v := os.Getenv("XDRPROXY_TENANT_LISTENERS"); v != "" {
-		addr, tenant, ok := strings.Cut(v, "=")
-		if !ok || tenant != "fabrikam" || strings.Contains(v, ",") {
-			return &exitError{Code: 2, Err: fmt.Errorf("XDRPROXY_TENANT_LISTENERS=%s: the demo pins one listener to fabrikam (use 127.0.0.1:PORT=fabrikam)", v)}
-		}
-		pinnedAddr = addr
-	}
-	for _, v := range []string{"XDRPROXY_LISTEN_ADDR", "XDRPROXY_ADMIN_ADDR", "XDRPROXY_TENANT_LISTENERS"} {
-		if v == "XDRPROXY_TENANT_LISTENERS" {
-			if !config.IsLoopbackAddr(pinnedAddr) {
-				return &exitError{Code: 2, Err: fmt.Errorf("%s=%s: the demo serves loopback only (use 127.0.0.1:PORT=fabrikam)", v, os.Getenv(v))}
-			}
-			continue
-		}
+	for _, v := range []string{"XDRPROXY_LISTEN_ADDR", "XDRPROXY_ADMIN_ADDR"} {
 		if addr := os.Getenv(v); addr != "" && !config.IsLoopbackAddr(addr) {
 			return &exitError{Code: 2, Err: fmt.Errorf("%s=%s: the demo serves loopback only (use 127.0.0.1:PORT)", v, addr)}
 		}
+	}
+	var pinnedAddr string
+	if v := os.Getenv("XDRPROXY_TENANT_LISTENERS"); v == "" {
+		pinnedAddr = freeAddr("", "127.0.0.1:8081")
+	} else {
+		addr, tenant, ok := strings.Cut(v, "=")
+		if !ok || tenant != "fabrikam" || strings.Contains(v, ",") || !config.IsLoopbackAddr(addr) {
+			return &exitError{Code: 2, Err: fmt.Errorf("XDRPROXY_TENANT_LISTENERS=%s: the demo pins one loopback listener to fabrikam (use 127.0.0.1:PORT=fabrikam)", v)}
+		}
+		pinnedAddr = addr
 	}
 	sim := &simulator.Server{}
 	if err := sim.Start("127.0.0.1:0"); err != nil {

@@ -284,10 +284,7 @@ func newTokenSource(cfg *config.Config, roots *x509.CertPool) (*tokencache.MSALS
 func warmUp(ctx context.Context, cfg *config.Config, cache *tokencache.Cache, log *zap.Logger) {
 	start := time.Now()
 	tenants := cfg.Tenants.All()
-	ids := make([]string, len(tenants))
-	for i, t := range tenants {
-		ids[i] = t.ID
-	}
+	ids := tenantIDs(cfg.Tenants)
 	scopes := cfg.Scopes()
 	for _, scope := range scopes {
 		cache.Warm(ctx, ids, scope)
@@ -346,9 +343,7 @@ func refuseWhileDraining(next http.Handler, draining *atomic.Bool) http.Handler 
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		if draining.Load() {
 			w.Header().Set("Connection", "close")
-			w.Header().Set("Retry-After", "1")
-			proxy.WriteError(w, &proxy.Error{Status: http.StatusServiceUnavailable, Code: proxy.CodeShuttingDown,
-				Message: "the proxy is shutting down; retry on another instance"})
+			proxy.WriteShuttingDown(w)
 			return
 		}
 		next.ServeHTTP(w, r)
