@@ -446,6 +446,25 @@ func TestPlaceholderBearer(t *testing.T) {
 		})
 	}
 
+	// A placeholder minted without a key (by a replica with no keys file)
+	// is not enough where keys are required.
+	keyless, err := s.signer.Mint(placeholder.Claims{TenantID: simulator.ContosoTenantID, ExpiresAt: clk.now().Add(time.Hour)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if status, body := s.call(t, s.proxyURL, "/api/incidents", keyless, ""); status != http.StatusUnauthorized ||
+		!strings.Contains(body["error"].(map[string]any)["message"].(string), "without a client key") {
+		t.Errorf("keyless placeholder: %d %v", status, body)
+	}
+	// A limited key naming no tenant, or a bad path, learns nothing about
+	// tenants either way: it gets the same answers as anyone.
+	if status, body := s.call(t, s.proxyURL, "/api/incidents", toolKey, ""); status != http.StatusBadRequest || body["error"].(map[string]any)["code"] != "MissingTenant" {
+		t.Errorf("limited key, no tenant: %d %v", status, body)
+	}
+	if status, body := s.call(t, s.proxyURL, "/api/%2e%2e/incidents", toolKey, "contoso"); status != http.StatusBadRequest || body["error"].(map[string]any)["code"] != "InvalidPath" {
+		t.Errorf("limited key, dot segment: %d %v", status, body)
+	}
+
 	// The key's tenants change: the placeholder follows.
 	s.handler.SetClientKeys(keysFile(t, map[string]string{toolKey: "fabrikam", gatewayKey: "*"}))
 	if status, body := s.call(t, s.proxyURL, "/api/incidents", ph, ""); status != http.StatusForbidden {
@@ -580,6 +599,16 @@ func TestDiscoveryAndKeys(t *testing.T) {
 		t.Errorf("bad tenant: %d", status)
 	}
 	entraErrorShape(t, body, "invalid_tenant", 90002)
+
+	// GET endpoints refuse other methods as Entra ID does.
+	for _, path := range []string{"/contoso/v2.0/.well-known/openid-configuration", "/contoso/discovery/v2.0/keys"} {
+		req, _ = http.NewRequest(http.MethodPost, s.proxyURL+path, nil)
+		status, hdr, body := s.sendJSON(t, req)
+		if status != http.StatusMethodNotAllowed || hdr.Get("Allow") != "GET, HEAD" {
+			t.Errorf("POST %s: %d, Allow %q", path, status, hdr.Get("Allow"))
+		}
+		entraErrorShape(t, body, "invalid_request", 900561)
+	}
 
 	req, _ = http.NewRequest(http.MethodGet, s.proxyURL+"/contoso/discovery/v2.0/keys", nil)
 	status, _, set := s.sendJSON(t, req)

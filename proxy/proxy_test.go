@@ -865,6 +865,33 @@ func TestRoutesGetTheirOwnUpstreamAndScope(t *testing.T) {
 	}
 }
 
+// A route rewrites the path's prefix and keeps its escapes: a %2F inside
+// a segment stays one, also under a /tenants/ prefix.
+func TestRouteKeepsEscapes(t *testing.T) {
+	graph := newBackend(t, nil)
+	graphURL := graph.URL()
+	graphURL.Path = "/v1.0/"
+	routes, err := config.ParseRoutes("/graph/=" + graphURL.String() + "|https://graph.microsoft.com/.default")
+	if err != nil {
+		t.Fatal(err)
+	}
+	s := newStack(t, stackOptions{upstream: graph.URL(), roots: graph.Roots(), routes: routes})
+	for _, path := range []string{"/graph/drives/a%2Fb/items", "/tenants/fabrikam/graph/drives/a%2Fb/items"} {
+		h := http.Header{}
+		if !strings.HasPrefix(path, "/tenants/") {
+			h = tenantHeader("fabrikam")
+		}
+		if resp, body := s.do(t, "GET", path, h, nil); resp.StatusCode != 200 {
+			t.Fatalf("%s: %d %s", path, resp.StatusCode, body)
+		}
+	}
+	for i, r := range graph.Requests() {
+		if r.Path != "/v1.0/drives/a/b/items" || r.RawPath != "/v1.0/drives/a%2Fb/items" {
+			t.Errorf("request %d reached the route as %q (raw %q), want the escape kept", i, r.Path, r.RawPath)
+		}
+	}
+}
+
 func TestGraphRouteAgainstSimulatedGraph(t *testing.T) {
 	s := newStack(t, stackOptions{routesFor: func(simURL string) []config.Route {
 		routes, err := config.ParseRoutes("/graph/=" + simURL + "|https://graph.microsoft.com/.default")
