@@ -424,6 +424,38 @@ func TestMutualTLS(t *testing.T) {
 		}
 	}
 
+	// No session resumption with client certificates: each connection
+	// shows its certificate. (Without mTLS, sessions do resume.)
+	resumes := func(lp *legacyProxy, cert *tls.Certificate) bool {
+		cfg := &tls.Config{RootCAs: lp.ca.pool(), ClientSessionCache: tls.NewLRUClientSessionCache(4)}
+		if cert != nil {
+			cfg.Certificates = []tls.Certificate{*cert}
+		}
+		tr := &http.Transport{TLSClientConfig: cfg, DisableKeepAlives: true}
+		defer tr.CloseIdleConnections()
+		c := &http.Client{Transport: tr}
+		resumed := false
+		for range 2 {
+			req, _ := http.NewRequest(http.MethodGet, lp.base+"/api/incidents", nil)
+			req.Header.Set("Authorization", "Bearer "+gwKey)
+			req.Header.Set("X-Tenant-ID", "contoso")
+			resp, err := c.Do(req)
+			if err != nil {
+				t.Fatal(err)
+			}
+			io.Copy(io.Discard, resp.Body)
+			resp.Body.Close()
+			resumed = resp.TLS.DidResume
+		}
+		return resumed
+	}
+	if resumes(p, &good) {
+		t.Error("a TLS session with a client certificate was resumed")
+	}
+	if !resumes(startLegacyProxy(t, nil), nil) {
+		t.Error("without client certificates, sessions should resume (the check above would prove nothing)")
+	}
+
 	// The CA file is replaced: the old CA's clients are refused, on new
 	// connections and on the one they keep open; the new CA's are served.
 	open := p.client(t, &good)
