@@ -78,7 +78,7 @@ func (s *Server) openIDConfiguration(w http.ResponseWriter, r *http.Request) {
 	tenantID := r.PathValue("tenant")
 	if _, ok := s.tenant(tenantID); !ok {
 		s.writeEntraError(w, r, http.StatusBadRequest, "invalid_tenant", 90002,
-			fmt.Sprintf("Tenant '%s' not found. Check to make sure you have the correct tenant ID and are signing into the correct cloud. Check with your subscription administrator, this may happen if there are no active subscriptions for the tenant.", tenantID))
+			faultMessage(90002, tenantID, "", ""))
 		return
 	}
 	base := baseURL(r)
@@ -130,7 +130,7 @@ func (s *Server) token(w http.ResponseWriter, r *http.Request) {
 	tenant, ok := s.tenant(tenantID)
 	if !ok {
 		s.writeEntraError(w, r, http.StatusBadRequest, "invalid_request", 90002,
-			fmt.Sprintf("Tenant '%s' not found. Check to make sure you have the correct tenant ID and are signing into the correct cloud. Check with your subscription administrator, this may happen if there are no active subscriptions for the tenant.", tenantID))
+			faultMessage(90002, tenantID, "", ""))
 		return
 	}
 	if gt := r.PostForm.Get("grant_type"); gt != "client_credentials" {
@@ -151,7 +151,7 @@ func (s *Server) token(w http.ResponseWriter, r *http.Request) {
 	}
 	if !strings.EqualFold(clientID, s.clientID()) || !tenant.Consented {
 		s.writeEntraError(w, r, http.StatusBadRequest, "unauthorized_client", 700016,
-			fmt.Sprintf("Application with identifier '%s' was not found in the directory '%s'. This can happen if the application has not been installed by the administrator of the tenant or consented to by any user in the tenant. You may have sent your authentication request to the wrong tenant.", clientID, tenant.Name))
+			faultMessage(700016, tenantID, tenant.Name, clientID))
 		return
 	}
 	secret, assertion := r.PostForm.Get("client_secret"), r.PostForm.Get("client_assertion")
@@ -171,7 +171,7 @@ func (s *Server) token(w http.ResponseWriter, r *http.Request) {
 		appIDACR = "2"
 	case secret != s.clientSecret():
 		s.writeEntraError(w, r, http.StatusUnauthorized, "invalid_client", 7000215,
-			fmt.Sprintf("Invalid client secret provided. Ensure the secret being sent in the request is the client secret value, not the client secret ID, for a secret added to app '%s'.", clientID))
+			faultMessage(7000215, tenantID, tenant.Name, clientID))
 		return
 	}
 

@@ -67,7 +67,8 @@ func (s *Server) injectTokenFault(w http.ResponseWriter, r *http.Request, tenant
 	return true
 }
 
-// faultMessage is Entra ID's wording for the codes tests usually script,
+// faultMessage is Entra ID's wording for the codes the simulator answers
+// and tests usually script,
 // and a plain note for the rest.
 func faultMessage(aadsts int, tenantID, tenantName, clientID string) string {
 	switch aadsts {
