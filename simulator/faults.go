@@ -68,8 +68,7 @@ func (s *Server) injectTokenFault(w http.ResponseWriter, r *http.Request, tenant
 }
 
 // faultMessage is Entra ID's wording for the codes the simulator answers
-// and tests usually script,
-// and a plain note for the rest.
+// and tests usually script, and a plain note for the rest.
 func faultMessage(aadsts int, tenantID, tenantName, clientID string) string {
 	switch aadsts {
 	case 700016:
