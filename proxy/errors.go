@@ -31,6 +31,9 @@ type Error struct {
 	Message string
 	// Err is the internal cause, logged but never sent. It may be nil.
 	Err error
+	// RetryAfter, when not empty, is sent as the Retry-After header: whole
+	// seconds.
+	RetryAfter string
 }
 
 // Error returns the public code and message.
@@ -56,9 +59,25 @@ func WriteError(w http.ResponseWriter, e *Error) {
 	enc.SetEscapeHTML(false) // keep & in consent links pasteable
 	_ = enc.Encode(errorBody{Error: errorDetail{Code: e.Code, Message: e.Message}})
 	h := w.Header()
+	if e.RetryAfter != "" {
+		h.Set("Retry-After", e.RetryAfter)
+	}
 	h.Set("Content-Type", "application/json")
 	h.Set("X-Content-Type-Options", "nosniff")
 	h.Set("Cache-Control", "no-store")
 	w.WriteHeader(e.Status)
 	_, _ = w.Write(body.Bytes())
+}
+
+// WriteShuttingDown answers 503 ShuttingDown, retry in a second (on
+// another instance), and returns the error it wrote.
+func WriteShuttingDown(w http.ResponseWriter) *Error {
+	e := errShuttingDown()
+	WriteError(w, e)
+	return e
+}
+
+func errShuttingDown() *Error {
+	return &Error{Status: http.StatusServiceUnavailable, Code: CodeShuttingDown, RetryAfter: "1",
+		Message: "the proxy is shutting down; retry on another instance"}
 }

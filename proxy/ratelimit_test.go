@@ -3,6 +3,7 @@ package proxy
 import (
 	"math/rand/v2"
 	"net/http"
+	"net/url"
 	"sort"
 	"testing"
 	"time"
@@ -14,6 +15,31 @@ type manualClock struct{ t time.Time }
 
 func (c *manualClock) now() time.Time          { return c.t }
 func (c *manualClock) advance(d time.Duration) { c.t = c.t.Add(d) }
+
+// limiterUnderTest drives a localLimiter the way the handler does: a
+// route table picks each path's Limit.
+type limiterUnderTest struct {
+	*localLimiter
+	table *routeTable
+}
+
+func newLimiter(limits []config.RateLimit, queueTimeout time.Duration, now func() time.Time) *limiterUnderTest {
+	table, err := compileRoutes(&url.URL{Scheme: "https", Host: "upstream.test"}, "s/.default", nil, limits)
+	if err != nil {
+		panic(err)
+	}
+	return &limiterUnderTest{localLimiter: newLocalLimiter(queueTimeout, now), table: table}
+}
+
+// limit is what a request for path on route counts against.
+func (l *limiterUnderTest) limit(path, route string) Limit {
+	return pick{name: route, table: l.table}.limitFor(path)
+}
+
+func (l *limiterUnderTest) reserve(tenant, path, route string) (wait time.Duration, ok bool, retryIn time.Duration) {
+	a := l.Reserve(tenant, l.limit(path, route))
+	return a.Wait, !a.Refused, a.RetryIn
+}
 
 func limits(t *testing.T, s string) []config.RateLimit {
 	t.Helper()
@@ -90,8 +116,7 @@ func TestLimiterNeverExceedsNInAnyWindow(t *testing.T) {
 func TestLimiterHolds(t *testing.T) {
 	clock := &manualClock{t: time.Unix(1_700_000_000, 0)}
 	l := newLimiter(limits(t, "/api/advancedhunting=45/m"), 2*time.Second, clock.now)
-	key, _ := l.holdKey("a", "/api/advancedhunting/run", "default")
-	l.hold(key, clock.t.Add(5*time.Second))
+	l.Hold("a", l.limit("/api/advancedhunting/run", "default"), 5*time.Second)
 	if _, ok, retry := l.reserve("a", "/api/advancedhunting/run", "default"); ok || retry != 5*time.Second {
 		t.Fatalf("held: ok %v retry %v", ok, retry)
 	}
@@ -106,8 +131,7 @@ func TestLimiterHolds(t *testing.T) {
 		t.Errorf("within the queue timeout: wait %v ok %v, want 1s", wait, ok)
 	}
 	// Without a table prefix, a hold covers the tenant's route.
-	rk, _ := l.holdKey("a", "/graph/v1.0/security/incidents", "/graph/")
-	l.hold(rk, clock.t.Add(time.Minute))
+	l.Hold("a", l.limit("/graph/v1.0/security/incidents", "/graph/"), time.Minute)
 	if _, ok, _ := l.reserve("a", "/graph/v1.0/security/alerts_v2", "/graph/"); ok {
 		t.Error("the route hold did not apply to the route's other paths")
 	}
@@ -171,8 +195,8 @@ func TestLimiterIgnoresPathCase(t *testing.T) {
 			t.Errorf("%s escaped the limit of /api/incidents", p)
 		}
 	}
-	k1, _ := l.holdKey("a", "/API/incidents", "default")
-	k2, _ := l.holdKey("a", "/api/incidents", "default")
+	k1 := holdKey("a", l.limit("/API/incidents", "default"))
+	k2 := holdKey("a", l.limit("/api/incidents", "default"))
 	if k1 != k2 {
 		t.Errorf("hold keys differ by case: %q %q", k1, k2)
 	}

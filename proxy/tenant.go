@@ -26,6 +26,20 @@ type target struct {
 	named []config.Tenant
 }
 
+// resolve finds the request's tenant and the path to forward. A key
+// limited to some tenants learns nothing about the others: unknown,
+// served elsewhere or in conflict all read the same 403.
+func resolve(r *http.Request, served *servedConfig, pin string, who caller) (target, error) {
+	t, perr := resolveTarget(r, served.tenants, served.def, pin, who.placeholder)
+	if who.keyed && !who.key.AllTenants && !limitedKeyMaySee(who.key, t, perr) {
+		perr = keyMayNotUseTenant()
+	}
+	if perr != nil {
+		return t, perr
+	}
+	return t, nil
+}
+
 // resolveTarget finds the request's tenant and the path to forward, with
 // any /tenants/{tenant} prefix stripped. The tenant is named by the
 // X-Tenant-ID header, the path prefix, the placeholder token the request
@@ -33,57 +47,20 @@ type target struct {
 // when several name one, they must agree. With none, def serves.
 func resolveTarget(r *http.Request, tenants *config.TenantSet, def config.Tenant, pin string, ph *placeholder.Claims) (target, *Error) {
 	t := target{path: r.URL.Path, rawPath: r.URL.RawPath}
-	if !strings.HasPrefix(t.path, "/") {
-		return t, &Error{Status: http.StatusBadRequest, Code: CodeInvalidPath, Message: "the request path must start with /"}
-	}
-	if hasDotSegment(t.path) {
-		return t, &Error{Status: http.StatusBadRequest, Code: CodeInvalidPath, Message: "the request path must not contain . or .. segments"}
-	}
-
-	var fromHeader, fromPath config.Tenant
-	var haveHeader, havePath bool
-
-	// An empty header names no tenant, like an absent one.
-	if values := r.Header.Values(TenantHeader); len(values) > 0 && !(len(values) == 1 && strings.TrimSpace(values[0]) == "") {
-		if len(values) > 1 || strings.Contains(values[0], ",") {
-			return t, invalidTenant("the %s header must name one tenant", TenantHeader)
-		}
-		name := strings.TrimSpace(values[0])
-		tenant, err := lookupTenant(name, tenants, TenantHeader+" header")
-		if err != nil {
-			return t, err
-		}
-		fromHeader, haveHeader = tenant, true
-	}
-
-	if escaped := r.URL.EscapedPath(); strings.HasPrefix(escaped, tenantPrefix) {
-		segment, rest, _ := strings.Cut(escaped[len(tenantPrefix):], "/")
-		name, err := url.PathUnescape(segment)
-		if err != nil || name == "" {
-			return t, invalidTenant("the path %s%s/ does not name a tenant", tenantPrefix, segment)
-		}
-		tenant, perr := lookupTenant(name, tenants, "path")
-		if perr != nil {
-			return t, perr
-		}
-		fromPath, havePath = tenant, true
-		rest = "/" + rest
-		decoded, err := url.PathUnescape(rest)
-		if err != nil {
-			return t, &Error{Status: http.StatusBadRequest, Code: CodeInvalidPath, Message: "the request path is not validly escaped"}
-		}
-		t.path, t.rawPath = decoded, ""
-		if decoded != rest && (&url.URL{Path: decoded}).EscapedPath() != rest {
-			t.rawPath = rest
-		}
-	}
-
 	var buf [4]namedBy // on the stack: no allocation per request
 	named := buf[:0]
-	if haveHeader {
+	fromHeader, ok, err := tenantFromHeader(r, tenants)
+	if err != nil {
+		return t, err
+	}
+	if ok {
 		named = append(named, namedBy{fromHeader, "the " + TenantHeader + " header names tenant %s"})
 	}
-	if havePath {
+	fromPath, ok, err := tenantFromPath(r, tenants, &t)
+	if err != nil {
+		return t, err
+	}
+	if ok {
 		named = append(named, namedBy{fromPath, "the path names tenant %s"})
 	}
 	if ph != nil {
@@ -102,6 +79,55 @@ func resolveTarget(r *http.Request, tenants *config.TenantSet, def config.Tenant
 		}
 		named = append(named, namedBy{pinned, "this listener serves tenant %s only"})
 	}
+	return agree(t, named, def, pin != "")
+}
+
+// tenantFromHeader reads the X-Tenant-ID header; ok is false when it names
+// no tenant (absent or empty).
+func tenantFromHeader(r *http.Request, tenants *config.TenantSet) (config.Tenant, bool, *Error) {
+	values := r.Header.Values(TenantHeader)
+	if len(values) == 0 || len(values) == 1 && strings.TrimSpace(values[0]) == "" {
+		return config.Tenant{}, false, nil
+	}
+	if len(values) > 1 || strings.Contains(values[0], ",") {
+		return config.Tenant{}, false, invalidTenant("the %s header must name one tenant", TenantHeader)
+	}
+	tenant, err := lookupTenant(strings.TrimSpace(values[0]), tenants, TenantHeader+" header")
+	return tenant, err == nil, err
+}
+
+// tenantFromPath reads a /tenants/{tenant}/ prefix and strips it from t's
+// path; ok is false when the path has none.
+func tenantFromPath(r *http.Request, tenants *config.TenantSet, t *target) (config.Tenant, bool, *Error) {
+	escaped := r.URL.EscapedPath()
+	if !strings.HasPrefix(escaped, tenantPrefix) {
+		return config.Tenant{}, false, nil
+	}
+	segment, rest, _ := strings.Cut(escaped[len(tenantPrefix):], "/")
+	name, err := url.PathUnescape(segment)
+	if err != nil || name == "" {
+		return config.Tenant{}, false, invalidTenant("the path %s%s/ does not name a tenant", tenantPrefix, segment)
+	}
+	tenant, perr := lookupTenant(name, tenants, "path")
+	if perr != nil {
+		return config.Tenant{}, false, perr
+	}
+	rest = "/" + rest
+	decoded, err := url.PathUnescape(rest)
+	if err != nil {
+		return config.Tenant{}, false, invalidPath("the request path is not validly escaped")
+	}
+	t.path, t.rawPath = decoded, ""
+	if decoded != rest && (&url.URL{Path: decoded}).EscapedPath() != rest {
+		t.rawPath = rest
+	}
+	return tenant, true, nil
+}
+
+// agree picks the one tenant every namer names, or def when none named
+// one. pinned says the request came on a tenant listener, where the
+// conflict message cannot ask the client to name one.
+func agree(t target, named []namedBy, def config.Tenant, pinned bool) (target, *Error) {
 	if len(named) == 0 {
 		if def.ID == "" {
 			return t, &Error{Status: http.StatusBadRequest, Code: CodeMissingTenant,
@@ -116,7 +142,7 @@ func resolveTarget(r *http.Request, tenants *config.TenantSet, def config.Tenant
 				t.named = append(t.named, n.tenant)
 			}
 			msg := named[0].say() + " but " + other.say()
-			if pin == "" {
+			if !pinned {
 				msg += "; name one"
 			}
 			return t, invalidTenant("%s", msg)
@@ -151,17 +177,4 @@ func lookupTenant(name string, tenants *config.TenantSet, where string) (config.
 
 func invalidTenant(format string, args ...any) *Error {
 	return &Error{Status: http.StatusBadRequest, Code: CodeInvalidTenant, Message: fmt.Sprintf(format, args...)}
-}
-
-// hasDotSegment reports whether the slash-separated path has a "." or ".."
-// segment, which could otherwise steer a request outside a route.
-func hasDotSegment(p string) bool {
-	for p != "" {
-		var seg string
-		seg, p, _ = strings.Cut(p, "/")
-		if seg == "." || seg == ".." {
-			return true
-		}
-	}
-	return false
 }

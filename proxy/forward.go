@@ -1,0 +1,174 @@
+package proxy
+
+import (
+	"context"
+	"crypto/tls"
+	"crypto/x509"
+	"errors"
+	"fmt"
+	"net"
+	"net/http"
+	"net/http/httputil"
+	"net/url"
+	"strings"
+	"sync"
+	"time"
+
+	"go.uber.org/zap"
+)
+
+// forward is what the steps before forwarding decided about a request.
+type forward struct {
+	target
+	upstream *url.URL // joined with target.path by SetURL
+	route    string   // "default" or the route's prefix, for metrics
+	scope    string
+	token    string
+	limit    Limit // what an upstream 429 holds
+}
+
+// forwardKey is the context key under which the forward step passes the
+// resolved request to Rewrite, the transport and the response steps.
+type forwardKey struct{}
+
+// forwardOf returns the forward record of an outbound request, if any.
+func forwardOf(r *http.Request) (*forward, bool) {
+	f, ok := r.Context().Value(forwardKey{}).(*forward)
+	return f, ok
+}
+
+// bodyReadTimeout bounds reading a small body kept for a 401 retry.
+const bodyReadTimeout = 30 * time.Second
+
+// newReverseProxy builds the forwarding machinery: Rewrite for the
+// outbound request, the 401-retrying transport, and the response steps.
+func (h *Handler) newReverseProxy() *httputil.ReverseProxy {
+	return &httputil.ReverseProxy{
+		Rewrite:        h.rewrite,
+		Transport:      &retryOn401{h: h, next: h.opts.Transport},
+		FlushInterval:  -1, // flush every write: streams and long responses flow at once
+		BufferPool:     bufferPool{},
+		ErrorHandler:   h.upstreamError,
+		ModifyResponse: h.modifyResponse,
+		ErrorLog:       zap.NewStdLog(h.opts.Logger.Named("reverseproxy")),
+	}
+}
+
+// forward sends the request upstream and streams the answer back. A
+// small body is kept for a 401 retry; a client sending it slowly must
+// not hold the request for long.
+func (h *Handler) forward(ex *exchange, r *http.Request, f *forward) {
+	if replayable(r) {
+		rc := http.NewResponseController(&ex.rec)
+		_ = rc.SetReadDeadline(time.Now().Add(bodyReadTimeout))
+		keepReplayableBody(r)
+		_ = rc.SetReadDeadline(time.Time{})
+	}
+	ctx := context.WithValue(r.Context(), forwardKey{}, f)
+	h.reverse.ServeHTTP(&ex.rec, r.WithContext(ctx))
+	if ex.rec.proxyErr != nil {
+		ex.failure = ex.rec.proxyErr
+	}
+}
+
+// rewrite builds the outbound request. It runs after ReverseProxy has
+// removed hop-by-hop headers, and SetURL fixes scheme, host and Host
+// header to the upstream's, so nothing in the request can change where it
+// goes.
+func (h *Handler) rewrite(pr *httputil.ProxyRequest) {
+	f, _ := forwardOf(pr.In)
+	pr.Out.URL.Path, pr.Out.URL.RawPath = f.path, f.rawPath
+	// ReverseProxy re-encodes queries holding ';' or a bare '%' before
+	// Rewrite runs, dropping OData options like $expand=alerts($top=5;…).
+	// The proxy never interprets the query: forward it byte for byte.
+	pr.Out.URL.RawQuery = pr.In.URL.RawQuery
+	pr.SetURL(f.upstream)
+	hdr := pr.Out.Header
+	hdr.Del(TenantHeader)
+	hdr.Del("Proxy-Authorization")
+	// The Defender APIs have no protocol upgrades; an upgraded connection
+	// would be a raw tunnel carrying the tenant's token.
+	hdr.Del("Upgrade")
+	hdr.Del("Connection")
+	hdr["Authorization"] = []string{"Bearer " + f.token}
+}
+
+// upstreamError answers a request the upstream could not serve.
+func (h *Handler) upstreamError(w http.ResponseWriter, r *http.Request, err error) {
+	rec, _ := w.(*recorder)
+	if r.Context().Err() != nil {
+		// The client went away; nobody is left to answer.
+		if rec != nil {
+			rec.proxyErr = fmt.Errorf("client went away: %w", err)
+			rec.status = statusClientClosed
+		}
+		return
+	}
+	host := h.opts.Upstream.Host
+	if f, ok := forwardOf(r); ok {
+		host = f.upstream.Host
+	}
+	var e *Error
+	if isResponseHeaderTimeout(err) {
+		msg := fmt.Sprintf("the upstream %s did not answer in time", host)
+		if h.opts.UpstreamTimeout > 0 {
+			msg = fmt.Sprintf("the upstream %s sent no response headers within %s (XDRPROXY_UPSTREAM_TIMEOUT)", host, h.opts.UpstreamTimeout)
+		}
+		e = &Error{Status: http.StatusGatewayTimeout, Code: CodeUpstreamTimeout, Message: msg, Err: err}
+	} else {
+		e = &Error{Status: http.StatusBadGateway, Code: CodeUpstreamUnavailable,
+			Message: fmt.Sprintf("the upstream %s could not be reached", host), Err: err}
+	}
+	if rec != nil {
+		rec.proxyErr = e
+		if rec.wroteHeader {
+			return // the response had started; the connection is cut instead
+		}
+	}
+	WriteError(w, e)
+}
+
+// isResponseHeaderTimeout reports whether err is the transport's
+// ResponseHeaderTimeout firing: the request was sent and the upstream was
+// too slow. Timeouts while dialling or in the TLS handshake mean the
+// upstream could not be reached, and are not this.
+func isResponseHeaderTimeout(err error) bool {
+	var netErr net.Error
+	return errors.As(err, &netErr) && netErr.Timeout() &&
+		strings.Contains(err.Error(), "timeout awaiting response headers")
+}
+
+// bufferPool lends 32 KiB buffers to ReverseProxy's copy loops.
+type bufferPool struct{}
+
+var buffers = sync.Pool{New: func() any { b := make([]byte, 32<<10); return &b }}
+
+func (bufferPool) Get() []byte  { return *(buffers.Get().(*[]byte)) }
+func (bufferPool) Put(b []byte) { buffers.Put(&b) }
+
+// NewTransport returns the shared upstream transport: a keep-alive pool
+// of HTTP/1.1 connections sized for a busy proxy, and
+// responseHeaderTimeout as the longest wait for response headers. roots,
+// when not nil, replaces the system's trusted CAs (tests, the demo).
+//
+// HTTP/1.1, not HTTP/2: measured with bench/run on 2 cores, a pool of
+// HTTP/1.1 connections served 5,326 req/s at 64 connections against
+// 4,439 over one multiplexed HTTP/2 connection (+20%), with 29 MiB peak
+// RSS instead of 53.
+func NewTransport(responseHeaderTimeout time.Duration, roots *x509.CertPool) *http.Transport {
+	t := http.DefaultTransport.(*http.Transport).Clone()
+	t.Proxy = http.ProxyFromEnvironment // egress proxies: HTTPS_PROXY, NO_PROXY, as for Entra ID
+	t.MaxIdleConns = 1024
+	t.MaxIdleConnsPerHost = 256
+	t.IdleConnTimeout = 90 * time.Second
+	t.ResponseHeaderTimeout = responseHeaderTimeout
+	t.ForceAttemptHTTP2 = false
+	t.TLSNextProto = map[string]func(string, *tls.Conn) http.RoundTripper{} // no HTTP/2
+	t.TLSClientConfig = &tls.Config{
+		RootCAs:            roots, // nil: the system's
+		MinVersion:         tls.VersionTLS12,
+		NextProtos:         []string{"http/1.1"},
+		ClientSessionCache: tls.NewLRUClientSessionCache(256), // resume TLS sessions on reconnect
+	}
+	return t
+}

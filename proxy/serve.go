@@ -1,0 +1,47 @@
+package proxy
+
+import (
+	"net/http"
+)
+
+// serve handles a request; pin is the tenant of a tenant listener, or "".
+// Each step returns what the next needs, or the error to answer with.
+func (h *Handler) serve(w http.ResponseWriter, r *http.Request, pin string) {
+	if h.opts.Placeholders != nil {
+		if name, ep := emulatedEndpoint(r.URL.Path); ep != notEmulated {
+			h.serveEmulated(w, r, pin, name, ep)
+			return
+		}
+	}
+	ex := h.begin(w, r)
+	defer ex.finish()
+
+	who, err := h.authenticate(r)
+	if err != nil {
+		ex.rec.Header().Set("WWW-Authenticate", `Bearer realm="xdrproxy"`)
+		ex.fail(err)
+		return
+	}
+	ex.identify(who)
+	if ex.fail(admit(r)) {
+		return
+	}
+	served := h.served.Load()
+	t, err := resolve(r, served, pin, who)
+	if ex.fail(err) {
+		return
+	}
+	ex.tenant = t.tenant
+	clientPath := t.path // before the route rewrites it, for limits and holds
+	pick := served.routes.pick(&t)
+	ex.route = pick.name
+	lim := pick.limitFor(clientPath)
+	if ex.fail(h.waitTurn(ex, r, t.tenant, clientPath, lim)) {
+		return
+	}
+	tok, err := h.token(ex, r, who, t.tenant, pick.scope)
+	if ex.fail(err) {
+		return
+	}
+	h.forward(ex, r, &forward{target: t, upstream: pick.upstream, route: pick.name, scope: pick.scope, token: tok.Value, limit: lim})
+}
