@@ -9,7 +9,6 @@ import (
 	"slices"
 	"strconv"
 	"strings"
-	"time"
 
 	"github.com/google/uuid"
 )
@@ -112,13 +111,9 @@ func (s *Server) listIncidents(w http.ResponseWriter, r *http.Request, c *Claims
 			selected = append(selected, inc)
 		}
 	}
-	page := []Incident{}
-	if skip < len(selected) {
-		page = selected[skip:min(len(selected), skip+top)]
-	}
 	body := map[string]any{
 		"@odata.context": baseURL(r) + "/api/$metadata#Incidents",
-		"value":          page,
+		"value":          pageOf(selected, skip, top),
 	}
 	if skip+top < len(selected) && top > 0 {
 		body["@odata.nextLink"] = nextLink(r, skip+top)
@@ -168,45 +163,9 @@ func (s *Server) runHunting(w http.ResponseWriter, r *http.Request, c *Claims) {
 		return
 	}
 	t, _ := s.tenant(c.TenantID)
-	schema := make([]map[string]string, len(huntingColumns))
-	for i, col := range huntingColumns {
-		schema[i] = map[string]string{"Name": col.name, "Type": col.typ}
-	}
 	writeJSON(w, http.StatusOK, map[string]any{
 		"Stats":   map[string]any{"ExecutionTime": 0.0421, "resource_usage": map[string]any{"cpu": map[string]any{"total cpu": 0.03}}},
-		"Schema":  schema,
+		"Schema":  huntingSchema("Name", "Type"),
 		"Results": huntingRows(t, query, s.now()),
 	})
-}
-
-// huntingColumns are the columns of every simulated hunting result.
-var huntingColumns = []struct{ name, typ string }{
-	{"Timestamp", "DateTime"},
-	{"DeviceName", "String"},
-	{"ActionType", "String"},
-	{"FileName", "String"},
-}
-
-// huntingRows is the simulated result of a hunting query: 5 rows, or N
-// for a `| take N` or `| limit N` (at most 1000).
-func huntingRows(t Tenant, query string, now time.Time) []map[string]any {
-	rows := 5
-	fields := strings.Fields(strings.ReplaceAll(query, "|", " | "))
-	for i := 0; i+1 < len(fields); i++ {
-		if f := strings.ToLower(fields[i]); f == "take" || f == "limit" {
-			if n, err := strconv.Atoi(fields[i+1]); err == nil && n >= 0 {
-				rows = min(n, 1000)
-			}
-		}
-	}
-	results := make([]map[string]any, rows)
-	for i := range results {
-		results[i] = map[string]any{
-			"Timestamp":  now.UTC().Add(-timeStep(i)).Format("2006-01-02T15:04:05.0000000Z"),
-			"DeviceName": fmt.Sprintf("%s-ws%03d", t.shortName(), i+1),
-			"ActionType": "ProcessCreated",
-			"FileName":   "powershell.exe",
-		}
-	}
-	return results
 }

@@ -116,12 +116,7 @@ func (s *Server) checkCertificateAssertion(r *http.Request, clientID, assertion 
 	if now := s.now(); now.After(cert.NotAfter) || now.Before(cert.NotBefore) {
 		return invalidClient(700027, "Client assertion contains an invalid signature. [Reason - The key used is expired., Thumbprint of key used by client: '%s', %s]", presented, found)
 	}
-	claims := jwt.MapClaims{}
-	_, err := jwt.ParseWithClaims(assertion, claims,
-		func(*jwt.Token) (any, error) { return cert.PublicKey, nil },
-		jwt.WithValidMethods([]string{"RS256", "PS256"}),
-		jwt.WithoutClaimsValidation(),
-	)
+	claims, err := verifyAssertionSignature(assertion, cert.PublicKey, "RS256", "PS256")
 	if err != nil {
 		return invalidClient(700027, "Client assertion contains an invalid signature. [Reason - The provided signature value did not match the expected signature value., Thumbprint of key used by client: '%s', %s]", presented, found)
 	}
@@ -168,17 +163,25 @@ func (s *Server) checkFederatedAssertion(assertion string, unverified jwt.MapCla
 		if c.Key == nil {
 			continue
 		}
-		claims := jwt.MapClaims{}
-		_, err := jwt.ParseWithClaims(assertion, claims,
-			func(*jwt.Token) (any, error) { return c.Key, nil },
-			jwt.WithValidMethods([]string{"RS256", "RS384", "RS512", "PS256", "PS384", "PS512", "ES256", "ES384", "ES512"}),
-			jwt.WithoutClaimsValidation(),
-		)
+		claims, err := verifyAssertionSignature(assertion, c.Key, "RS256", "RS384", "RS512", "PS256", "PS384", "PS512", "ES256", "ES384", "ES512")
 		if err == nil {
 			return s.checkAssertionTime(claims)
 		}
 	}
 	return invalidClient(700027, "Client assertion failed signature validation.")
+}
+
+// verifyAssertionSignature checks that key signed the assertion with one of
+// methods and returns its claims, leaving their validation (times,
+// issuer, audience) to the caller, who words each refusal as Entra ID does.
+func verifyAssertionSignature(assertion string, key any, methods ...string) (jwt.MapClaims, error) {
+	claims := jwt.MapClaims{}
+	_, err := jwt.ParseWithClaims(assertion, claims,
+		func(*jwt.Token) (any, error) { return key, nil },
+		jwt.WithValidMethods(methods),
+		jwt.WithoutClaimsValidation(),
+	)
+	return claims, err
 }
 
 // assertionLeeway is how far in the future an assertion's nbf may lie, for

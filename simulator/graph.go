@@ -230,13 +230,9 @@ func (s *Server) graphListIncidents(w http.ResponseWriter, r *http.Request, c *C
 			selected = append(selected, g)
 		}
 	}
-	page := []GraphIncident{}
-	if skip < len(selected) {
-		page = selected[skip:min(len(selected), skip+top)]
-	}
 	body := map[string]any{
 		"@odata.context": baseURL(r) + "/v1.0/$metadata#security/incidents",
-		"value":          page,
+		"value":          pageOf(selected, skip, top),
 	}
 	if strings.EqualFold(q.Get("$count"), "true") {
 		body["@odata.count"] = len(selected)
@@ -271,13 +267,9 @@ func (s *Server) graphRunHuntingQuery(w http.ResponseWriter, r *http.Request, c 
 		}
 	}
 	t, _ := s.tenant(c.TenantID)
-	schema := make([]map[string]string, len(huntingColumns))
-	for i, col := range huntingColumns {
-		schema[i] = map[string]string{"name": col.name, "type": col.typ}
-	}
 	writeJSON(w, http.StatusOK, map[string]any{
 		"@odata.context": baseURL(r) + "/v1.0/$metadata#microsoft.graph.security.huntingQueryResults",
-		"schema":         schema,
+		"schema":         huntingSchema("name", "type"),
 		"results":        huntingRows(t, req.Query, s.now()),
 	})
 }
