@@ -1,7 +1,6 @@
 package simulator
 
 import (
-	"encoding/json"
 	"fmt"
 	"net/http"
 	"strconv"
@@ -30,11 +29,6 @@ func (s *Server) routeEntra(mux *http.ServeMux) {
 	mux.HandleFunc("POST /{tenant}/oauth2/token", s.token)
 	mux.HandleFunc("GET /{tenant}/oauth2/authorize", s.adminConsent)
 	mux.HandleFunc("GET /{tenant}/v2.0/adminconsent", s.adminConsentV2)
-}
-
-// baseURL is the simulator's own origin as the client reached it.
-func baseURL(r *http.Request) string {
-	return "https://" + r.Host
 }
 
 func (s *Server) openIDConfiguration(w http.ResponseWriter, r *http.Request) {
@@ -104,11 +98,4 @@ func (s *Server) writeEntraError(w http.ResponseWriter, f *entraRefusal) {
 		CorrelationID: corr,
 		ErrorURI:      "https://login.microsoftonline.com/error?code=" + strconv.Itoa(f.aadsts),
 	})
-}
-
-func writeJSON(w http.ResponseWriter, status int, v any) {
-	w.Header().Set("Content-Type", "application/json; charset=utf-8")
-	w.Header().Set("Cache-Control", "no-store, no-cache")
-	w.WriteHeader(status)
-	_ = json.NewEncoder(w).Encode(v)
 }
