@@ -1,15 +1,14 @@
 package simulator
 
 import (
-	"bytes"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"io"
 	"net/http"
 	"slices"
 	"strconv"
 	"strings"
-	"time"
 
 	"github.com/google/uuid"
 )
@@ -24,9 +23,41 @@ var apiAudiences = []string{
 }
 
 func (s *Server) routeAPI(mux *http.ServeMux) {
-	mux.Handle("GET /api/incidents", s.authorize([]string{"Incident.Read.All", "Incident.ReadWrite.All"}, s.listIncidents))
-	mux.Handle("GET /api/incidents/{id}", s.authorize([]string{"Incident.Read.All", "Incident.ReadWrite.All"}, s.getIncident))
-	mux.Handle("POST /api/advancedhunting/run", s.authorize([]string{"AdvancedHunting.Read.All"}, s.runHunting))
+	mux.Handle("GET /api/incidents", s.guard(defenderAPI, []string{"Incident.Read.All", "Incident.ReadWrite.All"}, s.listIncidents))
+	mux.Handle("GET /api/incidents/{id}", s.guard(defenderAPI, []string{"Incident.Read.All", "Incident.ReadWrite.All"}, s.getIncident))
+	mux.Handle("POST /api/advancedhunting/run", s.guard(defenderAPI, []string{"AdvancedHunting.Read.All"}, s.runHunting))
+}
+
+// defenderAPI is how the Defender XDR API refuses a request: tokens for
+// one of apiAudiences, its wording, a request-id on every answer, and its
+// error body.
+var defenderAPI = &apiDialect{
+	acceptsAudience:  func(aud string) bool { return slices.Contains(apiAudiences, aud) },
+	unauthorizedCode: "Unauthorized",
+	tokenRefused:     defenderTokenRefused,
+	rolesMissing: func(required, _ []string) string {
+		return fmt.Sprintf("The application does not have any of the required application permissions (%s) to access the resource.", strings.Join(required, ", "))
+	},
+	stampHeaders: func(w http.ResponseWriter, _ *http.Request) { w.Header().Set("request-id", uuid.NewString()) },
+	writeError: func(_ *Server, w http.ResponseWriter, status int, code, message string) {
+		writeAPIError(w, status, code, message)
+	},
+}
+
+// defenderTokenRefused is the Defender XDR API's message for a refused
+// bearer token.
+func defenderTokenRefused(err error, claims *Claims) string {
+	switch {
+	case errors.Is(err, errNoAuthorization):
+		return "Authorization header is missing."
+	case errors.Is(err, errNotBearer), errors.Is(err, errEmptyBearer):
+		return "Authorization header is not a bearer token."
+	case errors.Is(err, errWrongAudience):
+		return fmt.Sprintf("The access token has the wrong audience %q.", strings.Join(claims.Audience, ","))
+	case errors.Is(err, errUnknownTenant):
+		return "The access token's tenant is unknown."
+	}
+	return "The access token is invalid: " + err.Error()
 }
 
 // apiError is the Defender XDR API's error body.
@@ -42,74 +73,6 @@ type apiErrorBody struct {
 
 func writeAPIError(w http.ResponseWriter, status int, code, message string) {
 	writeJSON(w, status, apiError{Error: apiErrorBody{Code: code, Message: message, Target: uuid.NewString()}})
-}
-
-// authorize verifies the bearer token as Defender does (signature, expiry,
-// audience, tenant) and requires one of roles, then records the request.
-func (s *Server) authorize(roles []string, next func(http.ResponseWriter, *http.Request, *Claims)) http.Handler {
-	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		if s.BeforeAPI != nil && s.BeforeAPI(w, r) {
-			return
-		}
-		rec := captureAPIRequest(r)
-		claims, problem := s.verify(r)
-		if claims != nil {
-			rec.TenantID = claims.TenantID
-		}
-		s.recordAPIRequest(rec)
-		w.Header().Set("request-id", uuid.NewString())
-		if problem != "" {
-			writeAPIError(w, http.StatusUnauthorized, "Unauthorized", problem)
-			return
-		}
-		if !slices.ContainsFunc(roles, func(role string) bool { return slices.Contains(claims.Roles, role) }) {
-			writeAPIError(w, http.StatusForbidden, "Forbidden",
-				fmt.Sprintf("The application does not have any of the required application permissions (%s) to access the resource.", strings.Join(roles, ", ")))
-			return
-		}
-		next(w, r, claims)
-	})
-}
-
-// captureAPIRequest copies what tests may want to see of an API request,
-// leaving its body readable.
-func captureAPIRequest(r *http.Request) APIRequest {
-	rec := APIRequest{
-		Method:   r.Method,
-		Path:     r.URL.Path,
-		RawQuery: r.URL.RawQuery,
-		Host:     r.Host,
-		Header:   r.Header.Clone(),
-	}
-	if r.Body != nil {
-		body, _ := io.ReadAll(io.LimitReader(r.Body, 64<<10))
-		rec.Body = body
-		r.Body = io.NopCloser(io.MultiReader(bytes.NewReader(body), r.Body))
-	}
-	return rec
-}
-
-// verify returns the token's claims, or a message saying why it is refused.
-func (s *Server) verify(r *http.Request) (*Claims, string) {
-	auth := r.Header.Get("Authorization")
-	scheme, token, ok := strings.Cut(auth, " ")
-	if auth == "" {
-		return nil, "Authorization header is missing."
-	}
-	if !ok || !strings.EqualFold(scheme, "Bearer") || token == "" {
-		return nil, "Authorization header is not a bearer token."
-	}
-	claims, err := s.ParseToken(token)
-	if err != nil {
-		return nil, "The access token is invalid: " + err.Error()
-	}
-	if !slices.ContainsFunc([]string(claims.Audience), func(a string) bool { return slices.Contains(apiAudiences, a) }) {
-		return claims, fmt.Sprintf("The access token has the wrong audience %q.", strings.Join(claims.Audience, ","))
-	}
-	if _, ok := s.tenant(claims.TenantID); !ok {
-		return claims, "The access token's tenant is unknown."
-	}
-	return claims, ""
 }
 
 func (s *Server) listIncidents(w http.ResponseWriter, r *http.Request, c *Claims) {
@@ -148,13 +111,9 @@ func (s *Server) listIncidents(w http.ResponseWriter, r *http.Request, c *Claims
 			selected = append(selected, inc)
 		}
 	}
-	page := []Incident{}
-	if skip < len(selected) {
-		page = selected[skip:min(len(selected), skip+top)]
-	}
 	body := map[string]any{
 		"@odata.context": baseURL(r) + "/api/$metadata#Incidents",
-		"value":          page,
+		"value":          pageOf(selected, skip, top),
 	}
 	if skip+top < len(selected) && top > 0 {
 		body["@odata.nextLink"] = nextLink(r, skip+top)
@@ -204,45 +163,9 @@ func (s *Server) runHunting(w http.ResponseWriter, r *http.Request, c *Claims) {
 		return
 	}
 	t, _ := s.tenant(c.TenantID)
-	schema := make([]map[string]string, len(huntingColumns))
-	for i, col := range huntingColumns {
-		schema[i] = map[string]string{"Name": col.name, "Type": col.typ}
-	}
 	writeJSON(w, http.StatusOK, map[string]any{
 		"Stats":   map[string]any{"ExecutionTime": 0.0421, "resource_usage": map[string]any{"cpu": map[string]any{"total cpu": 0.03}}},
-		"Schema":  schema,
+		"Schema":  huntingSchema("Name", "Type"),
 		"Results": huntingRows(t, query, s.now()),
 	})
-}
-
-// huntingColumns are the columns of every simulated hunting result.
-var huntingColumns = []struct{ name, typ string }{
-	{"Timestamp", "DateTime"},
-	{"DeviceName", "String"},
-	{"ActionType", "String"},
-	{"FileName", "String"},
-}
-
-// huntingRows is the simulated result of a hunting query: 5 rows, or N
-// for a `| take N` or `| limit N` (at most 1000).
-func huntingRows(t Tenant, query string, now time.Time) []map[string]any {
-	rows := 5
-	fields := strings.Fields(strings.ReplaceAll(query, "|", " | "))
-	for i := 0; i+1 < len(fields); i++ {
-		if f := strings.ToLower(fields[i]); f == "take" || f == "limit" {
-			if n, err := strconv.Atoi(fields[i+1]); err == nil && n >= 0 {
-				rows = min(n, 1000)
-			}
-		}
-	}
-	results := make([]map[string]any, rows)
-	for i := range results {
-		results[i] = map[string]any{
-			"Timestamp":  now.UTC().Add(-timeStep(i)).Format("2006-01-02T15:04:05.0000000Z"),
-			"DeviceName": fmt.Sprintf("%s-ws%03d", t.shortName(), i+1),
-			"ActionType": "ProcessCreated",
-			"FileName":   "powershell.exe",
-		}
-	}
-	return results
 }

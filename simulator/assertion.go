@@ -47,24 +47,12 @@ func (c FederatedCredential) audience() string {
 	return c.Audience
 }
 
-// refusal is a token request refused with one of Entra ID's errors.
-type refusal struct {
-	status  int
-	code    string
-	aadsts  int
-	message string
-}
-
-func invalidClient(aadsts int, format string, args ...any) *refusal {
-	return &refusal{status: http.StatusUnauthorized, code: "invalid_client", aadsts: aadsts, message: fmt.Sprintf(format, args...)}
-}
-
 // checkClientAssertion authenticates the application by its
 // client_assertion, as Entra ID does: an assertion whose header names a
 // certificate (x5t, x5t#S256, x5c) is checked against ClientCertificate,
 // any other against FederatedCredentials. It returns nil when the
 // assertion is good.
-func (s *Server) checkClientAssertion(r *http.Request, clientID, assertion string) *refusal {
+func (s *Server) checkClientAssertion(r *http.Request, clientID, assertion string) *entraRefusal {
 	unverified, _, err := jwt.NewParser().ParseUnverified(assertion, jwt.MapClaims{})
 	if err != nil {
 		return invalidClient(700027, "Client assertion failed signature validation.")
@@ -72,9 +60,9 @@ func (s *Server) checkClientAssertion(r *http.Request, clientID, assertion strin
 	switch typ := r.PostForm.Get("client_assertion_type"); typ {
 	case jwtBearer:
 	case "":
-		return &refusal{http.StatusBadRequest, "invalid_request", 900144, "The request body must contain the following parameter: 'client_assertion_type'."}
+		return missingParameter("client_assertion_type")
 	default:
-		return &refusal{http.StatusBadRequest, "invalid_request", 900144, fmt.Sprintf("The value '%s' of 'client_assertion_type' is not supported; use '%s'.", typ, jwtBearer)}
+		return &entraRefusal{http.StatusBadRequest, "invalid_request", 900144, fmt.Sprintf("The value '%s' of 'client_assertion_type' is not supported; use '%s'.", typ, jwtBearer)}
 	}
 	h := unverified.Header
 	if h["x5t"] != nil || h["x5t#S256"] != nil || h["x5c"] != nil {
@@ -88,7 +76,7 @@ func (s *Server) checkClientAssertion(r *http.Request, clientID, assertion strin
 // registered one, the signature (RS256 or PS256) must verify, iss and sub
 // must be the client ID, aud the tenant's token endpoint, and the time
 // must be within nbf and exp.
-func (s *Server) checkCertificateAssertion(r *http.Request, clientID, assertion string, h map[string]any) *refusal {
+func (s *Server) checkCertificateAssertion(r *http.Request, clientID, assertion string, h map[string]any) *entraRefusal {
 	cert := s.ClientCertificate
 	var sha1Print, sha256Print []byte
 	var leaf *x509.Certificate
@@ -128,12 +116,7 @@ func (s *Server) checkCertificateAssertion(r *http.Request, clientID, assertion 
 	if now := s.now(); now.After(cert.NotAfter) || now.Before(cert.NotBefore) {
 		return invalidClient(700027, "Client assertion contains an invalid signature. [Reason - The key used is expired., Thumbprint of key used by client: '%s', %s]", presented, found)
 	}
-	claims := jwt.MapClaims{}
-	_, err := jwt.ParseWithClaims(assertion, claims,
-		func(*jwt.Token) (any, error) { return cert.PublicKey, nil },
-		jwt.WithValidMethods([]string{"RS256", "PS256"}),
-		jwt.WithoutClaimsValidation(),
-	)
+	claims, err := verifyAssertionSignature(assertion, cert.PublicKey, "RS256", "PS256")
 	if err != nil {
 		return invalidClient(700027, "Client assertion contains an invalid signature. [Reason - The provided signature value did not match the expected signature value., Thumbprint of key used by client: '%s', %s]", presented, found)
 	}
@@ -155,7 +138,7 @@ func (s *Server) checkCertificateAssertion(r *http.Request, clientID, assertion 
 // identity credentials: issuer and subject must match a credential, the
 // audience that credential's, its key must verify the signature, and the
 // time must be within nbf and exp.
-func (s *Server) checkFederatedAssertion(assertion string, unverified jwt.MapClaims) *refusal {
+func (s *Server) checkFederatedAssertion(assertion string, unverified jwt.MapClaims) *entraRefusal {
 	iss, _ := unverified.GetIssuer()
 	sub, _ := unverified.GetSubject()
 	aud, _ := unverified.GetAudience()
@@ -166,13 +149,13 @@ func (s *Server) checkFederatedAssertion(assertion string, unverified jwt.MapCla
 		}
 	}
 	if len(candidates) == 0 {
-		return &refusal{http.StatusBadRequest, "invalid_request", 70021, fmt.Sprintf(
+		return &entraRefusal{http.StatusBadRequest, "invalid_request", 70021, fmt.Sprintf(
 			"No matching federated identity record found for presented assertion. Assertion Issuer: '%s'. Assertion Subject: '%s'. Assertion Audience: '%s'. https://docs.microsoft.com/en-us/azure/active-directory/develop/workload-identity-federation",
 			iss, sub, strings.Join(aud, ","))}
 	}
 	candidates = slices.DeleteFunc(candidates, func(c FederatedCredential) bool { return !slices.Contains(aud, c.audience()) })
 	if len(candidates) == 0 {
-		return &refusal{http.StatusBadRequest, "invalid_request", 700212, fmt.Sprintf(
+		return &entraRefusal{http.StatusBadRequest, "invalid_request", 700212, fmt.Sprintf(
 			"No matching federated identity record found for presented assertion audience '%s'. Please check your federated identity credential Subject, Audience and Issuer against the presented assertion. https://docs.microsoft.com/en-us/azure/active-directory/develop/workload-identity-federation",
 			strings.Join(aud, ","))}
 	}
@@ -180,17 +163,25 @@ func (s *Server) checkFederatedAssertion(assertion string, unverified jwt.MapCla
 		if c.Key == nil {
 			continue
 		}
-		claims := jwt.MapClaims{}
-		_, err := jwt.ParseWithClaims(assertion, claims,
-			func(*jwt.Token) (any, error) { return c.Key, nil },
-			jwt.WithValidMethods([]string{"RS256", "RS384", "RS512", "PS256", "PS384", "PS512", "ES256", "ES384", "ES512"}),
-			jwt.WithoutClaimsValidation(),
-		)
+		claims, err := verifyAssertionSignature(assertion, c.Key, "RS256", "RS384", "RS512", "PS256", "PS384", "PS512", "ES256", "ES384", "ES512")
 		if err == nil {
 			return s.checkAssertionTime(claims)
 		}
 	}
 	return invalidClient(700027, "Client assertion failed signature validation.")
+}
+
+// verifyAssertionSignature checks that key signed the assertion with one of
+// methods and returns its claims, leaving their validation (times,
+// issuer, audience) to the caller, who words each refusal as Entra ID does.
+func verifyAssertionSignature(assertion string, key any, methods ...string) (jwt.MapClaims, error) {
+	claims := jwt.MapClaims{}
+	_, err := jwt.ParseWithClaims(assertion, claims,
+		func(*jwt.Token) (any, error) { return key, nil },
+		jwt.WithValidMethods(methods),
+		jwt.WithoutClaimsValidation(),
+	)
+	return claims, err
 }
 
 // assertionLeeway is how far in the future an assertion's nbf may lie, for
@@ -199,7 +190,7 @@ const assertionLeeway = 5 * time.Minute
 
 // checkAssertionTime refuses an assertion that is expired, has no exp, or
 // is not yet valid, by the simulator's clock.
-func (s *Server) checkAssertionTime(claims jwt.MapClaims) *refusal {
+func (s *Server) checkAssertionTime(claims jwt.MapClaims) *entraRefusal {
 	now := s.now()
 	exp, _ := claims.GetExpirationTime()
 	from, _ := claims.GetNotBefore()

@@ -13,8 +13,8 @@ import (
 //	GET /bench/bytes?n=N  answers N bytes (up to 64 GiB), streamed.
 //	PUT /bench/sink       reads the whole body and answers its length.
 func (s *Server) routeBench(mux *http.ServeMux) {
-	mux.Handle("GET /bench/bytes", s.authorize([]string{"Incident.Read.All"}, s.benchBytes))
-	mux.Handle("PUT /bench/sink", s.authorize([]string{"Incident.Read.All"}, s.benchSink))
+	mux.Handle("GET /bench/bytes", s.guard(defenderAPI, []string{"Incident.Read.All"}, s.benchBytes))
+	mux.Handle("PUT /bench/sink", s.guard(defenderAPI, []string{"Incident.Read.All"}, s.benchSink))
 }
 
 func (s *Server) benchBytes(w http.ResponseWriter, r *http.Request, _ *Claims) {

@@ -13,17 +13,14 @@ import (
 // demo roles if it had none, so the demo's unconsented tenant can be
 // onboarded by hand.
 func (s *Server) adminConsent(w http.ResponseWriter, r *http.Request) {
-	w.Header().Set("Content-Type", "text/plain; charset=utf-8")
 	tenantID := strings.ToLower(r.PathValue("tenant"))
 	t, ok := s.tenant(tenantID)
 	if !ok {
-		w.WriteHeader(http.StatusBadRequest)
-		fmt.Fprintf(w, "AADSTS90002: Tenant '%s' not found.\n", tenantID)
+		writeText(w, http.StatusBadRequest, "AADSTS90002: Tenant '%s' not found.\n", tenantID)
 		return
 	}
 	if clientID := r.URL.Query().Get("client_id"); !strings.EqualFold(clientID, s.clientID()) {
-		w.WriteHeader(http.StatusBadRequest)
-		fmt.Fprintf(w, "AADSTS700016: Application with identifier '%s' was not found in the directory '%s'.\n", clientID, t.Name)
+		writeText(w, http.StatusBadRequest, "AADSTS700016: Application with identifier '%s' was not found in the directory '%s'.\n", clientID, t.Name)
 		return
 	}
 	t, err := s.grantConsent(t)
@@ -31,8 +28,7 @@ func (s *Server) adminConsent(w http.ResponseWriter, r *http.Request) {
 		http.Error(w, err.Error(), http.StatusInternalServerError)
 		return
 	}
-	fmt.Fprintf(w, "xdrsim: admin consent granted. Application %s may now use %s in tenant %s (%s).\n",
-		s.clientID(), strings.Join(append(append([]string(nil), t.Roles...), t.GraphRoles...), ", "), t.Name, t.ID)
+	writeText(w, http.StatusOK, "%s", s.consentGranted(t))
 }
 
 // adminConsentV2 is the v2.0 admin-consent endpoint
@@ -45,21 +41,16 @@ func (s *Server) adminConsent(w http.ResponseWriter, r *http.Request) {
 func (s *Server) adminConsentV2(w http.ResponseWriter, r *http.Request) {
 	q := r.URL.Query()
 	tenantID := strings.ToLower(r.PathValue("tenant"))
-	page := func(status int, format string, args ...any) {
-		w.Header().Set("Content-Type", "text/plain; charset=utf-8")
-		w.WriteHeader(status)
-		fmt.Fprintf(w, format, args...)
-	}
 	t, ok := s.tenant(tenantID)
 	if !ok {
-		page(http.StatusBadRequest, "AADSTS90002: Tenant '%s' not found. Check to make sure you have the correct tenant ID and are signing into the correct cloud.\n", tenantID)
+		writeText(w, http.StatusBadRequest, "AADSTS90002: Tenant '%s' not found. Check to make sure you have the correct tenant ID and are signing into the correct cloud.\n", tenantID)
 		return
 	}
 	var redirect *url.URL
 	if raw := q.Get("redirect_uri"); raw != "" {
 		u, err := url.Parse(raw)
 		if err != nil || !u.IsAbs() || (u.Scheme != "https" && u.Scheme != "http") || u.Host == "" {
-			page(http.StatusBadRequest, "AADSTS90102: 'redirect_uri' value must be a valid absolute URI.\n")
+			writeText(w, http.StatusBadRequest, "AADSTS90102: 'redirect_uri' value must be a valid absolute URI.\n")
 			return
 		}
 		redirect = u
@@ -81,9 +72,9 @@ func (s *Server) adminConsentV2(w http.ResponseWriter, r *http.Request) {
 
 	clientID := q.Get("client_id")
 	if !strings.EqualFold(clientID, s.clientID()) {
-		msg := fmt.Sprintf("AADSTS700016: Application with identifier '%s' was not found in the directory '%s'. This can happen if the application has not been installed by the administrator of the tenant or consented to by any user in the tenant. You may have sent your authentication request to the wrong tenant.", clientID, t.Name)
+		msg := "AADSTS700016: " + faultMessage(700016, tenantID, t.Name, clientID)
 		if redirect == nil {
-			page(http.StatusBadRequest, "%s\n", msg)
+			writeText(w, http.StatusBadRequest, "%s\n", msg)
 			return
 		}
 		back(url.Values{"error": {"unauthorized_client"}, "error_description": {msg}})
@@ -95,8 +86,7 @@ func (s *Server) adminConsentV2(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	if redirect == nil {
-		page(http.StatusOK, "xdrsim: admin consent granted. Application %s may now use %s in tenant %s (%s).\n",
-			s.clientID(), strings.Join(append(append([]string(nil), t.Roles...), t.GraphRoles...), ", "), t.Name, t.ID)
+		writeText(w, http.StatusOK, "%s", s.consentGranted(t))
 		return
 	}
 	params := url.Values{"admin_consent": {"True"}, "tenant": {t.ID}}
@@ -121,4 +111,18 @@ func (s *Server) grantConsent(t Tenant) (Tenant, error) {
 	}
 	stored, _ := s.tenant(t.ID)
 	return stored, nil
+}
+
+// consentGranted is the page that says consent was granted, and with what.
+func (s *Server) consentGranted(t Tenant) string {
+	return fmt.Sprintf("xdrsim: admin consent granted. Application %s may now use %s in tenant %s (%s).\n",
+		s.clientID(), strings.Join(append(append([]string(nil), t.Roles...), t.GraphRoles...), ", "), t.Name, t.ID)
+}
+
+// writeText writes a plain-text page, as Entra ID's consent pages answer a
+// browser.
+func writeText(w http.ResponseWriter, status int, format string, args ...any) {
+	w.Header().Set("Content-Type", "text/plain; charset=utf-8")
+	w.WriteHeader(status)
+	fmt.Fprintf(w, format, args...)
 }

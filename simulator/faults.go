@@ -39,7 +39,7 @@ func (s *Server) FailTokens(tenantID string, status int, oauthError string, aads
 
 // injectTokenFault answers the request with the tenant's scripted fault,
 // if one is pending, and reports whether it did.
-func (s *Server) injectTokenFault(w http.ResponseWriter, r *http.Request, tenantID string) bool {
+func (s *Server) injectTokenFault(w http.ResponseWriter, tenantID string) bool {
 	s.mu.Lock()
 	f, ok := s.tokenFaults[tenantID]
 	var fault tokenFault
@@ -63,7 +63,7 @@ func (s *Server) injectTokenFault(w http.ResponseWriter, r *http.Request, tenant
 	if t, ok := s.tenant(tenantID); ok {
 		name = t.Name
 	}
-	s.writeEntraError(w, r, fault.status, fault.oauthError, fault.aadsts, faultMessage(fault.aadsts, tenantID, name, s.clientID()))
+	s.writeEntraError(w, &entraRefusal{fault.status, fault.oauthError, fault.aadsts, faultMessage(fault.aadsts, tenantID, name, s.clientID())})
 	return true
 }
 

@@ -6,7 +6,6 @@ import (
 	"fmt"
 	"io"
 	"net/http"
-	"slices"
 	"strconv"
 	"strings"
 
@@ -22,8 +21,51 @@ const graphResource = "https://graph.microsoft.com"
 const graphMaxTop = 50
 
 func (s *Server) routeGraph(mux *http.ServeMux) {
-	mux.Handle("GET /v1.0/security/incidents", s.graphAuthorize([]string{"SecurityIncident.Read.All", "SecurityIncident.ReadWrite.All"}, s.graphListIncidents))
-	mux.Handle("POST /v1.0/security/runHuntingQuery", s.graphAuthorize([]string{"ThreatHunting.Read.All"}, s.graphRunHuntingQuery))
+	mux.Handle("GET /v1.0/security/incidents", s.guard(graphAPI, []string{"SecurityIncident.Read.All", "SecurityIncident.ReadWrite.All"}, s.graphListIncidents))
+	mux.Handle("POST /v1.0/security/runHuntingQuery", s.guard(graphAPI, []string{"ThreatHunting.Read.All"}, s.graphRunHuntingQuery))
+}
+
+// graphAPI is how Microsoft Graph refuses a request: tokens for
+// https://graph.microsoft.com (in any case), its wording, request-id and
+// client-request-id on every answer, and its error body.
+var graphAPI = &apiDialect{
+	acceptsAudience:  func(aud string) bool { return strings.EqualFold(aud, graphResource) },
+	unauthorizedCode: "InvalidAuthenticationToken",
+	tokenRefused:     graphTokenRefused,
+	rolesMissing: func(required, held []string) string {
+		return fmt.Sprintf("Missing role permissions on the request. API requires one of '%s'. Roles on the request '%s'.",
+			strings.Join(required, ", "), strings.Join(held, ", "))
+	},
+	stampHeaders: stampGraphRequestIDs,
+	writeError:   (*Server).writeGraphError,
+}
+
+// graphTokenRefused is Graph's message for a refused bearer token.
+func graphTokenRefused(err error, _ *Claims) string {
+	switch {
+	case errors.Is(err, errNoAuthorization), errors.Is(err, errEmptyBearer):
+		return "Access token is empty."
+	case errors.Is(err, errNotBearer):
+		return "Access token validation failure. Invalid authorization scheme."
+	case errors.Is(err, jwt.ErrTokenExpired):
+		return "Lifetime validation failed, the token is expired."
+	case errors.Is(err, errWrongAudience):
+		return "Access token validation failure. Invalid audience."
+	case errors.Is(err, errUnknownTenant):
+		return "Access token validation failure. Invalid tenant."
+	}
+	return "Access token validation failure."
+}
+
+// stampGraphRequestIDs sets Graph's request-id and client-request-id (the
+// client's own, or a new one) on the response.
+func stampGraphRequestIDs(w http.ResponseWriter, r *http.Request) {
+	w.Header().Set("request-id", uuid.NewString())
+	clientRequestID := r.Header.Get("client-request-id")
+	if clientRequestID == "" {
+		clientRequestID = uuid.NewString()
+	}
+	w.Header().Set("client-request-id", clientRequestID)
 }
 
 // GraphIncident is a Defender XDR incident in the Microsoft Graph security
@@ -124,7 +166,7 @@ type graphInnerError struct {
 }
 
 // writeGraphError writes Graph's error body, with the request IDs that
-// graphAuthorize put in the response headers.
+// stampGraphRequestIDs put in the response headers.
 func (s *Server) writeGraphError(w http.ResponseWriter, status int, code, message string) {
 	if status == http.StatusUnauthorized {
 		w.Header().Set("WWW-Authenticate", `Bearer realm="", authorization_uri="https://login.microsoftonline.com/common/oauth2/authorize", client_id="00000003-0000-0000-c000-000000000000"`)
@@ -138,67 +180,6 @@ func (s *Server) writeGraphError(w http.ResponseWriter, status int, code, messag
 			ClientRequestID: w.Header().Get("client-request-id"),
 		},
 	}})
-}
-
-// graphAuthorize verifies the bearer token as Graph does (signature,
-// expiry, audience https://graph.microsoft.com, tenant) and requires one of
-// roles, then records the request.
-func (s *Server) graphAuthorize(roles []string, next func(http.ResponseWriter, *http.Request, *Claims)) http.Handler {
-	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		if s.BeforeAPI != nil && s.BeforeAPI(w, r) {
-			return
-		}
-		rec := captureAPIRequest(r)
-		claims, problem := s.verifyGraph(r)
-		if claims != nil {
-			rec.TenantID = claims.TenantID
-		}
-		s.recordAPIRequest(rec)
-		w.Header().Set("request-id", uuid.NewString())
-		clientRequestID := r.Header.Get("client-request-id")
-		if clientRequestID == "" {
-			clientRequestID = uuid.NewString()
-		}
-		w.Header().Set("client-request-id", clientRequestID)
-		if problem != "" {
-			s.writeGraphError(w, http.StatusUnauthorized, "InvalidAuthenticationToken", problem)
-			return
-		}
-		if !slices.ContainsFunc(roles, func(role string) bool { return slices.Contains(claims.Roles, role) }) {
-			s.writeGraphError(w, http.StatusForbidden, "Forbidden",
-				fmt.Sprintf("Missing role permissions on the request. API requires one of '%s'. Roles on the request '%s'.",
-					strings.Join(roles, ", "), strings.Join(claims.Roles, ", ")))
-			return
-		}
-		next(w, r, claims)
-	})
-}
-
-// verifyGraph returns the token's claims, or Graph's message saying why it
-// is refused.
-func (s *Server) verifyGraph(r *http.Request) (*Claims, string) {
-	auth := r.Header.Get("Authorization")
-	scheme, token, ok := strings.Cut(auth, " ")
-	if auth == "" || (ok && strings.EqualFold(scheme, "Bearer") && token == "") {
-		return nil, "Access token is empty."
-	}
-	if !ok || !strings.EqualFold(scheme, "Bearer") {
-		return nil, "Access token validation failure. Invalid authorization scheme."
-	}
-	claims, err := s.ParseToken(token)
-	if errors.Is(err, jwt.ErrTokenExpired) {
-		return nil, "Lifetime validation failed, the token is expired."
-	}
-	if err != nil {
-		return nil, "Access token validation failure."
-	}
-	if !slices.ContainsFunc([]string(claims.Audience), func(a string) bool { return strings.EqualFold(a, graphResource) }) {
-		return claims, "Access token validation failure. Invalid audience."
-	}
-	if _, ok := s.tenant(claims.TenantID); !ok {
-		return claims, "Access token validation failure. Invalid tenant."
-	}
-	return claims, ""
 }
 
 // graphListIncidents is GET /v1.0/security/incidents: the tenant's
@@ -249,13 +230,9 @@ func (s *Server) graphListIncidents(w http.ResponseWriter, r *http.Request, c *C
 			selected = append(selected, g)
 		}
 	}
-	page := []GraphIncident{}
-	if skip < len(selected) {
-		page = selected[skip:min(len(selected), skip+top)]
-	}
 	body := map[string]any{
 		"@odata.context": baseURL(r) + "/v1.0/$metadata#security/incidents",
-		"value":          page,
+		"value":          pageOf(selected, skip, top),
 	}
 	if strings.EqualFold(q.Get("$count"), "true") {
 		body["@odata.count"] = len(selected)
@@ -290,13 +267,9 @@ func (s *Server) graphRunHuntingQuery(w http.ResponseWriter, r *http.Request, c 
 		}
 	}
 	t, _ := s.tenant(c.TenantID)
-	schema := make([]map[string]string, len(huntingColumns))
-	for i, col := range huntingColumns {
-		schema[i] = map[string]string{"name": col.name, "type": col.typ}
-	}
 	writeJSON(w, http.StatusOK, map[string]any{
 		"@odata.context": baseURL(r) + "/v1.0/$metadata#microsoft.graph.security.huntingQueryResults",
-		"schema":         schema,
+		"schema":         huntingSchema("name", "type"),
 		"results":        huntingRows(t, req.Query, s.now()),
 	})
 }

@@ -16,64 +16,16 @@ import (
 	"context"
 	"crypto/tls"
 	"crypto/x509"
+	"encoding/json"
 	"fmt"
 	"io"
 	"log"
 	"net"
 	"net/http"
-	"slices"
 	"strings"
 	"sync"
 	"time"
 )
-
-// Well-known identities of the simulated world, used when a Server's fields
-// are left empty. They are not secrets: the simulator only runs on loopback.
-const (
-	// DefaultClientID is the multi-tenant application registered in every
-	// simulated tenant.
-	DefaultClientID = "00000000-5eed-4a11-b0b0-00000000c11e"
-	// DefaultClientSecret is that application's client secret.
-	DefaultClientSecret = "xdrsim-demo-secret-not-for-production"
-	// ContosoTenantID is a consented demo tenant with read roles.
-	ContosoTenantID = "11111111-1111-4111-8111-111111111111"
-	// FabrikamTenantID is a consented demo tenant with read roles.
-	FabrikamTenantID = "22222222-2222-4222-8222-222222222222"
-	// UnconsentedTenantID is a tenant whose admin has not granted consent.
-	UnconsentedTenantID = "33333333-3333-4333-8333-333333333333"
-)
-
-// DefaultRoles are the application roles the demo tenants consented to.
-var DefaultRoles = []string{"Incident.Read.All", "Alert.Read.All", "AdvancedHunting.Read.All"}
-
-// DefaultGraphRoles are the Microsoft Graph application roles a consented
-// tenant grants when its GraphRoles are nil.
-var DefaultGraphRoles = []string{"SecurityIncident.Read.All", "ThreatHunting.Read.All"}
-
-// Tenant is one simulated customer directory.
-type Tenant struct {
-	// ID is the tenant's GUID (lower case).
-	ID string
-	// Name is the directory's display name, used in error messages.
-	// Empty means the GUID is used.
-	Name string
-	// Consented says whether the tenant's admin granted the application
-	// admin consent. Without it, token requests get AADSTS700016.
-	Consented bool
-	// Roles are the application permissions consented to on the Defender
-	// resources; they become the roles claim of tokens for every resource
-	// but Microsoft Graph. Nil means none.
-	Roles []string
-	// GraphRoles are the Microsoft Graph application permissions consented
-	// to; they become the roles claim of tokens for
-	// https://graph.microsoft.com. Nil means DefaultGraphRoles when the
-	// tenant is consented (none when it is not); an empty, non-nil slice
-	// means none.
-	GraphRoles []string
-	// Incidents is how many incidents the tenant's API holds. Zero means
-	// 25; negative means none.
-	Incidents int
-}
 
 // Server is the simulator. Its zero value is ready to use, with the demo
 // tenants; set fields before the first request, then use the methods to
@@ -161,56 +113,6 @@ func (s *Server) init() error {
 	return s.initErr
 }
 
-// DemoTenants returns the tenants a zero Server starts with.
-func DemoTenants() []Tenant {
-	return []Tenant{
-		{ID: ContosoTenantID, Name: "Contoso", Consented: true, Roles: DefaultRoles, GraphRoles: DefaultGraphRoles},
-		{ID: FabrikamTenantID, Name: "Fabrikam", Consented: true, Roles: DefaultRoles, GraphRoles: DefaultGraphRoles},
-		{ID: UnconsentedTenantID, Name: "Northwind", Consented: false},
-	}
-}
-
-func (s *Server) putTenant(t Tenant) {
-	t.ID = strings.ToLower(t.ID)
-	if t.Name == "" {
-		t.Name = t.ID
-	}
-	switch {
-	case t.Incidents == 0:
-		t.Incidents = 25
-	case t.Incidents < 0:
-		t.Incidents = 0
-	}
-	t.Roles = append([]string(nil), t.Roles...)
-	if t.GraphRoles == nil && t.Consented {
-		t.GraphRoles = DefaultGraphRoles
-	}
-	t.GraphRoles = slices.Clone(t.GraphRoles) // keeps an empty slice non-nil
-	s.tenants[t.ID] = &t
-}
-
-// SetTenant adds a tenant or replaces the one with the same ID, for example
-// to grant consent or change roles while the simulator runs.
-func (s *Server) SetTenant(t Tenant) error {
-	if err := s.init(); err != nil {
-		return err
-	}
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	s.putTenant(t)
-	return nil
-}
-
-func (s *Server) tenant(id string) (Tenant, bool) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	t, ok := s.tenants[strings.ToLower(id)]
-	if !ok {
-		return Tenant{}, false
-	}
-	return *t, true
-}
-
 // TokenRequests returns how many token requests named the tenant.
 func (s *Server) TokenRequests(tenantID string) int {
 	s.mu.Lock()
@@ -290,6 +192,19 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 func (s *Server) unknownPath(w http.ResponseWriter, r *http.Request) {
 	writeAPIError(w, http.StatusNotFound, "ResourceNotFound",
 		fmt.Sprintf("xdrsim does not simulate %s %s", r.Method, r.URL.Path))
+}
+
+// baseURL is the simulator's own origin as the client reached it.
+func baseURL(r *http.Request) string {
+	return "https://" + r.Host
+}
+
+// writeJSON writes v as the JSON body of an answer that no cache may keep.
+func writeJSON(w http.ResponseWriter, status int, v any) {
+	w.Header().Set("Content-Type", "application/json; charset=utf-8")
+	w.Header().Set("Cache-Control", "no-store, no-cache")
+	w.WriteHeader(status)
+	_ = json.NewEncoder(w).Encode(v)
 }
 
 // TLSConfig returns the server-side TLS configuration, with a certificate
