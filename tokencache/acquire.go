@@ -109,10 +109,7 @@ func (c *Cache) fetch(e *entry) (Token, error) {
 		}
 		return Token{}, err
 	}
-	refreshAt := refreshTime(now, tok.ExpiresOn, tok.RefreshOn)
-	if margin := tok.ExpiresOn.Sub(refreshAt); margin > 0 {
-		refreshAt = refreshAt.Add(-time.Duration(c.opts.Rand() * 0.1 * float64(margin)))
-	}
+	refreshAt := jitteredRefreshTime(now, tok.ExpiresOn, tok.RefreshOn, c.opts.Rand())
 	claims, _ := DecodeClaims(tok.Value)
 	e.state.Store(&state{
 		token:       tok,
@@ -136,14 +133,13 @@ func (c *Cache) fetch(e *entry) (Token, error) {
 // nth consecutive failure, err: long for failures that need a person,
 // short for passing ones, and never shorter than Entra ID's Retry-After.
 func (c *Cache) backoffFor(err error, n int) time.Duration {
-	jitter := 0.8 + 0.4*c.opts.Rand() // ±20%
 	var ae *AcquisitionError
 	if errors.As(err, &ae) && !ae.Transient() {
-		return time.Duration(jitter * float64(backoff(n, c.opts.PermanentMinBackoff, c.opts.PermanentMaxBackoff)))
+		return retryDelay(n, c.opts.PermanentMinBackoff, c.opts.PermanentMaxBackoff, 0, c.opts.Rand())
 	}
-	wait := time.Duration(jitter * float64(backoff(n, c.opts.MinBackoff, c.opts.MaxBackoff)))
-	if ae != nil && ae.RetryAfter > wait {
-		wait = ae.RetryAfter
+	var retryAfter time.Duration
+	if ae != nil {
+		retryAfter = ae.RetryAfter
 	}
-	return wait
+	return retryDelay(n, c.opts.MinBackoff, c.opts.MaxBackoff, retryAfter, c.opts.Rand())
 }

@@ -152,7 +152,7 @@ func (c *Cache) Token(ctx context.Context, tenantID, scope string) (Token, error
 	now := c.clock.Now()
 	if s := e.state.Load(); s != nil {
 		if s.usable(now) {
-			if !now.Before(s.refreshAt) && !now.Before(s.retryAt) {
+			if s.refreshDue(now) {
 				c.refreshAsync(e)
 			}
 			tok := s.token

@@ -30,6 +30,13 @@ func (s *state) usable(now time.Time) bool {
 	return s.token.Value != "" && now.Before(s.usableUntil)
 }
 
+// refreshDue reports whether s's token, while still usable, should be
+// replaced in the background at now: its refresh time has come and no
+// failure backoff is in force.
+func (s *state) refreshDue(now time.Time) bool {
+	return !now.Before(s.refreshAt) && !now.Before(s.retryAt)
+}
+
 // due reports whether e needs an acquisition at now: its token is due for
 // refresh or gone, and no failure backoff is in force.
 func (s *state) due(now time.Time) bool {

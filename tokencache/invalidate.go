@@ -4,12 +4,6 @@ import (
 	"time"
 )
 
-// forcedRefreshInterval is the least time between two tokens of one
-// (tenant, scope) dropped because the upstream refused them: an endpoint
-// that refuses every token must not turn each request into a token
-// request.
-const forcedRefreshInterval = 30 * time.Second
-
 // Invalidate reports whether a request refused with token should be sent
 // again with the tenant's next token, and if so drops token when it is
 // still the one held, so the next look-up acquires a new one. It refuses
@@ -34,7 +28,7 @@ func (c *Cache) Invalidate(tenantID, scope, token string) bool {
 	if s.token.Value != token {
 		return replaced(s)
 	}
-	if last := e.lastForced.Load(); last != 0 && now.Sub(time.Unix(0, last)) < forcedRefreshInterval {
+	if !mayForceRefresh(now, e.lastForcedAt()) {
 		return replaced(e.state.Load()) // dropped recently: only a drop of this very token allows a retry
 	}
 	// Drop the token first, then note the time: whoever sees true finds
@@ -44,4 +38,12 @@ func (c *Cache) Invalidate(tenantID, scope, token string) bool {
 		return true
 	}
 	return replaced(e.state.Load())
+}
+
+// lastForcedAt returns when Invalidate last dropped a token of e, or zero.
+func (e *entry) lastForcedAt() time.Time {
+	if ns := e.lastForced.Load(); ns != 0 {
+		return time.Unix(0, ns)
+	}
+	return time.Time{}
 }
