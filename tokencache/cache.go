@@ -19,7 +19,6 @@ import (
 	"time"
 
 	"go.uber.org/zap"
-	"golang.org/x/sync/singleflight"
 )
 
 // Clock tells the time. Tests pass a fake one.
@@ -67,15 +66,20 @@ type Options struct {
 	// warmed together do not refresh or retry in lockstep. Nil means
 	// math/rand/v2; tests pass a constant.
 	Rand func() float64
+	// Store decides who acquires a token the Cache lacks and may keep
+	// tokens beyond this process (a store shared by replicas). Nil means
+	// the in-process store: tokens live only in this Cache, and one
+	// acquisition per (tenant, scope) runs at a time.
+	Store Store
 }
 
 // Cache holds tokens per (tenant, scope). It is safe for concurrent use.
 type Cache struct {
-	src    Source
-	opts   Options
-	clock  Clock
-	log    *zap.Logger
-	flight singleflight.Group
+	src   Source
+	opts  Options
+	clock Clock
+	log   *zap.Logger
+	store Store
 
 	// entries is copy-on-write: readers load the map without a lock;
 	// writers (a key seen for the first time) copy it under mu.
@@ -89,7 +93,7 @@ type Cache struct {
 	mu     sync.Mutex // guards writes to entries, closed, and wg.Add
 	closed bool
 	wg     sync.WaitGroup
-	ctx    context.Context // parent of every acquisition; no caller owns it
+	ctx    context.Context // done at Close: ends acquisitions and the refresher
 	cancel context.CancelFunc
 }
 
@@ -99,6 +103,20 @@ var errClosed = errors.New("token cache is closed")
 // New returns a Cache that acquires tokens from src and starts its
 // background refresher. Call Close to stop it.
 func New(src Source, opts Options) *Cache {
+	opts = opts.withDefaults()
+	c := &Cache{src: src, opts: opts, clock: opts.Clock, log: opts.Logger, store: opts.Store}
+	c.ctx, c.cancel = context.WithCancel(context.Background())
+	empty := map[Key]*entry{}
+	c.entries.Store(&empty)
+	if opts.SweepInterval > 0 {
+		c.wg.Add(1)
+		go c.sweep(opts.SweepInterval)
+	}
+	return c
+}
+
+// withDefaults returns opts with every zero field set to its default.
+func (opts Options) withDefaults() Options {
 	if opts.Clock == nil {
 		opts.Clock = realClock{}
 	}
@@ -129,15 +147,10 @@ func New(src Source, opts Options) *Cache {
 	if opts.Rand == nil {
 		opts.Rand = rand.Float64
 	}
-	c := &Cache{src: src, opts: opts, clock: opts.Clock, log: opts.Logger}
-	c.ctx, c.cancel = context.WithCancel(context.Background())
-	empty := map[Key]*entry{}
-	c.entries.Store(&empty)
-	if opts.SweepInterval > 0 {
-		c.wg.Add(1)
-		go c.sweep(opts.SweepInterval)
+	if opts.Store == nil {
+		opts.Store = &localStore{}
 	}
-	return c
+	return opts
 }
 
 // Token returns a usable token for the tenant and scope. A cached token is
@@ -150,10 +163,11 @@ func (c *Cache) Token(ctx context.Context, tenantID, scope string) (Token, error
 	}
 	e := c.entry(Key{TenantID: tenantID, Scope: scope})
 	now := c.clock.Now()
-	if s := e.state.Load(); s != nil {
+	s := e.state.Load()
+	if s != nil {
 		if s.usable(now) {
 			if s.refreshDue(now) {
-				c.refreshAsync(e)
+				c.refreshAsync(e, s)
 			}
 			tok := s.token
 			tok.Cached = true
@@ -163,15 +177,20 @@ func (c *Cache) Token(ctx context.Context, tenantID, scope string) (Token, error
 			return Token{}, &BackoffError{Err: s.err, RetryIn: s.retryAt.Sub(now)}
 		}
 	}
-	select {
-	case r := <-c.acquire(e):
-		if r.Err != nil {
-			return Token{}, r.Err
-		}
-		return r.Val.(Token), nil
-	case <-ctx.Done():
-		return Token{}, ctx.Err()
+	return c.acquire(ctx, e, s)
+}
+
+// track registers an acquisition or goroutine with Close, under mu so
+// that Close's Wait sees every one that started before it; it returns
+// false after Close. The caller calls c.wg.Done when it ends.
+func (c *Cache) track() bool {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if c.closed {
+		return false
 	}
+	c.wg.Add(1)
+	return true
 }
 
 // Close stops the background refresher, cancels acquisitions in flight and

@@ -9,7 +9,6 @@ import (
 // entry is one key's state. state is replaced whole, never mutated.
 type entry struct {
 	key        Key
-	flightKey  string
 	state      atomic.Pointer[state]
 	refreshing atomic.Bool
 	lastForced atomic.Int64 // unix ns of the last token dropped by Invalidate
@@ -78,7 +77,7 @@ func (c *Cache) addEntries(keys []Key) []*entry {
 			out[i] = e
 			continue
 		}
-		e := &entry{key: k, flightKey: k.TenantID + " " + k.Scope}
+		e := &entry{key: k}
 		next[k] = e
 		out[i] = e
 	}

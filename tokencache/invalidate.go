@@ -35,6 +35,7 @@ func (c *Cache) Invalidate(tenantID, scope, token string) bool {
 	// the token gone.
 	if e.state.CompareAndSwap(s, &state{failures: s.failures}) {
 		e.lastForced.Store(now.UnixNano())
+		c.store.Forget(e.key, token)
 		return true
 	}
 	return replaced(e.state.Load())

@@ -6,23 +6,19 @@ import (
 	"time"
 )
 
-// refreshAsync starts a background refresh of e unless one is running.
-func (c *Cache) refreshAsync(e *entry) {
+// refreshAsync starts a background refresh of e, whose state is s,
+// unless one is running.
+func (c *Cache) refreshAsync(e *entry, s *state) {
 	if !e.refreshing.CompareAndSwap(false, true) {
 		return
 	}
-	c.mu.Lock()
-	if c.closed {
-		c.mu.Unlock()
+	if !c.track() {
 		e.refreshing.Store(false)
 		return
 	}
-	c.wg.Add(1)
-	c.mu.Unlock()
-	ch := c.acquire(e)
 	go func() {
 		defer c.wg.Done()
-		<-ch
+		_, _ = c.acquire(c.ctx, e, s)
 		e.refreshing.Store(false)
 	}()
 }
@@ -73,12 +69,8 @@ func (c *Cache) acquireAll(ctx context.Context, entries []*entry) {
 			return
 		}
 		started++
-		ch := c.acquire(e)
 		go func() {
-			select {
-			case <-ch:
-			case <-ctx.Done():
-			}
+			_, _ = c.acquire(ctx, e, e.state.Load())
 			<-sem
 			done <- struct{}{}
 		}()
