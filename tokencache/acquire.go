@@ -129,10 +129,8 @@ func (c *Cache) fetch(ctx context.Context, e *entry) (Token, error) {
 
 // freshState is the state of a key that got tok at now.
 func (c *Cache) freshState(tok Token, now time.Time) *state {
-	claims, _ := DecodeClaims(tok.Value)
 	return &state{
 		token:       tok,
-		roles:       claims.Roles,
 		usableUntil: usableUntil(now, tok.ExpiresOn),
 		refreshAt:   jitteredRefreshTime(now, tok.ExpiresOn, tok.RefreshOn, c.opts.Rand()),
 	}

@@ -16,7 +16,6 @@ type entry struct {
 
 type state struct {
 	token       Token
-	roles       []string // the token's roles claim
 	usableUntil time.Time
 	refreshAt   time.Time
 	err         error     // the last failure, nil after a success

@@ -18,7 +18,7 @@ type Status struct {
 	LastError error
 	// RetryAt is the earliest next attempt after a failure.
 	RetryAt time.Time
-	// Roles are the held token's roles claim.
+	// Roles are the held token's roles claim (its Claims.Roles).
 	Roles []string
 }
 
@@ -35,7 +35,7 @@ func (c *Cache) Status(k Key) (Status, bool) {
 	}
 	st.HasToken = s.usable(c.clock.Now())
 	if st.HasToken {
-		st.ExpiresOn, st.RefreshAt, st.Roles = s.token.ExpiresOn, s.refreshAt, s.roles
+		st.ExpiresOn, st.RefreshAt, st.Roles = s.token.ExpiresOn, s.refreshAt, s.token.Claims.Roles
 	}
 	st.LastError, st.RetryAt = s.err, s.retryAt
 	return st, true

@@ -5,10 +5,13 @@ import (
 	"time"
 )
 
-// Token is an access token and its expiry.
+// Token is an access token, its expiry and its claims.
 type Token struct {
 	// Value is the raw bearer token. It must never be logged.
 	Value string
+	// Claims are the token's claims, decoded once where the token entered
+	// the process (NewToken); zero when Value is not a JWT.
+	Claims Claims
 	// ExpiresOn is when the token expires.
 	ExpiresOn time.Time
 	// RefreshOn is Entra ID's refresh hint; zero when it gave none.
@@ -16,6 +19,14 @@ type Token struct {
 	// Cached is true when Cache.Token answered without waiting for an
 	// acquisition.
 	Cached bool
+}
+
+// NewToken returns the Token for the raw access token value, its claims
+// decoded: how a Source hands a token from Entra ID to the Cache, so that
+// no one decodes it again. refreshOn is Entra ID's refresh hint, or zero.
+func NewToken(value string, expiresOn, refreshOn time.Time) Token {
+	claims, _ := DecodeClaims(value) // not a JWT: no claims to report
+	return Token{Value: value, Claims: claims, ExpiresOn: expiresOn, RefreshOn: refreshOn}
 }
 
 // String hides the token's value, so that printing a Token by mistake does
