@@ -77,3 +77,27 @@ func TestTokensCarryTheirClaimsThroughTheCache(t *testing.T) {
 		t.Errorf("a cached token lost its claims: %+v", cached.Claims)
 	}
 }
+
+func TestMissingRoles(t *testing.T) {
+	tests := []struct {
+		name     string
+		have     []string
+		required []string
+		want     []string
+	}{
+		{"nothing required", []string{"Incident.Read.All"}, nil, nil},
+		{"all held", []string{"Incident.Read.All", "AdvancedQuery.Read.All"}, []string{"AdvancedQuery.Read.All"}, nil},
+		{"one missing", []string{"Incident.Read.All"}, []string{"Incident.Read.All", "Alert.Read.All"}, []string{"Alert.Read.All"}},
+		{"no token, every role missing, in the required order", nil, []string{"b", "a"}, []string{"b", "a"}},
+		{"case counts", []string{"incident.read.all"}, []string{"Incident.Read.All"}, []string{"Incident.Read.All"}},
+		{"roles gathered from several tokens", []string{"Incident.Read.All", "User.Read.All"}, []string{"User.Read.All", "Incident.Read.All"}, nil},
+		{"a role required twice is reported twice", nil, []string{"a", "a"}, []string{"a", "a"}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			if diff := cmp.Diff(tt.want, tokencache.MissingRoles(tt.have, tt.required)); diff != "" {
+				t.Errorf("MissingRoles (-want +got):\n%s", diff)
+			}
+		})
+	}
+}
