@@ -7,7 +7,9 @@
 // while a refresh fails, the old token is served until it expires. At most
 // one acquisition per (tenant, scope) is in flight, however many requests
 // wait for it, and a failure is remembered with exponential backoff, so a
-// tenant without consent cannot make the proxy hammer Entra ID.
+// tenant without consent cannot make the proxy hammer Entra ID. Who
+// acquires a missing token, and whether tokens are shared beyond the
+// process, is up to a Store; the default one is in-process.
 package tokencache
 
 import (

@@ -14,6 +14,7 @@ type entry struct {
 	lastForced atomic.Int64 // unix ns of the last token dropped by Invalidate
 }
 
+// state is what the Cache knows of one key at one moment.
 type state struct {
 	token       Token
 	usableUntil time.Time

@@ -1,15 +1,14 @@
 package tokencache
 
-import (
-	"time"
-)
+import "time"
 
 // Invalidate reports whether a request refused with token should be sent
 // again with the tenant's next token, and if so drops token when it is
 // still the one held, so the next look-up acquires a new one. It refuses
 // (keeping the token) while Entra ID is in backoff, and when a token of
 // the same key was dropped less than 30 s ago. A newer token is left
-// alone, so many requests refused at once cause one acquisition.
+// alone, so many requests refused at once cause one acquisition. A dropped
+// token is also forgotten by the Store, so no replica hands it out again.
 func (c *Cache) Invalidate(tenantID, scope, token string) bool {
 	e, ok := (*c.entries.Load())[Key{TenantID: tenantID, Scope: scope}]
 	if !ok {
