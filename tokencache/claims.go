@@ -4,6 +4,7 @@ import (
 	"encoding/base64"
 	"encoding/json"
 	"errors"
+	"slices"
 	"strings"
 	"time"
 )
@@ -58,4 +59,18 @@ func DecodeClaims(token string) (Claims, error) {
 		_ = json.Unmarshal(raw.Aud, &c.Audience)
 	}
 	return c, nil
+}
+
+// MissingRoles returns the roles in required that are not in have, in
+// required's order, or nil when none is missing. have may gather the
+// roles claims of several tokens (a tenant's APIs). Roles are compared
+// exactly, case included, as Entra ID issues them.
+func MissingRoles(have, required []string) []string {
+	var missing []string
+	for _, want := range required {
+		if !slices.Contains(have, want) {
+			missing = append(missing, want)
+		}
+	}
+	return missing
 }

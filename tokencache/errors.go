@@ -149,41 +149,6 @@ func (e *AcquisitionError) Transient() bool {
 // re-grant) admin consent.
 func (e *AcquisitionError) ConsentRequired() bool { return e.Class() == ClassConsent }
 
-// Hint says what to do about the failure, in one sentence, or "".
-func (e *AcquisitionError) Hint() string {
-	switch e.Class() {
-	case ClassConsent:
-		return "the tenant's admin has not granted the application admin consent for this API (or the application ID is wrong): send them the admin-consent link"
-	case ClassNoLicence:
-		return "the tenant has no Microsoft Defender subscription for this API"
-	case ClassCredential:
-		switch e.Code() {
-		case 7000222:
-			return "the client secret has expired: create a new one and rotate XDRPROXY_CLIENT_SECRET_FILE"
-		case 7000215, 7000218:
-			return "the client secret is wrong: use the secret's value (not its ID) in XDRPROXY_CLIENT_SECRET or XDRPROXY_CLIENT_SECRET_FILE"
-		case 70021, 700211, 700212, 700213, 700229, 7002137, 7002138:
-			return "no federated identity credential on the application matches the presented token (issuer, subject, audience): check the application's federated credentials and the service account"
-		}
-		return "the application's credential was refused: check that the certificate is registered on the application and unexpired, or that the secret is current"
-	case ClassTenant:
-		return "the tenant does not exist in this cloud: check the tenant ID and XDRPROXY_CLOUD"
-	case ClassPolicy:
-		return "the tenant's Conditional Access or security policy blocks the application: ask the tenant's admin to exclude it"
-	case ClassApplication:
-		return "the application is disabled or misconfigured in Entra ID"
-	case ClassRequest:
-		return "the scope or resource is not valid: check XDRPROXY_SCOPE and XDRPROXY_ROUTES"
-	case ClassThrottled:
-		return "Entra ID is throttling token requests; the proxy backs off and retries"
-	case ClassTransient:
-		return "Entra ID is failing for now; the proxy will retry"
-	case ClassUnreachable:
-		return "Entra ID could not be reached: check XDRPROXY_AUTHORITY_HOST and the network; the proxy will retry"
-	}
-	return ""
-}
-
 // entraErrorBody is Entra ID's OAuth error body.
 type entraErrorBody struct {
 	Error       string `json:"error"`
@@ -258,17 +223,6 @@ func classify(tenantID string, err error, secret string) *AcquisitionError {
 		ae.Err = errors.New(ae.Description)
 	}
 	return ae
-}
-
-// WithoutCode drops a leading "AADSTSnnnn: " from an Entra ID error
-// description, for callers that show the code themselves.
-func WithoutCode(desc string) string {
-	if strings.HasPrefix(desc, "AADSTS") {
-		if i := strings.Index(desc, ": "); i > 0 {
-			return desc[i+2:]
-		}
-	}
-	return desc
 }
 
 // firstLine returns s up to its first line break: Entra ID appends trace

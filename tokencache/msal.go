@@ -144,15 +144,16 @@ func federatedAssertion(path string) func(context.Context, confidential.Assertio
 	}
 }
 
-// Token acquires a new token for the tenant and scope from Entra ID. A
-// failure is an *AcquisitionError carrying Entra ID's AADSTS code.
+// Token acquires a new token for the tenant and scope from Entra ID, its
+// claims decoded. A failure is an *AcquisitionError carrying Entra ID's
+// AADSTS code.
 func (s *MSALSource) Token(ctx context.Context, tenantID, scope string) (Token, error) {
 	c := s.client.Load()
 	res, err := c.client.AcquireTokenByCredential(ctx, []string{scope}, confidential.WithTenantID(tenantID))
 	if err != nil {
 		return Token{}, classify(tenantID, err, c.secret)
 	}
-	return Token{Value: res.AccessToken, ExpiresOn: res.ExpiresOn, RefreshOn: res.Metadata.RefreshOn}, nil
+	return NewToken(res.AccessToken, res.ExpiresOn, res.Metadata.RefreshOn), nil
 }
 
 // noCache empties MSAL's in-memory cache before every read and write, so

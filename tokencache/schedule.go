@@ -46,3 +46,42 @@ func backoff(n int, base, limit time.Duration) time.Duration {
 	}
 	return min(d, limit)
 }
+
+// earlyRefreshShare is the largest share of a token's refresh margin by
+// which its refresh may start early.
+const earlyRefreshShare = 0.1
+
+// jitteredRefreshTime returns refreshTime moved earlier by up to a tenth of
+// the margin it leaves before expiry, r (in [0, 1)) choosing how much:
+// tenants warmed together then do not all refresh in the same sweep. A
+// one-hour token is refreshed between 43.5 and 45 minutes in.
+func jitteredRefreshTime(now, expires, refreshOn time.Time, r float64) time.Time {
+	at := refreshTime(now, expires, refreshOn)
+	if margin := expires.Sub(at); margin > 0 {
+		at = at.Add(-time.Duration(r * earlyRefreshShare * float64(margin)))
+	}
+	return at
+}
+
+// retryDelay returns how long to wait after the nth consecutive failure:
+// backoff(n, base, limit) varied by ±20%, r (in [0, 1)) choosing where,
+// so that tenants failing together do not retry in lockstep; and never
+// shorter than retryAfter, Entra ID's Retry-After (zero when it sent none
+// or it does not count).
+func retryDelay(n int, base, limit, retryAfter time.Duration, r float64) time.Duration {
+	jitter := 0.8 + 0.4*r
+	return max(time.Duration(jitter*float64(backoff(n, base, limit))), retryAfter)
+}
+
+// forcedRefreshInterval is the least time between two tokens of one
+// (tenant, scope) dropped because the upstream refused them: an endpoint
+// that refuses every token must not turn each request into a token
+// request.
+const forcedRefreshInterval = 30 * time.Second
+
+// mayForceRefresh reports whether a token the upstream refused may be
+// dropped at now, the key's previous token having been dropped at last
+// (zero: never): at most once per forcedRefreshInterval.
+func mayForceRefresh(now, last time.Time) bool {
+	return last.IsZero() || now.Sub(last) >= forcedRefreshInterval
+}

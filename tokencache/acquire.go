@@ -1,0 +1,184 @@
+package tokencache
+
+import (
+	"context"
+	"errors"
+	"time"
+
+	"go.uber.org/zap"
+)
+
+// BackoffError is a recent acquisition failure returned again, without
+// asking Entra ID, while its backoff lasts.
+type BackoffError struct {
+	// Err is the remembered failure.
+	Err error
+	// RetryIn is how long until the next attempt.
+	RetryIn time.Duration
+}
+
+// Error returns the remembered failure's message.
+func (e *BackoffError) Error() string { return e.Err.Error() }
+
+// Unwrap returns the remembered failure.
+func (e *BackoffError) Unwrap() error { return e.Err }
+
+// acquire gets e's token through the store, which runs fetchTracked
+// under a context no caller owns, so a caller that gives up does not
+// cancel the acquisition for the others. before is the state of e the
+// caller looked at.
+func (c *Cache) acquire(ctx context.Context, e *entry, before *state) (Token, error) {
+	tok, err := c.store.Acquire(ctx, e.key, func(ctx context.Context) (Token, error) {
+		return c.fetchTracked(ctx, e)
+	})
+	if err != nil {
+		return Token{}, err
+	}
+	return c.adopt(e, before, tok)
+}
+
+// adopt keeps in e a token the store handed out without this cache
+// fetching it (one another replica acquired). If e changed since before,
+// the token is e's own acquisition's, or something newer (an
+// acquisition, Invalidate, SetTenants) wins, and e is left alone.
+func (c *Cache) adopt(e *entry, before *state, tok Token) (Token, error) {
+	if e.state.Load() != before || before != nil && before.token.Value == tok.Value {
+		return tok, nil
+	}
+	now := c.clock.Now()
+	if !now.Before(usableUntil(now, tok.ExpiresOn)) {
+		return Token{}, errExpiredToken
+	}
+	if !c.isAllowed(e.key.TenantID) {
+		return Token{}, ErrTenantNotServed
+	}
+	if e.state.CompareAndSwap(before, c.freshState(tok, now)) {
+		c.log.Debug("token taken from the store",
+			zap.String("tenant", e.key.TenantID),
+			zap.String("scope", e.key.Scope),
+			zap.Time("expires", tok.ExpiresOn))
+	}
+	return tok, nil
+}
+
+// fetchTracked runs fetchUnlessFresh as an acquisition that Close cancels
+// and waits for, bounded by FetchTimeout.
+func (c *Cache) fetchTracked(ctx context.Context, e *entry) (Token, error) {
+	if !c.track() {
+		return Token{}, errClosed
+	}
+	defer c.wg.Done()
+	ctx, cancel := context.WithTimeout(ctx, c.opts.FetchTimeout)
+	defer cancel()
+	stop := context.AfterFunc(c.ctx, cancel)
+	defer stop()
+	return c.fetchUnlessFresh(ctx, e)
+}
+
+// fetchUnlessFresh returns the outcome of an acquisition that finished
+// between the caller's look-up and its joining the flight, else fetches.
+func (c *Cache) fetchUnlessFresh(ctx context.Context, e *entry) (Token, error) {
+	now := c.clock.Now()
+	if s := e.state.Load(); s != nil && !s.due(now) {
+		if s.usable(now) {
+			return s.token, nil
+		}
+		if s.err != nil {
+			return Token{}, s.err
+		}
+	}
+	return c.fetch(ctx, e)
+}
+
+// errExpiredToken is recorded when Entra ID hands out a token that is
+// already (or almost) expired, which happens when this machine's clock is
+// far ahead; treating it as a failure gives it the failure backoff.
+var errExpiredToken = errors.New("Entra ID issued a token that is already expired by this machine's clock: check the system time")
+
+// fetch asks the source for a token and records the outcome in e.
+func (c *Cache) fetch(ctx context.Context, e *entry) (Token, error) {
+	start := c.clock.Now()
+	tok, err := c.src.Token(ctx, e.key.TenantID, e.key.Scope)
+	now := c.clock.Now()
+	if err == nil && !now.Before(usableUntil(now, tok.ExpiresOn)) {
+		err = errExpiredToken
+	}
+	if !c.isAllowed(e.key.TenantID) {
+		return Token{}, ErrTenantNotServed // removed while the request was in flight: keep nothing
+	}
+	prev := e.state.Load()
+	if prev == nil {
+		prev = &state{}
+	}
+	if err != nil {
+		c.recordFailure(e, prev, err, now)
+		return Token{}, err
+	}
+	e.state.Store(c.freshState(tok, now))
+	if c.opts.Observe != nil {
+		c.opts.Observe(e.key, tok.ExpiresOn, nil)
+	}
+	c.log.Info("token acquired",
+		zap.String("tenant", e.key.TenantID),
+		zap.String("scope", e.key.Scope),
+		zap.Time("expires", tok.ExpiresOn),
+		zap.Duration("took", now.Sub(start)),
+		zap.Bool("refresh", prev.token.Value != ""))
+	return tok, nil
+}
+
+// freshState is the state of a key that got tok at now.
+func (c *Cache) freshState(tok Token, now time.Time) *state {
+	return &state{
+		token:       tok,
+		usableUntil: usableUntil(now, tok.ExpiresOn),
+		refreshAt:   jitteredRefreshTime(now, tok.ExpiresOn, tok.RefreshOn, c.opts.Rand()),
+	}
+}
+
+// recordFailure records in e, whose state was prev, the failure err at
+// now, with its backoff, keeping prev's token while it lasts.
+func (c *Cache) recordFailure(e *entry, prev *state, err error, now time.Time) {
+	failures := prev.failures + 1
+	wait := c.backoffFor(err, failures)
+	next := &state{err: err, failures: failures, retryAt: now.Add(wait)}
+	if prev.usable(now) {
+		// Keep serving the old token while it lasts.
+		next.token, next.usableUntil, next.refreshAt = prev.token, prev.usableUntil, prev.refreshAt
+	}
+	e.state.Store(next)
+	if c.ctx.Err() != nil {
+		return // a fetch cut short by Close is not news
+	}
+	if c.opts.Observe != nil {
+		c.opts.Observe(e.key, time.Time{}, err)
+	}
+	class := ClassUnknown
+	var ae *AcquisitionError
+	if errors.As(err, &ae) {
+		class = ae.Class()
+	}
+	c.log.Warn("token acquisition failed",
+		zap.String("class", string(class)),
+		zap.String("tenant", e.key.TenantID),
+		zap.String("scope", e.key.Scope),
+		zap.Int("consecutive_failures", failures),
+		zap.Duration("retry_in", wait),
+		zap.Bool("serving_previous_token", next.token.Value != ""),
+		zap.Error(err))
+}
+
+// backoffFor returns how long to wait before the next attempt after the
+// nth consecutive failure, err: long for failures that need a person,
+// short for passing ones, and never shorter than Entra ID's Retry-After.
+func (c *Cache) backoffFor(err error, n int) time.Duration {
+	var ae *AcquisitionError
+	if errors.As(err, &ae) && !ae.Transient() {
+		return retryDelay(n, c.opts.PermanentMinBackoff, c.opts.PermanentMaxBackoff, 0, c.opts.Rand())
+	}
+	var retryAfter time.Duration
+	if ae != nil {
+		retryAfter = ae.RetryAfter
+	}
+	return retryDelay(n, c.opts.MinBackoff, c.opts.MaxBackoff, retryAfter, c.opts.Rand())
+}

@@ -1,0 +1,123 @@
+package tokencache
+
+import (
+	"errors"
+	"sync/atomic"
+	"time"
+)
+
+// entry is one key's state. state is replaced whole, never mutated.
+type entry struct {
+	key        Key
+	state      atomic.Pointer[state]
+	refreshing atomic.Bool
+	lastForced atomic.Int64 // unix ns of the last token dropped by Invalidate
+}
+
+// state is what the Cache knows of one key at one moment.
+type state struct {
+	token       Token
+	usableUntil time.Time
+	refreshAt   time.Time
+	err         error     // the last failure, nil after a success
+	retryAt     time.Time // no new attempt before this after a failure
+	failures    int       // consecutive failures
+}
+
+// usable reports whether s holds a token that may be handed out at now.
+func (s *state) usable(now time.Time) bool {
+	return s.token.Value != "" && now.Before(s.usableUntil)
+}
+
+// refreshDue reports whether s's token, while still usable, should be
+// replaced in the background at now: its refresh time has come and no
+// failure backoff is in force.
+func (s *state) refreshDue(now time.Time) bool {
+	return !now.Before(s.refreshAt) && !now.Before(s.retryAt)
+}
+
+// due reports whether e needs an acquisition at now: its token is due for
+// refresh or gone, and no failure backoff is in force.
+func (s *state) due(now time.Time) bool {
+	if now.Before(s.retryAt) {
+		return false
+	}
+	return s.token.Value == "" || !now.Before(s.refreshAt) || !now.Before(s.usableUntil)
+}
+
+// entry returns the key's entry, creating it on first use.
+func (c *Cache) entry(k Key) *entry {
+	if e, ok := (*c.entries.Load())[k]; ok {
+		return e
+	}
+	return c.addEntries([]Key{k})[0]
+}
+
+// addEntries returns the entries of keys, creating the missing ones with a
+// single copy of the map, so that warming 10,000 tenants is one copy, not
+// 10,000.
+func (c *Cache) addEntries(keys []Key) []*entry {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	old := *c.entries.Load()
+	out := make([]*entry, len(keys))
+	var next map[Key]*entry
+	for i, k := range keys {
+		if e, ok := old[k]; ok {
+			out[i] = e
+			continue
+		}
+		if next == nil {
+			next = make(map[Key]*entry, len(old)+len(keys))
+			for key, v := range old {
+				next[key] = v
+			}
+		}
+		if e, ok := next[k]; ok {
+			out[i] = e
+			continue
+		}
+		e := &entry{key: k}
+		next[k] = e
+		out[i] = e
+	}
+	if next != nil {
+		c.entries.Store(&next)
+	}
+	return out
+}
+
+// ErrTenantNotServed is returned for a tenant outside the set given to
+// SetTenants.
+var ErrTenantNotServed = errors.New("the tenant is not served")
+
+// SetTenants limits the cache to the tenants ids, dropping every token of
+// the others (with one copy of the map, however many are dropped). Until
+// it is called, every tenant is allowed.
+func (c *Cache) SetTenants(ids []string) {
+	allowed := make(map[string]bool, len(ids))
+	for _, id := range ids {
+		allowed[id] = true
+	}
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	c.allowed.Store(&allowed)
+	old := *c.entries.Load()
+	next := make(map[Key]*entry, len(old))
+	for k, e := range old {
+		if !allowed[k.TenantID] {
+			e.state.Store(&state{}) // waiters holding the entry see no token
+			continue
+		}
+		next[k] = e
+	}
+	c.entries.Store(&next)
+}
+
+func (c *Cache) isAllowed(tenantID string) bool {
+	allowed := c.allowed.Load()
+	return allowed == nil || (*allowed)[tenantID]
+}
+
+// Len returns how many (tenant, scope) keys the cache holds.
+func (c *Cache) Len() int { return len(*c.entries.Load()) }

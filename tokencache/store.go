@@ -1,0 +1,58 @@
+package tokencache
+
+import (
+	"context"
+
+	"golang.org/x/sync/singleflight"
+)
+
+// Store decides who acquires a token the Cache lacks, and may keep tokens
+// beyond this process. The Cache asks it only when it holds no usable
+// token for a key or its token is due for refresh; a cached fresh token
+// never costs a Store call.
+//
+// The in-process Store (Options.Store nil) keeps no tokens of its own and
+// makes concurrent acquisitions of one key share one fetch. A Store shared
+// by several replicas can hand out a token another replica acquired, let
+// one replica acquire while the others wait, and forget a refused token
+// everywhere.
+type Store interface {
+	// Acquire returns a token for k: one another acquirer already holds
+	// (fresher than the caller's, which is missing or due for refresh),
+	// else the result of fetch. Concurrent callers for one key share one
+	// fetch, which runs under a context no single caller owns; a caller
+	// whose ctx is done gets ctx.Err() at once, and the fetch goes on for
+	// the others.
+	Acquire(ctx context.Context, k Key, fetch func(context.Context) (Token, error)) (Token, error)
+	// Forget drops token for k (the upstream refused it) so that no one
+	// is handed it again. A newer token for k is left alone.
+	Forget(k Key, token string)
+}
+
+// localStore is the in-process Store: the Cache's own map is the only
+// place tokens live, and one fetch per key runs at a time.
+type localStore struct {
+	flight singleflight.Group
+}
+
+// Acquire joins or starts k's fetch and waits for it or for ctx.
+func (s *localStore) Acquire(ctx context.Context, k Key, fetch func(context.Context) (Token, error)) (Token, error) {
+	ch := s.flight.DoChan(k.TenantID+" "+k.Scope, func() (any, error) {
+		return fetch(context.Background()) // the Cache bounds it and cancels it on Close
+	})
+	select {
+	case r := <-ch:
+		if r.Err != nil {
+			return Token{}, r.Err
+		}
+		return r.Val.(Token), nil
+	case <-ctx.Done():
+		return Token{}, ctx.Err()
+	}
+}
+
+// Forget does nothing: the Cache has already dropped the token from its
+// map, and no other copy exists.
+func (*localStore) Forget(Key, string) {}
+
+var _ Store = (*localStore)(nil)
