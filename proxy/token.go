@@ -1,7 +1,6 @@
 package proxy
 
 import (
-	"context"
 	"errors"
 	"fmt"
 	"net/http"
@@ -59,30 +58,6 @@ func (h *Handler) tokenError(t config.Tenant, scope string, err error) *Error {
 	if len(h.served.Load().routes.routes) > 0 {
 		msg += " (scope " + scope + ")" // with routes, say which API's consent or token failed
 	}
-	var ae *tokencache.AcquisitionError
-	switch {
-	case errors.As(err, &ae):
-		if ae.Code() != 0 {
-			msg += fmt.Sprintf(": AADSTS%d", ae.Code())
-		}
-		if ae.OAuthError != "" {
-			msg += " (" + ae.OAuthError + ")"
-		}
-		msg += ": " + tokencache.WithoutCode(ae.Description)
-		if hint := ae.Hint(); hint != "" {
-			msg += " — " + hint
-		}
-		if ae.ConsentRequired() && h.opts.ConsentURL != nil {
-			msg += "; admin-consent link: " + h.opts.ConsentURL(t.ID)
-		}
-	case errors.Is(err, context.DeadlineExceeded):
-		msg += ": Entra ID did not answer in time"
-	default:
-		msg += ": " + err.Error()
-	}
-	var be *tokencache.BackoffError
-	if errors.As(err, &be) {
-		msg += fmt.Sprintf(" (remembered; next attempt in %s)", be.RetryIn.Round(time.Second))
-	}
+	msg += tokencache.Diagnose(err, h.opts.ConsentURL).Explain()
 	return &Error{Status: http.StatusBadGateway, Code: CodeTokenAcquisitionFailed, Message: msg, Err: err}
 }

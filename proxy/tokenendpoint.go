@@ -192,7 +192,7 @@ func (h *Handler) toolToken(w http.ResponseWriter, r *http.Request, tr *tokenReq
 // answerToken mints the placeholder for tok and writes the token
 // response in the endpoint's own shape.
 func (h *Handler) answerToken(w http.ResponseWriter, tr *tokenRequest, t config.Tenant, tok tokencache.Token, resource string) *entraError {
-	claims, _ := tokencache.DecodeClaims(tok.Value)
+	claims := tok.Claims
 	exp := tok.ExpiresOn
 	if !claims.ExpiresAt.IsZero() && claims.ExpiresAt.Before(exp) {
 		exp = claims.ExpiresAt
