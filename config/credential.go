@@ -156,13 +156,6 @@ func (e env) credential() (Credential, error) {
 	return c, nil
 }
 
-func orDefault(v, def string) string {
-	if strings.TrimSpace(v) == "" {
-		return def
-	}
-	return v
-}
-
 // SecretFromFile returns a secret file's content, trimmed; an empty file
 // is an error.
 func SecretFromFile(data []byte) (Secret, error) {
