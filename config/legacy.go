@@ -33,11 +33,7 @@ func ParseTenantListeners(s string, tenants *TenantSet, reserved ...string) ([]T
 	var out []TenantListener
 	var bad []string
 	taken := append([]string(nil), reserved...)
-	for _, item := range strings.Split(s, ",") {
-		item = strings.TrimSpace(item)
-		if item == "" {
-			continue
-		}
+	for _, item := range commaList(s) {
 		addr, name, ok := strings.Cut(item, "=")
 		addr, name = strings.TrimSpace(addr), strings.ToLower(strings.TrimSpace(name))
 		if !ok || addr == "" || name == "" {

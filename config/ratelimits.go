@@ -57,11 +57,7 @@ func mustParseRateLimits(s string) []RateLimit {
 func ParseRateLimits(s string) ([]RateLimit, error) {
 	var limits []RateLimit
 	var bad []string
-	for _, entry := range strings.Split(s, ",") {
-		entry = strings.TrimSpace(entry)
-		if entry == "" {
-			continue
-		}
+	for _, entry := range commaList(s) {
 		prefix, rate, ok := strings.Cut(entry, "=")
 		prefix, rate = strings.TrimSpace(prefix), strings.TrimSpace(rate)
 		n, unit, ok2 := strings.Cut(rate, "/")

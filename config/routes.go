@@ -26,11 +26,7 @@ func ParseRoutes(list string) ([]Route, error) {
 	var routes []Route
 	var problems []string
 	seen := map[string]bool{}
-	for _, entry := range strings.Split(list, ",") {
-		entry = strings.TrimSpace(entry)
-		if entry == "" {
-			continue
-		}
+	for _, entry := range commaList(list) {
 		r, err := parseRoute(entry)
 		if err != nil {
 			problems = append(problems, err.Error())

@@ -111,11 +111,7 @@ func (e env) application(c *Config, p *problems) {
 		p.addErr(err) // names every variable involved
 	}
 	c.Credential = cred
-	for _, role := range strings.Split(e.RequiredRoles, ",") {
-		if role = strings.TrimSpace(role); role != "" {
-			c.RequiredRoles = append(c.RequiredRoles, role)
-		}
-	}
+	c.RequiredRoles = commaList(e.RequiredRoles)
 }
 
 // authority fills Entra ID's authority host, the cloud's unless set, and
