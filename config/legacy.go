@@ -95,12 +95,10 @@ func (e env) tokenEmulation(c *Config, p *problems) {
 	if c.PlaceholderKeyFile = strings.TrimSpace(e.PlaceholderKeyFile); c.PlaceholderKeyFile == "" {
 		return
 	}
-	data, err := readFile(c.PlaceholderKeyFile)
-	if err == nil { // the value is a path: name it
-		if c.PlaceholderKey, err = ParsePlaceholderKey(data); err != nil {
-			err = fmt.Errorf("%s: %w", c.PlaceholderKeyFile, err)
-		}
-	}
+	_, err = readChecked(c.PlaceholderKeyFile, func(data []byte) (err error) {
+		c.PlaceholderKey, err = ParsePlaceholderKey(data)
+		return err
+	})
 	switch {
 	case err != nil:
 		p.add("PLACEHOLDER_KEY_FILE", "%v", err)

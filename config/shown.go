@@ -2,6 +2,7 @@ package config
 
 import (
 	"errors"
+	"fmt"
 	"io/fs"
 	"net/url"
 	"os"
@@ -24,6 +25,20 @@ func readFile(path string) ([]byte, error) {
 		pe.Path = "(the value, not shown: it does not look like a file path)"
 	}
 	return data, err
+}
+
+// readChecked reads the file a variable names and checks its content.
+// Once the read has succeeded the value is a path, so a check's error
+// starts with it.
+func readChecked(path string, check func(data []byte) error) ([]byte, error) {
+	data, err := readFile(path)
+	if err != nil {
+		return data, err
+	}
+	if err := check(data); err != nil {
+		return data, fmt.Errorf("%s: %w", path, err)
+	}
+	return data, nil
 }
 
 // looksLikePath reports whether s reads as a file path rather than a

@@ -26,12 +26,10 @@ func (e env) inboundTLS(c *Config, p *problems) {
 	if c.TLSClientCAFile = strings.TrimSpace(e.TLSClientCAFile); c.TLSClientCAFile == "" {
 		return
 	}
-	data, err := readFile(c.TLSClientCAFile)
-	if err == nil { // the value is a path: name it
-		if _, err = ParseClientCAs(data); err != nil {
-			err = fmt.Errorf("%s: %w", c.TLSClientCAFile, err)
-		}
-	}
+	_, err := readChecked(c.TLSClientCAFile, func(data []byte) error {
+		_, err := ParseClientCAs(data)
+		return err
+	})
 	if err != nil {
 		p.add("TLS_CLIENT_CA_FILE", "%v", err)
 	} else if c.TLSCertFile == "" {

@@ -65,10 +65,7 @@ func (e env) check() (*Config, problems) {
 	e.timeouts(c, &p)
 	e.rateLimits(c, &p)
 	e.redactSecrets(c, p)
-	// Checked whatever the credential, so a typo is never silently kept.
-	if _, err := parseBool(orDefault(os.Getenv(Prefix+"_CLIENT_CERTIFICATE_SEND_X5C"), "false")); err != nil && c.Credential.Kind != ClientCertificate {
-		p.add("CLIENT_CERTIFICATE_SEND_X5C", "%v", err)
-	}
+	checkSendX5C(c, &p)
 	return c, p
 }
 

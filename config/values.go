@@ -27,14 +27,6 @@ func parseDuration(s string) (time.Duration, error) {
 	return d, nil
 }
 
-// orDefault returns v, or def when v is blank.
-func orDefault(v, def string) string {
-	if strings.TrimSpace(v) == "" {
-		return def
-	}
-	return v
-}
-
 // parseAuthorityHost accepts an https URL with a host and nothing after
 // it but a trailing slash.
 func parseAuthorityHost(s string) (*url.URL, error) {
