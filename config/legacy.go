@@ -76,7 +76,7 @@ func (e env) tenantListeners(c *Config, p *problems) {
 		p.add("TENANT_LISTENERS", "%v", err)
 	}
 	for _, l := range list {
-		if !c.AllowUnauthenticated && c.ClientKeysFile == "" && !IsLoopbackAddr(l.Addr) {
+		if c.openToAnyone(l.Addr) {
 			p.add("TENANT_LISTENERS", "%q is reachable from other machines and no client keys are configured (XDRPROXY_CLIENT_KEYS_FILE); set it, listen on 127.0.0.1, or set XDRPROXY_ALLOW_UNAUTHENTICATED=true if a network policy already restricts who can connect", l.Addr)
 		}
 	}

@@ -198,11 +198,18 @@ func (e env) clientKeys(c *Config, p *problems) {
 	c.ClientKeysFileContent = data
 }
 
-// checkListenerExposure refuses a proxy listener other machines can
-// reach when it does not authenticate its clients. A listen address
-// already reported as bad is not reported again.
+// openToAnyone reports whether a proxy listener on addr would act for
+// other machines without authenticating them: it is not on loopback, no
+// client keys are configured, and XDRPROXY_ALLOW_UNAUTHENTICATED does not
+// say that a network policy restricts who can connect.
+func (c *Config) openToAnyone(addr string) bool {
+	return !c.AllowUnauthenticated && c.ClientKeysFile == "" && !IsLoopbackAddr(addr)
+}
+
+// checkListenerExposure refuses a proxy listener that is open to anyone.
+// A listen address already reported as bad is not reported again.
 func (c *Config) checkListenerExposure(p *problems) {
-	if !c.AllowUnauthenticated && checkListenAddr(c.ListenAddr) == nil && c.ClientKeysFile == "" && !IsLoopbackAddr(c.ListenAddr) {
+	if checkListenAddr(c.ListenAddr) == nil && c.openToAnyone(c.ListenAddr) {
 		p.add("LISTEN_ADDR", "%q is reachable from other machines and no client keys are configured (XDRPROXY_CLIENT_KEYS_FILE); anyone who can reach it would act with your application's access to every tenant. Set XDRPROXY_CLIENT_KEYS_FILE, listen on 127.0.0.1, or set XDRPROXY_ALLOW_UNAUTHENTICATED=true if a network policy already restricts who can connect", c.ListenAddr)
 	}
 }
