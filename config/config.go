@@ -5,14 +5,11 @@ package config
 
 import (
 	"crypto"
-	"fmt"
 	"net/url"
-	"os"
 	"slices"
 	"strings"
 	"time"
 
-	"github.com/kelseyhightower/envconfig"
 	"go.uber.org/zap/zapcore"
 )
 
@@ -117,16 +114,11 @@ func (c *Config) Scopes() []string {
 // Load reads the environment and validates it. The error lists every
 // problem found, one per line, each naming its variable.
 func Load() (*Config, error) {
-	var e env
-	if err := envconfig.Process(Prefix, &e); err != nil {
-		return nil, fmt.Errorf("invalid configuration:\n  %w", err)
+	e, err := readEnv()
+	if err != nil {
+		return nil, err
 	}
-	e.defaults()
-	// The Azure Workload Identity webhook sets AZURE_* variables; use them
-	// where the XDRPROXY_ ones are unset, and name them in errors.
-	e.clientIDVar = fallback(&e.ClientID, "CLIENT_ID", "AZURE_CLIENT_ID")
 	e.federatedVar = fallback(&e.FederatedTokenFile, "FEDERATED_TOKEN_FILE", "AZURE_FEDERATED_TOKEN_FILE")
-	e.authorityVar = fallback(&e.AuthorityHost, "AUTHORITY_HOST", "AZURE_AUTHORITY_HOST")
 	return e.validate()
 }
 
@@ -141,13 +133,10 @@ var applicationVariables = []string{
 // consent-url that need no credential or tenant. Fields outside that set
 // may be zero.
 func LoadApplication() (*Config, error) {
-	var e env
-	if err := envconfig.Process(Prefix, &e); err != nil {
-		return nil, fmt.Errorf("invalid configuration:\n  %w", err)
+	e, err := readEnv()
+	if err != nil {
+		return nil, err
 	}
-	e.defaults()
-	e.clientIDVar = fallback(&e.ClientID, "CLIENT_ID", "AZURE_CLIENT_ID")
-	e.authorityVar = fallback(&e.AuthorityHost, "AUTHORITY_HOST", "AZURE_AUTHORITY_HOST")
 	c, all := e.check()
 	var p problems
 	for _, line := range all {
@@ -161,16 +150,4 @@ func LoadApplication() (*Config, error) {
 		return nil, err
 	}
 	return c, nil
-}
-
-// fallback fills an unset field from the variable alt and returns the full
-// name of the variable the value came from.
-func fallback(field *string, name, alt string) string {
-	if *field == "" {
-		if v := os.Getenv(alt); v != "" {
-			*field = v
-			return alt
-		}
-	}
-	return Prefix + "_" + name
 }

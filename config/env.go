@@ -1,6 +1,12 @@
 package config
 
-import "strings"
+import (
+	"fmt"
+	"os"
+	"strings"
+
+	"github.com/kelseyhightower/envconfig"
+)
 
 // env mirrors the environment as strings, so that every bad value can be
 // reported at once rather than envconfig stopping at the first. Names come
@@ -43,6 +49,33 @@ type env struct {
 
 	// source names the variable each fallback-capable value came from.
 	clientIDVar, federatedVar, authorityVar string
+}
+
+// readEnv reads the XDRPROXY_ variables and applies the defaults. The
+// Azure Workload Identity webhook sets AZURE_* variables: the client ID
+// and authority host fall back to them, and their source is kept to name
+// it in errors. The federated token file's fallback is left to Load.
+func readEnv() (env, error) {
+	var e env
+	if err := envconfig.Process(Prefix, &e); err != nil {
+		return env{}, fmt.Errorf("invalid configuration:\n  %w", err)
+	}
+	e.defaults()
+	e.clientIDVar = fallback(&e.ClientID, "CLIENT_ID", "AZURE_CLIENT_ID")
+	e.authorityVar = fallback(&e.AuthorityHost, "AUTHORITY_HOST", "AZURE_AUTHORITY_HOST")
+	return e, nil
+}
+
+// fallback fills an unset field from the variable alt and returns the full
+// name of the variable the value came from.
+func fallback(field *string, name, alt string) string {
+	if *field == "" {
+		if v := os.Getenv(alt); v != "" {
+			*field = v
+			return alt
+		}
+	}
+	return Prefix + "_" + name
 }
 
 // defaults are applied to variables that are unset or empty: an empty
