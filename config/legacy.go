@@ -122,7 +122,7 @@ func ParsePlaceholderKey(data []byte) (crypto.Signer, error) {
 	if block == nil {
 		return nil, errors.New("holds no PEM private key (want PKCS#8 \"PRIVATE KEY\", SEC 1 \"EC PRIVATE KEY\" or PKCS#1 \"RSA PRIVATE KEY\")")
 	}
-	if strings.Contains(block.Type, "ENCRYPTED") || block.Headers["Proc-Type"] != "" {
+	if isEncryptedKey(block) {
 		return nil, errors.New("the private key is encrypted; store it unencrypted and protect the file instead")
 	}
 	var key any

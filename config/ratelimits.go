@@ -120,14 +120,6 @@ func MatchRateLimits(limits []RateLimit, path string) (string, []RateLimit) {
 	return "", nil
 }
 
-// prefixMatches reports whether path is prefix or lies below it.
-func prefixMatches(prefix, path string) bool {
-	if strings.HasSuffix(prefix, "/") {
-		return strings.HasPrefix(path, prefix) || path+"/" == prefix
-	}
-	return path == prefix || strings.HasPrefix(path, prefix+"/")
-}
-
 // canonicalPath lower-cases path and collapses repeated slashes, so that
 // /API//Incidents counts against /api/incidents.
 func canonicalPath(p string) string {

@@ -59,7 +59,7 @@ func CheckTLSFiles(certFile, keyFile string) (*tls.Certificate, error) {
 // ParseTLSPair parses a PEM certificate chain and its private key. The
 // error never quotes the key.
 func ParseTLSPair(certPEM, keyPEM []byte) (*tls.Certificate, error) {
-	if block, _ := pem.Decode(keyPEM); block != nil && (strings.Contains(block.Type, "ENCRYPTED") || block.Headers["Proc-Type"] != "") {
+	if block, _ := pem.Decode(keyPEM); block != nil && isEncryptedKey(block) {
 		return nil, errors.New("the private key is encrypted; store it unencrypted (openssl pkey -in key.pem -out key-plain.pem) and protect the file instead")
 	}
 	pair, err := tls.X509KeyPair(certPEM, keyPEM)
@@ -67,6 +67,12 @@ func ParseTLSPair(certPEM, keyPEM []byte) (*tls.Certificate, error) {
 		return nil, fmt.Errorf("not a matching PEM certificate and private key: %s", tlsPairProblem(err))
 	}
 	return &pair, nil
+}
+
+// isEncryptedKey reports whether a PEM key block is encrypted, as PKCS#8
+// ("ENCRYPTED PRIVATE KEY") or with OpenSSL's legacy Proc-Type header.
+func isEncryptedKey(block *pem.Block) bool {
+	return strings.Contains(block.Type, "ENCRYPTED") || block.Headers["Proc-Type"] != ""
 }
 
 // tlsPairProblem keeps crypto/tls's reason, which names no key material.
