@@ -5,6 +5,8 @@ import (
 	"regexp"
 	"strings"
 	"testing"
+
+	"github.com/google/go-cmp/cmp"
 )
 
 // mentions reports whether msg names the variable name as a whole word, so
@@ -503,5 +505,68 @@ func TestWebhookAuthorityHostAgainstExplicitCloud(t *testing.T) {
 	setEnv(t, env)
 	if cfg, err := Load(); err != nil || cfg.AuthorityHost.Host != "login.microsoftonline.us" {
 		t.Fatalf("webhook host with the default cloud: %v", err)
+	}
+}
+
+// TestLoadReportsProblemsInStepOrder pins the whole error for one
+// environment with a problem in nearly every step: each line's text, and
+// the order in which validation reports them.
+func TestLoadReportsProblemsInStepOrder(t *testing.T) {
+	setEnv(t, caseEnv(map[string]string{
+		"XDRPROXY_CLOUD":                       "mars",
+		"XDRPROXY_LISTEN_ADDR":                 "0.0.0.0:8080",
+		"XDRPROXY_ADMIN_ADDR":                  "nowhere",
+		"XDRPROXY_CLIENT_ID":                   "my-app",
+		"XDRPROXY_AUTHORITY_HOST":              "http://login.example.com",
+		"XDRPROXY_INSTANCE_DISCOVERY":          "sometimes",
+		"XDRPROXY_TENANTS":                     "notaguid",
+		"XDRPROXY_UPSTREAM_URL":                "http://api.example.com",
+		"XDRPROXY_SCOPE":                       "a b",
+		"XDRPROXY_ROUTES":                      "/g/=http://graph.microsoft.com",
+		"XDRPROXY_PPROF":                       "maybe",
+		"XDRPROXY_ALLOW_UNAUTHENTICATED":       "perhaps",
+		"XDRPROXY_TLS_KEY_FILE":                "/nonexistent/tls.key",
+		"XDRPROXY_TENANT_LISTENERS":            "garbage",
+		"XDRPROXY_TOKEN_EMULATION":             "maybe",
+		"XDRPROXY_LOG_LEVEL":                   "loud",
+		"XDRPROXY_LOG_FORMAT":                  "xml",
+		"XDRPROXY_UPSTREAM_TIMEOUT":            "abc",
+		"XDRPROXY_SHUTDOWN_TIMEOUT":            "-1s",
+		"XDRPROXY_QUEUE_TIMEOUT":               "soon",
+		"XDRPROXY_RATE_LIMITS":                 "bad",
+		"XDRPROXY_CLIENT_CERTIFICATE_SEND_X5C": "banana",
+	}, []string{"XDRPROXY_CLIENT_SECRET"}))
+	want := strings.Join([]string{
+		"invalid configuration:",
+		`  XDRPROXY_CLOUD: "mars" is not a known cloud (want public, usgov, usgovhigh or dod)`,
+		`  XDRPROXY_ADMIN_ADDR: "nowhere" is not host:port (such as 127.0.0.1:8080)`,
+		`  XDRPROXY_CLIENT_ID: is not a GUID (6 characters; want the application (client) ID, xxxxxxxx-xxxx-xxxx-xxxx-xxxxxxxxxxxx)`,
+		`  XDRPROXY_CLIENT_SECRET: no credential is configured: set exactly one of XDRPROXY_CLIENT_SECRET, XDRPROXY_CLIENT_SECRET_FILE, XDRPROXY_CLIENT_CERTIFICATE_FILE or XDRPROXY_FEDERATED_TOKEN_FILE`,
+		`  XDRPROXY_AUTHORITY_HOST: "http://login.example.com" must use https (Entra ID and MSAL accept no other scheme)`,
+		`  XDRPROXY_INSTANCE_DISCOVERY: "sometimes" is not a boolean (want true or false)`,
+		`  XDRPROXY_TENANTS: "notaguid" is not a tenant GUID (want xxxxxxxx-xxxx-xxxx-xxxx-xxxxxxxxxxxx)`,
+		`  XDRPROXY_UPSTREAM_URL: "http://api.example.com" would send bearer tokens in clear text; use https (http is accepted for loopback only)`,
+		`  XDRPROXY_SCOPE: "a b" must be one scope, such as https://api.security.microsoft.com/.default`,
+		`  XDRPROXY_ROUTES: route /g/: "http://graph.microsoft.com" would send bearer tokens in clear text; use https (http is accepted for loopback only)`,
+		`  XDRPROXY_PPROF: "maybe" is not a boolean (want true or false)`,
+		`  XDRPROXY_ALLOW_UNAUTHENTICATED: "perhaps" is not a boolean (want true or false)`,
+		`  XDRPROXY_LISTEN_ADDR: "0.0.0.0:8080" is reachable from other machines and no client keys are configured (XDRPROXY_CLIENT_KEYS_FILE); anyone who can reach it would act with your application's access to every tenant. Set XDRPROXY_CLIENT_KEYS_FILE, listen on 127.0.0.1, or set XDRPROXY_ALLOW_UNAUTHENTICATED=true if a network policy already restricts who can connect`,
+		`  XDRPROXY_TLS_CERT_FILE: is required with XDRPROXY_TLS_KEY_FILE (the certificate that goes with the key)`,
+		`  XDRPROXY_TENANT_LISTENERS: "garbage" is not ADDR=TENANT (such as 127.0.0.1:8081=contoso)`,
+		`  XDRPROXY_TOKEN_EMULATION: "maybe" is not a boolean (want true or false)`,
+		`  XDRPROXY_LOG_LEVEL: "loud" is not a level (want debug, info, warn or error)`,
+		`  XDRPROXY_LOG_FORMAT: "xml" is not a format (want json or console)`,
+		`  XDRPROXY_UPSTREAM_TIMEOUT: "abc" is not a positive duration (such as 30s or 2m)`,
+		`  XDRPROXY_SHUTDOWN_TIMEOUT: "-1s" is not a positive duration (such as 30s or 2m)`,
+		`  XDRPROXY_QUEUE_TIMEOUT: "soon" is not a positive duration (such as 30s or 2m)`,
+		`  XDRPROXY_RATE_LIMITS: "bad" is not PREFIX=N/s, PREFIX=N/m or PREFIX=N/h`,
+		`  XDRPROXY_CLIENT_CERTIFICATE_SEND_X5C: "banana" is not a boolean (want true or false)`,
+	}, "\n")
+	_, err := Load()
+	if err == nil {
+		t.Fatal("Load() succeeded, want an error")
+	}
+	if diff := cmp.Diff(want, err.Error()); diff != "" {
+		t.Errorf("Load() error mismatch (-want +got):\n%s", diff)
 	}
 }
