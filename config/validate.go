@@ -12,6 +12,7 @@ import (
 // problems gathers validation errors, one per variable.
 type problems []string
 
+// add records a problem with the variable named without its prefix.
 func (p *problems) add(variable, format string, args ...any) {
 	p.addVar(Prefix+"_"+variable, format, args...)
 }
@@ -27,6 +28,8 @@ func (p *problems) addErr(err error) {
 	*p = append(*p, err.Error())
 }
 
+// err returns every problem in one error, a line each; nil when there
+// is none.
 func (p problems) err() error {
 	if len(p) == 0 {
 		return nil
@@ -34,6 +37,7 @@ func (p problems) err() error {
 	return errors.New("invalid configuration:\n  " + strings.Join(p, "\n  "))
 }
 
+// validate returns the Config, or the error that lists every problem.
 func (e env) validate() (*Config, error) {
 	c, p := e.check()
 	if err := p.err(); err != nil {
@@ -57,14 +61,14 @@ func (e env) check() (*Config, problems) {
 	e.routes(c, &p)
 	e.switches(c, &p)
 	e.clientKeys(c, &p)
-	c.checkListenerExposure(&p)
+	c.checkListenerExposure(&p) // needs the switches and client keys
 	e.inboundTLS(c, &p)
-	e.tenantListeners(c, &p)
+	e.tenantListeners(c, &p) // needs the tenants, addresses and keys
 	e.tokenEmulation(c, &p)
 	e.logging(c, &p)
 	e.timeouts(c, &p)
 	e.rateLimits(c, &p)
-	e.redactSecrets(c, p)
+	e.redactSecrets(c, p) // once every value that might be quoted is
 	checkSendX5C(c, &p)
 	return c, p
 }
