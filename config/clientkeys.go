@@ -85,44 +85,37 @@ func ParseClientKeys(name string, data []byte) (*ClientKeys, error) {
 	ks := &ClientKeys{}
 	var bad []string
 	seen := map[[sha256.Size]byte]int{}
-	for i, line := range strings.Split(string(data), "\n") {
-		line, _, _ = strings.Cut(line, "#")
+	for n, line := range entryLines(data) {
 		fields := strings.Fields(line)
-		if len(fields) == 0 {
-			continue
-		}
 		if len(fields) != 2 {
-			bad = append(bad, fmt.Sprintf("line %d: want \"<sha256 hex> <tenant>[,<tenant>…]\" or \"<sha256 hex> *\"", i+1))
+			bad = append(bad, fmt.Sprintf("line %d: want \"<sha256 hex> <tenant>[,<tenant>…]\" or \"<sha256 hex> *\"", n))
 			continue
 		}
 		raw, err := hex.DecodeString(fields[0])
 		if err != nil || len(raw) != sha256.Size {
 			// Not echoed: a pasted key instead of its hash must not be printed.
-			bad = append(bad, fmt.Sprintf("line %d: the first field is not a SHA-256 in hex (64 hex digits); store the hash of the key (printf %%s KEY | sha256sum), never the key", i+1))
+			bad = append(bad, fmt.Sprintf("line %d: the first field is not a SHA-256 in hex (64 hex digits); store the hash of the key (printf %%s KEY | sha256sum), never the key", n))
 			continue
 		}
 		var k ClientKey
 		copy(k.Hash[:], raw)
 		if prev, dup := seen[k.Hash]; dup {
-			bad = append(bad, fmt.Sprintf("line %d: the same key is listed on line %d", i+1, prev))
+			bad = append(bad, fmt.Sprintf("line %d: the same key is listed on line %d", n, prev))
 			continue
 		}
-		seen[k.Hash] = i + 1
+		seen[k.Hash] = n
 		if fields[1] == "*" {
 			k.AllTenants = true
 		} else {
-			for _, t := range strings.Split(fields[1], ",") {
-				t = strings.ToLower(strings.TrimSpace(t))
-				switch {
-				case t == "":
-				case IsGUID(t), IsAlias(t):
+			for _, t := range commaList(fields[1]) {
+				if t = strings.ToLower(t); IsGUID(t) || IsAlias(t) {
 					k.Tenants = append(k.Tenants, t)
-				default:
-					bad = append(bad, fmt.Sprintf("line %d: %q is not a tenant GUID or alias", i+1, t))
+				} else {
+					bad = append(bad, fmt.Sprintf("line %d: %q is not a tenant GUID or alias", n, t))
 				}
 			}
 			if len(k.Tenants) == 0 && !k.AllTenants {
-				bad = append(bad, fmt.Sprintf("line %d: no tenant named", i+1))
+				bad = append(bad, fmt.Sprintf("line %d: no tenant named", n))
 				continue
 			}
 		}

@@ -83,9 +83,26 @@ func (c Credential) Variable() string {
 	return ""
 }
 
-// credential picks the one credential configured. Its error names every
-// variable involved.
+// credential picks the one credential configured and reads its file. Its
+// error names every variable involved.
 func (e env) credential() (Credential, error) {
+	set := e.credentials()
+	switch len(set) {
+	case 0:
+		return Credential{}, fmt.Errorf("%s_CLIENT_SECRET: no credential is configured: set exactly one of %[1]s_CLIENT_SECRET, %[1]s_CLIENT_SECRET_FILE, %[1]s_CLIENT_CERTIFICATE_FILE or %[1]s_FEDERATED_TOKEN_FILE", Prefix)
+	case 1:
+		return set[0].load()
+	}
+	names := make([]string, len(set))
+	for i, c := range set {
+		names[i] = c.Variable()
+	}
+	return Credential{}, fmt.Errorf("%s: several credentials are configured; set exactly one", strings.Join(names, ", "))
+}
+
+// credentials lists every credential the variables configure, files not
+// yet read.
+func (e env) credentials() []Credential {
 	var set []Credential
 	e.ClientSecret = strings.TrimSpace(e.ClientSecret) // a secret never has surrounding white space
 	if e.ClientSecret != "" {
@@ -107,18 +124,12 @@ func (e env) credential() (Credential, error) {
 		}
 		set = append(set, cred)
 	}
-	switch len(set) {
-	case 0:
-		return Credential{}, fmt.Errorf("%s_CLIENT_SECRET: no credential is configured: set exactly one of %[1]s_CLIENT_SECRET, %[1]s_CLIENT_SECRET_FILE, %[1]s_CLIENT_CERTIFICATE_FILE or %[1]s_FEDERATED_TOKEN_FILE", Prefix)
-	case 1:
-	default:
-		names := make([]string, len(set))
-		for i, c := range set {
-			names[i] = c.Variable()
-		}
-		return Credential{}, fmt.Errorf("%s: several credentials are configured; set exactly one", strings.Join(names, ", "))
-	}
-	c := set[0]
+	return set
+}
+
+// load reads the credential's file, if it has one, and checks its
+// content.
+func (c Credential) load() (Credential, error) {
 	switch c.Kind {
 	case ClientSecretFile:
 		data, err := readFile(c.File)
@@ -131,18 +142,13 @@ func (e env) credential() (Credential, error) {
 		}
 		c.Secret = secret
 	case ClientCertificate:
-		data, err := readFile(c.File)
+		data, err := readChecked(c.File, CheckCertificatePEM)
 		if err != nil {
 			return Credential{}, fmt.Errorf("%s: %v", c.Variable(), err)
 		}
-		if err := CheckCertificatePEM(data); err != nil {
-			return Credential{}, fmt.Errorf("%s: %s: %v", c.Variable(), c.File, err)
-		}
 		c.Secret = Secret(data) // the PEM holds the private key
-		// Not in the contract's table: the option to send the x5c chain
-		// for subject-name/issuer authentication.
-		if c.SendX5C, err = parseBool(orDefault(os.Getenv(Prefix+"_CLIENT_CERTIFICATE_SEND_X5C"), "false")); err != nil {
-			return Credential{}, fmt.Errorf("%s_CLIENT_CERTIFICATE_SEND_X5C: %v", Prefix, err)
+		if c.SendX5C, err = sendX5C(); err != nil {
+			return Credential{}, err
 		}
 	case FederatedToken:
 		data, err := readFile(c.File)
@@ -156,11 +162,27 @@ func (e env) credential() (Credential, error) {
 	return c, nil
 }
 
-func orDefault(v, def string) string {
+// sendX5C reads XDRPROXY_CLIENT_CERTIFICATE_SEND_X5C, false when unset.
+// Not in the contract's table: the option to send the x5c chain for
+// subject-name/issuer authentication. The error names the variable.
+func sendX5C() (bool, error) {
+	v := os.Getenv(Prefix + "_CLIENT_CERTIFICATE_SEND_X5C")
 	if strings.TrimSpace(v) == "" {
-		return def
+		return false, nil
 	}
-	return v
+	send, err := parseBool(v)
+	if err != nil {
+		return false, fmt.Errorf("%s_CLIENT_CERTIFICATE_SEND_X5C: %v", Prefix, err)
+	}
+	return send, nil
+}
+
+// checkSendX5C reports a bad XDRPROXY_CLIENT_CERTIFICATE_SEND_X5C whatever
+// the credential, so that a typo is never silently kept.
+func checkSendX5C(c *Config, p *problems) {
+	if _, err := sendX5C(); err != nil && c.Credential.Kind != ClientCertificate {
+		p.addErr(err)
+	}
 }
 
 // SecretFromFile returns a secret file's content, trimmed; an empty file

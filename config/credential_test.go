@@ -8,6 +8,7 @@ import (
 	"crypto/x509"
 	"crypto/x509/pkix"
 	"encoding/pem"
+	"fmt"
 	"math/big"
 	"path/filepath"
 	"strings"
@@ -120,32 +121,63 @@ func TestFederatedCredential(t *testing.T) {
 	}
 }
 
-func TestWebhookAuthorityHostAgainstExplicitCloud(t *testing.T) {
-	env := minimalEnv()
-	env["XDRPROXY_CLOUD"] = "usgovhigh"
-	env["AZURE_AUTHORITY_HOST"] = "https://login.microsoftonline.com/"
-	setEnv(t, env)
-	if _, err := Load(); err == nil || !strings.Contains(err.Error(), "XDRPROXY_CLOUD") || !strings.Contains(err.Error(), "AZURE_AUTHORITY_HOST") {
-		t.Fatalf("err = %v, want a clash naming both variables", err)
-	}
-	env["AZURE_AUTHORITY_HOST"] = "https://login.microsoftonline.us/"
-	setEnv(t, env)
-	if cfg, err := Load(); err != nil || cfg.AuthorityHost.Host != "login.microsoftonline.us" {
-		t.Fatalf("matching hosts: %v", err)
-	}
-	delete(env, "XDRPROXY_CLOUD") // the default cloud defers to the webhook
-	env["AZURE_AUTHORITY_HOST"] = "https://login.microsoftonline.us/"
-	setEnv(t, env)
-	if cfg, err := Load(); err != nil || cfg.AuthorityHost.Host != "login.microsoftonline.us" {
-		t.Fatalf("webhook host with the default cloud: %v", err)
-	}
-}
-
 func TestSendX5CIsValidatedWithAnyCredential(t *testing.T) {
 	env := minimalEnv()
 	env["XDRPROXY_CLIENT_CERTIFICATE_SEND_X5C"] = "banana"
 	setEnv(t, env)
 	if _, err := Load(); err == nil || !strings.Contains(err.Error(), "XDRPROXY_CLIENT_CERTIFICATE_SEND_X5C") {
 		t.Fatalf("err = %v", err)
+	}
+}
+
+func TestCredentialVariable(t *testing.T) {
+	tests := []struct {
+		kind CredentialKind
+		want string
+	}{
+		{NoCredential, ""},
+		{ClientSecret, "XDRPROXY_CLIENT_SECRET"},
+		{ClientSecretFile, "XDRPROXY_CLIENT_SECRET_FILE"},
+		{ClientCertificate, "XDRPROXY_CLIENT_CERTIFICATE_FILE"},
+		{FederatedToken, "XDRPROXY_FEDERATED_TOKEN_FILE"},
+		{CredentialKind(99), ""},
+	}
+	for _, tt := range tests {
+		t.Run(fmt.Sprint(tt.kind), func(t *testing.T) {
+			if got := (Credential{Kind: tt.kind}).Variable(); got != tt.want {
+				t.Errorf("Credential{Kind: %d}.Variable() = %q, want %q", tt.kind, got, tt.want)
+			}
+		})
+	}
+}
+
+func TestWorkloadIdentityTokenFileDoesNotClashWithASecret(t *testing.T) {
+	env := minimalEnv()
+	env["AZURE_FEDERATED_TOKEN_FILE"] = "/var/run/secrets/azure/tokens/azure-identity-token"
+	setEnv(t, env)
+	cfg, err := Load()
+	if err != nil {
+		t.Fatalf("the webhook's AZURE_FEDERATED_TOKEN_FILE beside XDRPROXY_CLIENT_SECRET: %v", err)
+	}
+	if cfg.Credential.Kind != ClientSecret {
+		t.Errorf("credential kind = %v, want the client secret", cfg.Credential.Kind)
+	}
+}
+
+func TestClientSecretIsTrimmed(t *testing.T) {
+	env := minimalEnv()
+	env["XDRPROXY_CLIENT_SECRET"] = "  " + testSecret + "\n"
+	setEnv(t, env)
+	cfg, err := Load()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got := cfg.Credential.Secret.Reveal(); got != testSecret {
+		t.Errorf("secret = %q, want it trimmed", got)
+	}
+	env["XDRPROXY_CLIENT_SECRET"] = "   "
+	setEnv(t, env)
+	if _, err := Load(); err == nil || !strings.Contains(err.Error(), "no credential") {
+		t.Errorf("a blank secret: err = %v, want no credential", err)
 	}
 }

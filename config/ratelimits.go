@@ -57,11 +57,7 @@ func mustParseRateLimits(s string) []RateLimit {
 func ParseRateLimits(s string) ([]RateLimit, error) {
 	var limits []RateLimit
 	var bad []string
-	for _, entry := range strings.Split(s, ",") {
-		entry = strings.TrimSpace(entry)
-		if entry == "" {
-			continue
-		}
+	for _, entry := range commaList(s) {
 		prefix, rate, ok := strings.Cut(entry, "=")
 		prefix, rate = strings.TrimSpace(prefix), strings.TrimSpace(rate)
 		n, unit, ok2 := strings.Cut(rate, "/")
@@ -122,14 +118,6 @@ func MatchRateLimits(limits []RateLimit, path string) (string, []RateLimit) {
 		return l.Prefix, limits[i:j]
 	}
 	return "", nil
-}
-
-// prefixMatches reports whether path is prefix or lies below it.
-func prefixMatches(prefix, path string) bool {
-	if strings.HasSuffix(prefix, "/") {
-		return strings.HasPrefix(path, prefix) || path+"/" == prefix
-	}
-	return path == prefix || strings.HasPrefix(path, prefix+"/")
 }
 
 // canonicalPath lower-cases path and collapses repeated slashes, so that

@@ -26,11 +26,7 @@ func ParseRoutes(list string) ([]Route, error) {
 	var routes []Route
 	var problems []string
 	seen := map[string]bool{}
-	for _, entry := range strings.Split(list, ",") {
-		entry = strings.TrimSpace(entry)
-		if entry == "" {
-			continue
-		}
+	for _, entry := range commaList(list) {
 		r, err := parseRoute(entry)
 		if err != nil {
 			problems = append(problems, err.Error())
@@ -79,6 +75,16 @@ func parseRoute(entry string) (Route, error) {
 	return Route{Prefix: prefix, URL: u, Scope: scope}, nil
 }
 
+// prefixMatches reports whether path is prefix or lies below it, at a
+// segment boundary: "/graph" matches /graph and /graph/…, never /graphql,
+// and "/graph/" matches /graph too. Routes and rate limits match alike.
+func prefixMatches(prefix, path string) bool {
+	if strings.HasSuffix(prefix, "/") {
+		return strings.HasPrefix(path, prefix) || path+"/" == prefix
+	}
+	return path == prefix || strings.HasPrefix(path, prefix+"/")
+}
+
 func hasDotSegmentOrQuery(p string) bool {
 	if strings.ContainsAny(p, "?#%\\ ") {
 		return true
@@ -96,23 +102,21 @@ func hasDotSegmentOrQuery(p string) bool {
 // route matches and the default upstream applies.
 func Match(routes []Route, path string) (r Route, forwardPath string, ok bool) {
 	for _, r := range routes {
-		if !strings.HasSuffix(r.Prefix, "/") && path != r.Prefix && !strings.HasPrefix(path, r.Prefix+"/") {
+		if !prefixMatches(r.Prefix, path) {
 			continue // "/graph" matches /graph and /graph/…, never /graphql
 		}
-		if strings.HasPrefix(path, r.Prefix) || path+"/" == r.Prefix {
-			rest := strings.TrimPrefix(path, r.Prefix)
-			if path+"/" == r.Prefix {
-				rest = ""
-			}
-			base := r.URL.Path
-			if base == "" {
-				base = "/"
-			}
-			if strings.HasSuffix(r.Prefix, "/") && !strings.HasSuffix(base, "/") {
-				base += "/"
-			}
-			return r, base + rest, true
+		rest := strings.TrimPrefix(path, r.Prefix)
+		if path+"/" == r.Prefix {
+			rest = ""
 		}
+		base := r.URL.Path
+		if base == "" {
+			base = "/"
+		}
+		if strings.HasSuffix(r.Prefix, "/") && !strings.HasSuffix(base, "/") {
+			base += "/"
+		}
+		return r, base + rest, true
 	}
 	return Route{}, path, false
 }

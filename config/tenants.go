@@ -91,11 +91,7 @@ func (s *TenantSet) Lookup(name string) (Tenant, bool) {
 func ParseTenantList(list string) ([]Tenant, error) {
 	var tenants []Tenant
 	var problems []string
-	for _, entry := range strings.Split(list, ",") {
-		entry = strings.TrimSpace(entry)
-		if entry == "" {
-			continue
-		}
+	for _, entry := range commaList(list) {
 		t, err := ParseTenant(entry)
 		if err != nil {
 			problems = append(problems, err.Error())

@@ -37,16 +37,3 @@ func (w *FileWatcher) Check() ([]byte, bool, error) {
 	w.sum = sum
 	return data, true, nil
 }
-
-// ParseTenantsFile parses a tenants file's content: one `GUID` or
-// `alias=GUID` a line, `#` starting a comment. name is used in errors.
-func ParseTenantsFile(name string, data []byte) ([]Tenant, error) {
-	return parseTenantLines(name, data)
-}
-
-// TenantSetFrom builds the tenant set of XDRPROXY_TENANTS plus a tenants
-// file's tenants, as Load does.
-func TenantSetFrom(static, fromFile []Tenant) (*TenantSet, error) {
-	all := append(append([]Tenant(nil), static...), fromFile...)
-	return NewTenantSet(all)
-}
