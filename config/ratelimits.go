@@ -97,35 +97,3 @@ func ParseRateLimits(s string) ([]RateLimit, error) {
 	})
 	return limits, nil
 }
-
-// MatchRateLimits returns the limits of the longest prefix that path
-// starts with (respecting segment boundaries, ignoring case and repeated
-// slashes, as the upstream does), and that prefix; none when no prefix
-// matches.
-func MatchRateLimits(limits []RateLimit, path string) (string, []RateLimit) {
-	if len(limits) == 0 {
-		return "", nil
-	}
-	path = canonicalPath(path)
-	for i, l := range limits {
-		if !prefixMatches(l.Prefix, path) {
-			continue
-		}
-		j := i
-		for j < len(limits) && limits[j].Prefix == l.Prefix {
-			j++
-		}
-		return l.Prefix, limits[i:j]
-	}
-	return "", nil
-}
-
-// canonicalPath lower-cases path and collapses repeated slashes, so that
-// /API//Incidents counts against /api/incidents.
-func canonicalPath(p string) string {
-	p = strings.ToLower(p)
-	for strings.Contains(p, "//") {
-		p = strings.ReplaceAll(p, "//", "/")
-	}
-	return p
-}

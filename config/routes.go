@@ -75,16 +75,6 @@ func parseRoute(entry string) (Route, error) {
 	return Route{Prefix: prefix, URL: u, Scope: scope}, nil
 }
 
-// prefixMatches reports whether path is prefix or lies below it, at a
-// segment boundary: "/graph" matches /graph and /graph/…, never /graphql,
-// and "/graph/" matches /graph too. Routes and rate limits match alike.
-func prefixMatches(prefix, path string) bool {
-	if strings.HasSuffix(prefix, "/") {
-		return strings.HasPrefix(path, prefix) || path+"/" == prefix
-	}
-	return path == prefix || strings.HasPrefix(path, prefix+"/")
-}
-
 func hasDotSegmentOrQuery(p string) bool {
 	if strings.ContainsAny(p, "?#%\\ ") {
 		return true
@@ -95,28 +85,4 @@ func hasDotSegmentOrQuery(p string) bool {
 		}
 	}
 	return false
-}
-
-// Match returns the route of path, longest prefix first, and the path to
-// forward (Prefix replaced by the route URL's path); ok is false when no
-// route matches and the default upstream applies.
-func Match(routes []Route, path string) (r Route, forwardPath string, ok bool) {
-	for _, r := range routes {
-		if !prefixMatches(r.Prefix, path) {
-			continue // "/graph" matches /graph and /graph/…, never /graphql
-		}
-		rest := strings.TrimPrefix(path, r.Prefix)
-		if path+"/" == r.Prefix {
-			rest = ""
-		}
-		base := r.URL.Path
-		if base == "" {
-			base = "/"
-		}
-		if strings.HasSuffix(r.Prefix, "/") && !strings.HasSuffix(base, "/") {
-			base += "/"
-		}
-		return r, base + rest, true
-	}
-	return Route{}, path, false
 }

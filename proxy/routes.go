@@ -91,15 +91,13 @@ func (rt *routeTable) pick(t *target) pick {
 // path to forward; ok is false when the default upstream applies.
 func (rt *routeTable) match(path string) (i int, forwardPath string, ok bool) {
 	for i, r := range rt.routes {
-		if !strings.HasSuffix(r.prefix, "/") && path != r.prefix && !strings.HasPrefix(path, r.prefix+"/") {
-			continue // "/graph" matches /graph and /graph/…, never /graphql
+		if !prefixMatches(r.prefix, path) {
+			continue
 		}
 		if path+"/" == r.prefix {
 			return i, r.base, true
 		}
-		if rest, found := strings.CutPrefix(path, r.prefix); found {
-			return i, r.base + rest, true
-		}
+		return i, r.base + strings.TrimPrefix(path, r.prefix), true
 	}
 	return -1, path, false
 }
@@ -120,7 +118,9 @@ func (p pick) limitFor(path string) Limit {
 	return Limit{Key: "route:" + p.name}
 }
 
-// prefixMatches reports whether path is prefix or lies below it.
+// prefixMatches reports whether path is prefix or lies below it, at a
+// segment boundary: "/graph" matches /graph and /graph/…, never /graphql,
+// and "/graph/" matches /graph too. Routes and rate limits match alike.
 func prefixMatches(prefix, path string) bool {
 	if strings.HasSuffix(prefix, "/") {
 		return strings.HasPrefix(path, prefix) || path+"/" == prefix
