@@ -14,6 +14,7 @@ import (
 	"go.uber.org/zap/zapcore"
 
 	"github.com/xdrproxy/xdrproxy/config"
+	"github.com/xdrproxy/xdrproxy/logging"
 	"github.com/xdrproxy/xdrproxy/simulator"
 	"github.com/xdrproxy/xdrproxy/tokencache"
 )
@@ -91,7 +92,7 @@ func runDemo(ctx context.Context, stdout, stderr io.Writer) error {
 		TenantListeners:   []config.TenantListener{{Addr: pinnedAddr, Tenant: "fabrikam"}},
 		TokenEmulation:    true,
 	}
-	log := newLogger(stderr, cfg.LogLevel, cfg.LogFormat)
+	log := logging.New(stderr, cfg.LogLevel, cfg.LogFormat)
 	defer func() { _ = log.Sync() }()
 	log.Info("simulator started (fake Entra ID and Defender XDR API)", zap.String("url", sim.URL()))
 

@@ -13,6 +13,7 @@ import (
 	"testing"
 
 	"github.com/xdrproxy/xdrproxy/config"
+	"github.com/xdrproxy/xdrproxy/logging"
 	"github.com/xdrproxy/xdrproxy/simulator"
 )
 
@@ -159,7 +160,7 @@ func startServeListening(t *testing.T, cfg *config.Config, roots *x509.CertPool)
 	ctx, cancel := context.WithCancel(context.Background())
 	done := make(chan error, 1)
 	go func() {
-		done <- serve(ctx, cfg, newLogger(io.Discard, cfg.LogLevel, "json"), serveOptions{
+		done <- serve(ctx, cfg, logging.New(io.Discard, cfg.LogLevel, "json"), serveOptions{
 			roots:          roots,
 			reloadInterval: 5e6, // 5ms
 			reloaded: func(err error) {

@@ -19,6 +19,7 @@ import (
 	"golang.org/x/sync/errgroup"
 
 	"github.com/xdrproxy/xdrproxy/config"
+	"github.com/xdrproxy/xdrproxy/logging"
 	"github.com/xdrproxy/xdrproxy/proxy"
 	"github.com/xdrproxy/xdrproxy/proxy/placeholder"
 	"github.com/xdrproxy/xdrproxy/tokencache"
@@ -30,7 +31,7 @@ func runServe(ctx context.Context, stderr io.Writer) error {
 	if err != nil {
 		return &exitError{Code: 2, Err: err}
 	}
-	log := newLogger(stderr, cfg.LogLevel, cfg.LogFormat, cfg.Credential.Secret.Reveal())
+	log := logging.New(stderr, cfg.LogLevel, cfg.LogFormat, cfg.Credential.Secret.Reveal())
 	defer func() { _ = log.Sync() }()
 	return serve(ctx, cfg, log, serveOptions{})
 }

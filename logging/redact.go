@@ -1,4 +1,4 @@
-package main
+package logging
 
 import (
 	"regexp"
@@ -42,10 +42,12 @@ func (c *redactingCore) redact(s string) string {
 	return s
 }
 
+// With returns a core that adds fields, redacted, to every line.
 func (c *redactingCore) With(fields []zapcore.Field) zapcore.Core {
 	return &redactingCore{Core: c.Core.With(c.clean(fields)), secrets: c.secrets}
 }
 
+// Check adds c to ce when e's level is enabled.
 func (c *redactingCore) Check(e zapcore.Entry, ce *zapcore.CheckedEntry) *zapcore.CheckedEntry {
 	if c.Enabled(e.Level) {
 		return ce.AddCore(e, c)
@@ -53,6 +55,7 @@ func (c *redactingCore) Check(e zapcore.Entry, ce *zapcore.CheckedEntry) *zapcor
 	return ce
 }
 
+// Write writes e and fields with every credential-shaped part replaced.
 func (c *redactingCore) Write(e zapcore.Entry, fields []zapcore.Field) error {
 	e.Message = c.redact(e.Message)
 	return c.Core.Write(e, c.clean(fields))
@@ -81,3 +84,5 @@ func (c *redactingCore) clean(fields []zapcore.Field) []zapcore.Field {
 	}
 	return out
 }
+
+var _ zapcore.Core = (*redactingCore)(nil)

@@ -1,4 +1,6 @@
-package main
+// Package logging builds xdrproxy's zap logger, whose every line passes
+// through a core that redacts credentials before it is written.
+package logging
 
 import (
 	"io"
@@ -7,10 +9,11 @@ import (
 	"go.uber.org/zap/zapcore"
 )
 
-// newLogger builds the process logger: JSON or console lines to w, at
-// level and above, never sampled (an access log must not drop lines), with
-// every credential-shaped string and each of secrets redacted.
-func newLogger(w io.Writer, level zapcore.Level, format string, secrets ...string) *zap.Logger {
+// New builds the process logger: JSON lines to w, or console lines when
+// format is "console", at level and above, never sampled (an access log
+// must not drop lines), with every credential-shaped string and each of
+// secrets redacted.
+func New(w io.Writer, level zapcore.Level, format string, secrets ...string) *zap.Logger {
 	encCfg := zap.NewProductionEncoderConfig()
 	encCfg.TimeKey = "ts"
 	encCfg.EncodeTime = zapcore.ISO8601TimeEncoder

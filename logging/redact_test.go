@@ -1,4 +1,4 @@
-package main
+package logging
 
 import (
 	"errors"
@@ -7,14 +7,16 @@ import (
 
 	"go.uber.org/zap"
 	"go.uber.org/zap/zapcore"
+
+	"github.com/xdrproxy/xdrproxy/internal/testutil"
 )
 
 func TestLoggerRedactsCredentials(t *testing.T) {
 	const secret = "s3cr3t-Value~with.chars"
 	jwt := "eyJhbGciOiJSUzI1NiIsInR5cCI6IkpXVCJ9.eyJ0aWQiOiJ4In0.c2lnbmF0dXJl"
-	var buf syncBuffer
+	var buf testutil.SyncBuffer
 	for _, format := range []string{"json", "console"} {
-		log := newLogger(&buf, zapcore.DebugLevel, format, secret)
+		log := New(&buf, zapcore.DebugLevel, format, secret)
 		log.Info("token "+jwt+" acquired",
 			zap.String("authorization", "Bearer "+jwt),
 			zap.String("client", "bearer some-client-key-123"),
