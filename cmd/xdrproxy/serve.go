@@ -18,6 +18,7 @@ import (
 	"go.uber.org/zap"
 	"golang.org/x/sync/errgroup"
 
+	"github.com/xdrproxy/xdrproxy/admin"
 	"github.com/xdrproxy/xdrproxy/config"
 	"github.com/xdrproxy/xdrproxy/logging"
 	"github.com/xdrproxy/xdrproxy/proxy"
@@ -142,7 +143,7 @@ func serve(ctx context.Context, cfg *config.Config, log *zap.Logger, o serveOpti
 		return err
 	}
 
-	var ready, draining atomic.Bool
+	ready := &admin.Readiness{}
 	proxyLns, err := listenProxies(cfg, inTLS)
 	if err != nil {
 		return err
@@ -160,13 +161,13 @@ func serve(ctx context.Context, cfg *config.Config, log *zap.Logger, o serveOpti
 		handlers = append(handlers, handler.ForTenant(l.Tenant))
 	}
 	for i, h := range handlers {
-		proxySrvs[i] = newHTTPServer(refuseWhileDraining(inTLS.RecheckClientCertificates(h), &draining), log)
+		proxySrvs[i] = newHTTPServer(refuseWhileDraining(inTLS.RecheckClientCertificates(h), ready), log)
 		if inTLS != nil {
 			proxySrvs[i].ConnContext = inTLS.ConnContext
 		}
 	}
-	adminSrv := newHTTPServer(adminMux(adminState{
-		cfg: cfg, handler: handler, cache: cache, registry: registry, ready: &ready, draining: &draining,
+	adminSrv := newHTTPServer(admin.NewHandler(admin.Options{
+		Config: cfg, Tenants: handler, Tokens: cache, Registry: registry, Readiness: ready,
 	}), log)
 
 	addrs := listening{proxy: proxyLns[0].Addr(), admin: adminLn.Addr()}
@@ -191,7 +192,7 @@ func serve(ctx context.Context, cfg *config.Config, log *zap.Logger, o serveOpti
 	g.Go(func() error { return serveUntilShutdown(adminSrv, adminLn) })
 	g.Go(func() error {
 		warmUp(gctx, cfg, cache, log)
-		ready.Store(true)
+		ready.MarkWarm()
 		return nil
 	})
 	rl := newReloader(cfg, log, handler, cache, src)
@@ -206,7 +207,7 @@ func serve(ctx context.Context, cfg *config.Config, log *zap.Logger, o serveOpti
 	var drainErr error
 	g.Go(func() error {
 		<-gctx.Done()
-		draining.Store(true)
+		ready.MarkDraining()
 		handler.Drain()
 		log.Info("shutting down: draining in-flight requests", zap.Duration("timeout", cfg.ShutdownTimeout))
 		sctx, cancel := context.WithTimeout(context.Background(), cfg.ShutdownTimeout)
@@ -340,9 +341,9 @@ func serveUntilShutdown(srv *http.Server, ln net.Listener) error {
 // refuseWhileDraining answers 503 ShuttingDown to requests that arrive,
 // on connections already open, after shutdown began; requests already in
 // flight are not affected.
-func refuseWhileDraining(next http.Handler, draining *atomic.Bool) http.Handler {
+func refuseWhileDraining(next http.Handler, ready *admin.Readiness) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		if draining.Load() {
+		if ready.Draining() {
 			w.Header().Set("Connection", "close")
 			proxy.WriteShuttingDown(w)
 			return

@@ -13,11 +13,11 @@ import (
 	"os/exec"
 	"path/filepath"
 	"strings"
-	"sync/atomic"
 	"syscall"
 	"testing"
 	"time"
 
+	"github.com/xdrproxy/xdrproxy/admin"
 	"github.com/xdrproxy/xdrproxy/simulator"
 )
 
@@ -225,10 +225,10 @@ func mustRequest(t *testing.T, url string) *http.Request {
 }
 
 func TestRequestsWhileDrainingGet503(t *testing.T) {
-	var draining atomic.Bool
+	var ready admin.Readiness
 	srv := httptest.NewServer(refuseWhileDraining(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		io.WriteString(w, "served")
-	}), &draining))
+	}), &ready))
 	defer srv.Close()
 	client := &http.Client{Transport: &http.Transport{}}
 	defer client.CloseIdleConnections()
@@ -238,7 +238,7 @@ func TestRequestsWhileDrainingGet503(t *testing.T) {
 	}
 	io.Copy(io.Discard, resp.Body)
 	resp.Body.Close()
-	draining.Store(true)
+	ready.MarkDraining()
 	resp, err = client.Get(srv.URL) // on the same connection
 	if err != nil {
 		t.Fatal(err)
