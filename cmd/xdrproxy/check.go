@@ -15,6 +15,7 @@ import (
 	"time"
 
 	"github.com/xdrproxy/xdrproxy/config"
+	"github.com/xdrproxy/xdrproxy/server"
 	"github.com/xdrproxy/xdrproxy/tokencache"
 )
 
@@ -67,7 +68,7 @@ func runCheck(ctx context.Context, args []string, stdout, stderr io.Writer, root
 		}
 		tenants = []config.Tenant{t}
 	}
-	src, err := newTokenSource(cfg, roots)
+	src, err := server.NewTokenSource(cfg, roots)
 	if err != nil {
 		return err
 	}

@@ -15,6 +15,7 @@ import (
 
 	"github.com/xdrproxy/xdrproxy/config"
 	"github.com/xdrproxy/xdrproxy/logging"
+	"github.com/xdrproxy/xdrproxy/server"
 	"github.com/xdrproxy/xdrproxy/simulator"
 	"github.com/xdrproxy/xdrproxy/tokencache"
 )
@@ -96,12 +97,13 @@ func runDemo(ctx context.Context, stdout, stderr io.Writer) error {
 	defer func() { _ = log.Sync() }()
 	log.Info("simulator started (fake Entra ID and Defender XDR API)", zap.String("url", sim.URL()))
 
-	return serve(ctx, cfg, log, serveOptions{
-		roots:            roots,
-		permanentBackoff: 5 * time.Second,
-		onListening: func(l listening) {
+	return server.Run(ctx, cfg, log, server.Options{
+		Version:          versionString(),
+		Roots:            roots,
+		PermanentBackoff: 5 * time.Second,
+		OnListening: func(l server.Addrs) {
 			consent := tokencache.AdminConsentURL(simURL, simulator.DefaultClientID, simulator.UnconsentedTenantID)
-			fmt.Fprint(stdout, demoBanner("http://"+l.proxy.String(), "http://"+l.admin.String(), sim.URL(), consent, caFile, "http://"+l.tenants[0].String()))
+			fmt.Fprint(stdout, demoBanner("http://"+l.Proxy.String(), "http://"+l.Admin.String(), sim.URL(), consent, caFile, "http://"+l.Tenants[0].String()))
 		},
 	})
 }

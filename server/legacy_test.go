@@ -1,19 +1,11 @@
-package main
+package server
 
 import (
 	"context"
-	"crypto/ecdsa"
-	"crypto/elliptic"
-	"crypto/rand"
 	"crypto/tls"
-	"crypto/x509"
-	"crypto/x509/pkix"
 	"encoding/base64"
 	"encoding/json"
-	"encoding/pem"
 	"io"
-	"math/big"
-	"net"
 	"net/http"
 	"net/http/httptrace"
 	"os"
@@ -26,102 +18,15 @@ import (
 
 	"github.com/AzureAD/microsoft-authentication-library-for-go/apps/confidential"
 
+	"github.com/xdrproxy/xdrproxy/internal/testutil"
 	"github.com/xdrproxy/xdrproxy/simulator"
 )
-
-// testCA issues certificates for the proxy's listeners and its clients.
-type testCA struct {
-	cert   *x509.Certificate
-	key    *ecdsa.PrivateKey
-	serial int64
-}
-
-func newTestCA(t *testing.T) *testCA {
-	t.Helper()
-	key, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
-	if err != nil {
-		t.Fatal(err)
-	}
-	tmpl := &x509.Certificate{
-		SerialNumber:          big.NewInt(1),
-		Subject:               pkix.Name{CommonName: "xdrproxy test CA"},
-		NotBefore:             time.Now().Add(-time.Hour),
-		NotAfter:              time.Now().Add(24 * time.Hour),
-		IsCA:                  true,
-		BasicConstraintsValid: true,
-		KeyUsage:              x509.KeyUsageCertSign,
-	}
-	der, err := x509.CreateCertificate(rand.Reader, tmpl, tmpl, &key.PublicKey, key)
-	if err != nil {
-		t.Fatal(err)
-	}
-	cert, _ := x509.ParseCertificate(der)
-	return &testCA{cert: cert, key: key, serial: 1}
-}
-
-// issue returns a PEM certificate and key for 127.0.0.1 (a server) or for
-// a client named cn.
-func (ca *testCA) issue(t *testing.T, cn string, server bool) (certPEM, keyPEM []byte, serial int64) {
-	t.Helper()
-	key, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
-	if err != nil {
-		t.Fatal(err)
-	}
-	keyDER, _ := x509.MarshalPKCS8PrivateKey(key)
-	certPEM, serial = ca.certify(t, &key.PublicKey, cn, server)
-	return certPEM, pem.EncodeToMemory(&pem.Block{Type: "PRIVATE KEY", Bytes: keyDER}), serial
-}
-
-// recertify returns a new server certificate for the PEM key keyPEM.
-func (ca *testCA) recertify(t *testing.T, keyPEM []byte) (certPEM []byte, serial int64) {
-	t.Helper()
-	block, _ := pem.Decode(keyPEM)
-	key, err := x509.ParsePKCS8PrivateKey(block.Bytes)
-	if err != nil {
-		t.Fatal(err)
-	}
-	return ca.certify(t, key.(*ecdsa.PrivateKey).Public(), "xdrproxy renewed", true)
-}
-
-// certify signs a certificate for pub.
-func (ca *testCA) certify(t *testing.T, pub any, cn string, server bool) ([]byte, int64) {
-	t.Helper()
-	ca.serial++
-	tmpl := &x509.Certificate{
-		SerialNumber: big.NewInt(ca.serial),
-		Subject:      pkix.Name{CommonName: cn},
-		NotBefore:    time.Now().Add(-time.Hour),
-		NotAfter:     time.Now().Add(24 * time.Hour),
-		KeyUsage:     x509.KeyUsageDigitalSignature,
-		ExtKeyUsage:  []x509.ExtKeyUsage{x509.ExtKeyUsageClientAuth},
-	}
-	if server {
-		tmpl.ExtKeyUsage = []x509.ExtKeyUsage{x509.ExtKeyUsageServerAuth}
-		tmpl.IPAddresses = []net.IP{net.ParseIP("127.0.0.1")}
-		tmpl.DNSNames = []string{"localhost"}
-	}
-	der, err := x509.CreateCertificate(rand.Reader, tmpl, ca.cert, pub, ca.key)
-	if err != nil {
-		t.Fatal(err)
-	}
-	return pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE", Bytes: der}), ca.serial
-}
-
-func (ca *testCA) pem() []byte {
-	return pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE", Bytes: ca.cert.Raw})
-}
-
-func (ca *testCA) pool() *x509.CertPool {
-	p := x509.NewCertPool()
-	p.AddCert(ca.cert)
-	return p
-}
 
 // legacyProxy is a proxy serving legacy tools: TLS, token emulation and
 // client keys, backed by the simulator.
 type legacyProxy struct {
 	sim     *simulator.Server
-	ca      *testCA
+	ca      *testutil.CA
 	dir     string
 	caFile  string
 	base    string   // https://127.0.0.1:port
@@ -138,10 +43,10 @@ const (
 
 func startLegacyProxy(t *testing.T, extra map[string]string) *legacyProxy {
 	t.Helper()
-	sim := startTestSim(t)
+	sim := testutil.StartSimulator(t, nil)
 	dir := t.TempDir()
-	ca := newTestCA(t)
-	certPEM, keyPEM, _ := ca.issue(t, "xdrproxy", true)
+	ca := testutil.NewCA(t)
+	certPEM, keyPEM, _ := ca.Issue(t, "xdrproxy", true)
 	write := func(name string, data []byte) string {
 		path := filepath.Join(dir, name)
 		if err := os.WriteFile(path, data, 0o600); err != nil {
@@ -163,8 +68,8 @@ func startLegacyProxy(t *testing.T, extra map[string]string) *legacyProxy {
 	cfg := serveConfig(t, sim, env)
 	roots, _ := sim.CertPool()
 	l, reloads := startServeListening(t, cfg, roots)
-	p := &legacyProxy{sim: sim, ca: ca, dir: dir, caFile: write("ca.pem", ca.pem()), base: "https://" + l.proxy.String(), reloads: reloads}
-	for _, a := range l.tenants {
+	p := &legacyProxy{sim: sim, ca: ca, dir: dir, caFile: write("ca.pem", ca.PEM()), base: "https://" + l.Proxy.String(), reloads: reloads}
+	for _, a := range l.Tenants {
 		p.tenants = append(p.tenants, "https://"+a.String())
 	}
 	return p
@@ -174,7 +79,7 @@ func startLegacyProxy(t *testing.T, extra map[string]string) *legacyProxy {
 // when given.
 func (p *legacyProxy) client(t *testing.T, cert *tls.Certificate) *http.Client {
 	t.Helper()
-	cfg := &tls.Config{RootCAs: p.ca.pool()}
+	cfg := &tls.Config{RootCAs: p.ca.Pool()}
 	if cert != nil {
 		cfg.Certificates = []tls.Certificate{*cert}
 	}
@@ -385,18 +290,18 @@ func TestMSALGoClientAgainstTheProxy(t *testing.T) {
 }
 
 func TestMutualTLS(t *testing.T) {
-	clientCA := newTestCA(t)
+	clientCA := testutil.NewCA(t)
 	caFile := filepath.Join(t.TempDir(), "client-ca.pem")
-	if err := os.WriteFile(caFile, clientCA.pem(), 0o600); err != nil {
+	if err := os.WriteFile(caFile, clientCA.PEM(), 0o600); err != nil {
 		t.Fatal(err)
 	}
 	p := startLegacyProxy(t, map[string]string{"XDRPROXY_TLS_CLIENT_CA_FILE": caFile})
-	certPEM, keyPEM, _ := clientCA.issue(t, "soar", false)
+	certPEM, keyPEM, _ := clientCA.Issue(t, "soar", false)
 	good, err := tls.X509KeyPair(certPEM, keyPEM)
 	if err != nil {
 		t.Fatal(err)
 	}
-	strangerPEM, strangerKey, _ := newTestCA(t).issue(t, "stranger", false)
+	strangerPEM, strangerKey, _ := testutil.NewCA(t).Issue(t, "stranger", false)
 	stranger, _ := tls.X509KeyPair(strangerPEM, strangerKey)
 
 	get := func(c *http.Client, url string) (int, error) {
@@ -427,7 +332,7 @@ func TestMutualTLS(t *testing.T) {
 	// No session resumption with client certificates: each connection
 	// shows its certificate. (Without mTLS, sessions do resume.)
 	resumes := func(lp *legacyProxy, cert *tls.Certificate) bool {
-		cfg := &tls.Config{RootCAs: lp.ca.pool(), ClientSessionCache: tls.NewLRUClientSessionCache(4)}
+		cfg := &tls.Config{RootCAs: lp.ca.Pool(), ClientSessionCache: tls.NewLRUClientSessionCache(4)}
 		if cert != nil {
 			cfg.Certificates = []tls.Certificate{*cert}
 		}
@@ -462,8 +367,8 @@ func TestMutualTLS(t *testing.T) {
 	if status, err := get(open, p.base); err != nil || status != 200 {
 		t.Fatalf("before the change: %d %v", status, err)
 	}
-	newCA := newTestCA(t)
-	swapFile(t, caFile, string(newCA.pem()))
+	newCA := testutil.NewCA(t)
+	swapFile(t, caFile, string(newCA.PEM()))
 	if err := <-p.reloads; err != nil {
 		t.Fatalf("client CA reload: %v", err)
 	}
@@ -473,7 +378,7 @@ func TestMutualTLS(t *testing.T) {
 	if _, err := get(p.client(t, &good), p.base); !refused(err, "unknown certificate authority") {
 		t.Errorf("the old CA's new connection: %v, want the handshake refused", err)
 	}
-	newPEM, newKey, _ := newCA.issue(t, "soar", false)
+	newPEM, newKey, _ := newCA.Issue(t, "soar", false)
 	renewed, _ := tls.X509KeyPair(newPEM, newKey)
 	if status, err := get(p.client(t, &renewed), p.base); err != nil || status != 200 {
 		t.Errorf("the new CA's client: %d %v", status, err)
@@ -490,7 +395,7 @@ func TestInboundTLSPolicyAndRotation(t *testing.T) {
 		"TLS 1.2 CBC": {MaxVersion: tls.VersionTLS12, CipherSuites: []uint16{
 			tls.TLS_ECDHE_ECDSA_WITH_AES_128_CBC_SHA, tls.TLS_ECDHE_ECDSA_WITH_AES_128_CBC_SHA256}},
 	} {
-		cfg.RootCAs = p.ca.pool()
+		cfg.RootCAs = p.ca.Pool()
 		conn, err := tls.Dial("tcp", strings.TrimPrefix(p.base, "https://"), cfg)
 		if err == nil {
 			conn.Close()
@@ -522,7 +427,7 @@ func TestInboundTLSPolicyAndRotation(t *testing.T) {
 	first, _ := serialOf(client)
 
 	// A new certificate without its key: refused, the old pair serves on.
-	newCert, newKey, newSerial := p.ca.issue(t, "xdrproxy rotated", true)
+	newCert, newKey, newSerial := p.ca.Issue(t, "xdrproxy rotated", true)
 	swapFile(t, certPath, string(newCert))
 	if err := <-p.reloads; err == nil || !strings.Contains(err.Error(), "XDRPROXY_TLS_CERT_FILE") {
 		t.Fatalf("half a rotation: %v", err)

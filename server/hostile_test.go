@@ -1,4 +1,4 @@
-package main
+package server
 
 import (
 	"bufio"
@@ -12,6 +12,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/xdrproxy/xdrproxy/internal/testutil"
 	"github.com/xdrproxy/xdrproxy/simulator"
 )
 
@@ -19,7 +20,7 @@ import (
 // timeouts and header cap as in production) and checks what reaches the
 // upstream.
 func TestHostileRequests(t *testing.T) {
-	sim := startTestSim(t)
+	sim := testutil.StartSimulator(t, nil)
 	var mu sync.Mutex
 	var seen []*http.Request
 	upstream := httptest.NewTLSServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {

@@ -1,36 +1,16 @@
-package main
+package server
 
 import (
-	"flag"
 	"io"
 	"net/http"
-	"os"
-	"path/filepath"
 	"regexp"
 	"strings"
 	"testing"
+	"time"
 
+	"github.com/xdrproxy/xdrproxy/internal/testutil"
 	"github.com/xdrproxy/xdrproxy/simulator"
 )
-
-var update = flag.Bool("update", false, "rewrite the golden files in testdata/")
-
-func golden(t *testing.T, name string, got []byte) {
-	t.Helper()
-	path := filepath.Join("testdata", name)
-	if *update {
-		if err := os.WriteFile(path, got, 0o644); err != nil {
-			t.Fatal(err)
-		}
-	}
-	want, err := os.ReadFile(path)
-	if err != nil {
-		t.Fatalf("%v (run go test ./cmd/xdrproxy -run Admin -update)", err)
-	}
-	if string(got) != string(want) {
-		t.Errorf("%s differs:\n got:\n%s\nwant:\n%s", path, got, want)
-	}
-}
 
 func get(t *testing.T, url string) (int, string) {
 	t.Helper()
@@ -44,7 +24,7 @@ func get(t *testing.T, url string) (int, string) {
 }
 
 func TestAdminListener(t *testing.T) {
-	sim := startTestSim(t)
+	sim := testutil.StartSimulator(t, nil)
 	cfg := serveConfig(t, sim, map[string]string{
 		"XDRPROXY_REQUIRED_ROLES": "Incident.Read.All",
 		"XDRPROXY_PPROF":          "true",
@@ -82,7 +62,7 @@ func TestAdminListener(t *testing.T) {
 	}
 	normalized := regexp.MustCompile(`"20\d\d-\d\d-\d\dT[0-9:]+Z"`).ReplaceAllString(tenants, `"<time>"`)
 	normalized = strings.ReplaceAll(normalized, sim.URL(), "https://<simulator>")
-	golden(t, "tenants.json", []byte(normalized))
+	testutil.Golden(t, "tenants.json", []byte(normalized))
 
 	_, metrics := get(t, adminURL+"/metrics")
 	for _, want := range []string{
@@ -104,4 +84,4 @@ func TestAdminListener(t *testing.T) {
 	}
 }
 
-func waitABit() { <-timeAfter(10) }
+func waitABit() { time.Sleep(10 * time.Millisecond) }

@@ -1,4 +1,4 @@
-package main
+package server
 
 import (
 	"context"
@@ -133,15 +133,6 @@ func (r *reloader) poll(ctx context.Context) {
 	if r.applied != nil {
 		r.applied(nil)
 	}
-}
-
-// tenantIDs lists the GUIDs of set.
-func tenantIDs(set *config.TenantSet) []string {
-	ids := make([]string, 0, set.Len())
-	for _, t := range set.All() {
-		ids = append(ids, t.ID)
-	}
-	return ids
 }
 
 // warmSoon asks the warmer to fetch tokens for tenants that lack one,

@@ -1,8 +1,7 @@
-package main
+package server
 
 import (
 	"crypto/x509"
-	"errors"
 	"os"
 	"path/filepath"
 	"strings"
@@ -11,6 +10,7 @@ import (
 	"go.uber.org/zap"
 
 	"github.com/xdrproxy/xdrproxy/config"
+	"github.com/xdrproxy/xdrproxy/internal/testutil"
 )
 
 // A certificate renewed for the same key while the key file cannot be
@@ -18,8 +18,8 @@ import (
 // picked up once the key file reads again unchanged.
 func TestInboundTLSKeepsAChangeSeenDuringAReadError(t *testing.T) {
 	dir := t.TempDir()
-	ca := newTestCA(t)
-	certPEM, keyPEM, first := ca.issue(t, "xdrproxy", true)
+	ca := testutil.NewCA(t)
+	certPEM, keyPEM, first := ca.Issue(t, "xdrproxy", true)
 	certPath, keyPath := filepath.Join(dir, "tls.crt"), filepath.Join(dir, "tls.key")
 	for path, data := range map[string][]byte{certPath: certPEM, keyPath: keyPEM} {
 		if err := os.WriteFile(path, data, 0o600); err != nil {
@@ -42,7 +42,7 @@ func TestInboundTLSKeepsAChangeSeenDuringAReadError(t *testing.T) {
 	}
 
 	// The same key, re-certified.
-	renewed, renewedSerial := ca.recertify(t, keyPEM)
+	renewed, renewedSerial := ca.Recertify(t, keyPEM)
 	if err := os.WriteFile(certPath, renewed, 0o600); err != nil {
 		t.Fatal(err)
 	}
@@ -61,27 +61,5 @@ func TestInboundTLSKeepsAChangeSeenDuringAReadError(t *testing.T) {
 	}
 	if changed, err := in.poll(); changed || err != nil {
 		t.Errorf("nothing changed, yet poll = %v, %v", changed, err)
-	}
-}
-
-func TestDemoRefusesListenersOffLoopback(t *testing.T) {
-	for _, tc := range []struct{ variable, value string }{
-		{"XDRPROXY_LISTEN_ADDR", "0.0.0.0:8080"},
-		{"XDRPROXY_ADMIN_ADDR", "10.0.0.1:9090"},
-		{"XDRPROXY_TENANT_LISTENERS", "0.0.0.0:8081=fabrikam"},
-		{"XDRPROXY_TENANT_LISTENERS", "127.0.0.1:8081=contoso"},
-		{"XDRPROXY_TENANT_LISTENERS", "127.0.0.1:8081"},
-	} {
-		t.Run(tc.variable+"="+tc.value, func(t *testing.T) {
-			for _, v := range []string{"XDRPROXY_LISTEN_ADDR", "XDRPROXY_ADMIN_ADDR", "XDRPROXY_TENANT_LISTENERS"} {
-				t.Setenv(v, "")
-			}
-			t.Setenv(tc.variable, tc.value)
-			err := runDemo(t.Context(), nil, nil)
-			var ee *exitError
-			if !errors.As(err, &ee) || ee.Code != 2 || !strings.Contains(err.Error(), tc.variable) {
-				t.Errorf("runDemo = %v, want exit 2 naming %s", err, tc.variable)
-			}
-		})
 	}
 }

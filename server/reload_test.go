@@ -1,10 +1,6 @@
-package main
+package server
 
 import (
-	"context"
-	"crypto/sha256"
-	"crypto/x509"
-	"encoding/hex"
 	"io"
 	"net/http"
 	"os"
@@ -12,26 +8,12 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/xdrproxy/xdrproxy/config"
-	"github.com/xdrproxy/xdrproxy/logging"
+	"github.com/xdrproxy/xdrproxy/internal/testutil"
 	"github.com/xdrproxy/xdrproxy/simulator"
 )
 
-// swapFile replaces path's content the way Kubernetes updates a mounted
-// ConfigMap: write aside, then rename over.
-func swapFile(t *testing.T, path, content string) {
-	t.Helper()
-	tmp := path + ".tmp"
-	if err := os.WriteFile(tmp, []byte(content), 0o644); err != nil {
-		t.Fatal(err)
-	}
-	if err := os.Rename(tmp, path); err != nil {
-		t.Fatal(err)
-	}
-}
-
 func TestTenantsFileReload(t *testing.T) {
-	sim := startTestSim(t)
+	sim := testutil.StartSimulator(t, nil)
 	tenantsFile := filepath.Join(t.TempDir(), "tenants")
 	if err := os.WriteFile(tenantsFile, []byte("contoso="+simulator.ContosoTenantID+"\n"), 0o644); err != nil {
 		t.Fatal(err)
@@ -105,90 +87,8 @@ func TestTenantsFileReload(t *testing.T) {
 	}
 }
 
-// startServe starts serve with cfg against sim and returns the proxy's URL
-// and a channel of reload outcomes; the server stops with the test.
-func startServe(t *testing.T, sim *simulator.Server, cfg *config.Config) (string, chan error) {
-	t.Helper()
-	roots, _ := sim.CertPool()
-	p, _, reloads := startServeAdmin(t, cfg, roots)
-	return p, reloads
-}
-
-// startServeWith is startServe trusting roots for Entra ID and upstreams.
-func startServeWith(t *testing.T, cfg *config.Config, roots *x509.CertPool) (string, chan error) {
-	t.Helper()
-	p, _, reloads := startServeAdmin(t, cfg, roots)
-	return p, reloads
-}
-
-// serveConfig loads the configuration of a proxy on ephemeral ports,
-// backed by sim, with extra variables set.
-func serveConfig(t *testing.T, sim *simulator.Server, extra map[string]string) *config.Config {
-	t.Helper()
-	env := map[string]string{"XDRPROXY_LISTEN_ADDR": "127.0.0.1:0", "XDRPROXY_ADMIN_ADDR": "127.0.0.1:0"}
-	for k, v := range extra {
-		env[k] = v
-	}
-	checkEnv(t, sim, env)
-	cfg, err := config.Load()
-	if err != nil {
-		t.Fatal(err)
-	}
-	return cfg
-}
-
-// keyLine is a client keys file line: key's SHA-256, then its tenants.
-func keyLine(key, tenants string) string {
-	sum := sha256.Sum256([]byte(key))
-	return hex.EncodeToString(sum[:]) + " " + tenants + "\n"
-}
-
-// startServeAdmin starts serve and returns the proxy's and the admin
-// listener's URLs and the reload outcomes.
-func startServeAdmin(t *testing.T, cfg *config.Config, roots *x509.CertPool) (string, string, chan error) {
-	t.Helper()
-	l, reloads := startServeListening(t, cfg, roots)
-	return "http://" + l.proxy.String(), "http://" + l.admin.String(), reloads
-}
-
-// startServeListening starts serve, stopped when the test ends, and
-// returns the addresses it listens on and the reload outcomes.
-func startServeListening(t *testing.T, cfg *config.Config, roots *x509.CertPool) (listening, chan error) {
-	t.Helper()
-	reloads := make(chan error)
-	addrs := make(chan listening, 1)
-	ctx, cancel := context.WithCancel(context.Background())
-	done := make(chan error, 1)
-	go func() {
-		done <- serve(ctx, cfg, logging.New(io.Discard, cfg.LogLevel, "json"), serveOptions{
-			roots:          roots,
-			reloadInterval: 5e6, // 5ms
-			reloaded: func(err error) {
-				select {
-				case reloads <- err:
-				case <-ctx.Done():
-				}
-			},
-			onListening: func(l listening) { addrs <- l },
-		})
-	}()
-	t.Cleanup(func() {
-		cancel()
-		if err := <-done; err != nil {
-			t.Errorf("serve: %v", err)
-		}
-	})
-	select {
-	case l := <-addrs:
-		return l, reloads
-	case err := <-done:
-		t.Fatalf("serve: %v", err)
-	}
-	return listening{}, nil
-}
-
 func TestSecretFileRotation(t *testing.T) {
-	sim := startTestSim(t)
+	sim := testutil.StartSimulator(t, nil)
 	secretFile := filepath.Join(t.TempDir(), "client-secret")
 	if err := os.WriteFile(secretFile, []byte("an-old-secret\n"), 0o600); err != nil {
 		t.Fatal(err)
@@ -244,7 +144,7 @@ func TestSecretFileRotation(t *testing.T) {
 }
 
 func TestClientKeysFileReload(t *testing.T) {
-	sim := startTestSim(t)
+	sim := testutil.StartSimulator(t, nil)
 	keysFile := filepath.Join(t.TempDir(), "keys")
 	if err := os.WriteFile(keysFile, []byte(keyLine("old-key", "*")), 0o600); err != nil {
 		t.Fatal(err)
@@ -277,19 +177,4 @@ func TestClientKeysFileReload(t *testing.T) {
 	if got := status("new-key"); got != 200 {
 		t.Errorf("after a malformed file the keys must stay: %d", got)
 	}
-}
-
-// incidentsStatus sends GET /api/incidents?$top=1 with header through the
-// proxy and returns the status, draining the body.
-func incidentsStatus(t *testing.T, client *http.Client, proxyURL string, header http.Header) int {
-	t.Helper()
-	req, _ := http.NewRequest("GET", proxyURL+"/api/incidents?$top=1", nil)
-	req.Header = header
-	resp, err := client.Do(req)
-	if err != nil {
-		t.Fatal(err)
-	}
-	io.Copy(io.Discard, resp.Body)
-	resp.Body.Close()
-	return resp.StatusCode
 }

@@ -1,0 +1,29 @@
+package main
+
+import (
+	"errors"
+	"strings"
+	"testing"
+)
+
+func TestDemoRefusesListenersOffLoopback(t *testing.T) {
+	for _, tc := range []struct{ variable, value string }{
+		{"XDRPROXY_LISTEN_ADDR", "0.0.0.0:8080"},
+		{"XDRPROXY_ADMIN_ADDR", "10.0.0.1:9090"},
+		{"XDRPROXY_TENANT_LISTENERS", "0.0.0.0:8081=fabrikam"},
+		{"XDRPROXY_TENANT_LISTENERS", "127.0.0.1:8081=contoso"},
+		{"XDRPROXY_TENANT_LISTENERS", "127.0.0.1:8081"},
+	} {
+		t.Run(tc.variable+"="+tc.value, func(t *testing.T) {
+			for _, v := range []string{"XDRPROXY_LISTEN_ADDR", "XDRPROXY_ADMIN_ADDR", "XDRPROXY_TENANT_LISTENERS"} {
+				t.Setenv(v, "")
+			}
+			t.Setenv(tc.variable, tc.value)
+			err := runDemo(t.Context(), nil, nil)
+			var ee *exitError
+			if !errors.As(err, &ee) || ee.Code != 2 || !strings.Contains(err.Error(), tc.variable) {
+				t.Errorf("runDemo = %v, want exit 2 naming %s", err, tc.variable)
+			}
+		})
+	}
+}
