@@ -1,6 +1,7 @@
 package main
 
 import (
+	"bytes"
 	"errors"
 	"strings"
 	"testing"
@@ -19,10 +20,11 @@ func TestDemoRefusesListenersOffLoopback(t *testing.T) {
 				t.Setenv(v, "")
 			}
 			t.Setenv(tc.variable, tc.value)
-			err := runDemo(t.Context(), nil, nil)
+			var stdout, stderr bytes.Buffer
+			err := execute([]string{"demo"}, &stdout, &stderr)
 			var ee *exitError
 			if !errors.As(err, &ee) || ee.Code != 2 || !strings.Contains(err.Error(), tc.variable) {
-				t.Errorf("runDemo = %v, want exit 2 naming %s", err, tc.variable)
+				t.Errorf("xdrproxy demo = %v, want exit 2 naming %s", err, tc.variable)
 			}
 		})
 	}

@@ -17,6 +17,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/xdrproxy/xdrproxy/internal/testutil"
 	"github.com/xdrproxy/xdrproxy/simulator"
 )
 
@@ -33,7 +34,7 @@ func buildBinary(t *testing.T) string {
 
 // startBinary runs the built proxy against sim and upstream, and returns
 // the process, its proxy and admin URLs, and its log.
-func startBinary(t *testing.T, bin string, sim *simulator.Server, upstream *httptest.Server, extra ...string) (*exec.Cmd, string, string, *syncBuffer) {
+func startBinary(t *testing.T, bin string, sim *simulator.Server, upstream *httptest.Server, extra ...string) (*exec.Cmd, string, string, *testutil.SyncBuffer) {
 	t.Helper()
 	caPEM, err := sim.CACertPEM()
 	if err != nil {
@@ -57,7 +58,7 @@ func startBinary(t *testing.T, bin string, sim *simulator.Server, upstream *http
 		"XDRPROXY_CLIENT_SECRET=" + simulator.DefaultClientSecret,
 		"XDRPROXY_TENANTS=contoso=" + simulator.ContosoTenantID,
 	}, extra...)
-	logs := &syncBuffer{}
+	logs := &testutil.SyncBuffer{}
 	stderr, err := cmd.StderrPipe()
 	if err != nil {
 		t.Fatal(err)
@@ -90,7 +91,7 @@ func startBinary(t *testing.T, bin string, sim *simulator.Server, upstream *http
 
 func TestSIGTERMDrainsInFlightStreams(t *testing.T) {
 	bin := buildBinary(t)
-	sim := startTestSim(t)
+	sim := testutil.StartSimulator(t, nil)
 	release := make(chan struct{})
 	upstream := httptest.NewTLSServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		if r.URL.Path != "/stream" {
@@ -179,7 +180,7 @@ func TestSIGTERMDrainsInFlightStreams(t *testing.T) {
 
 func TestSIGTERMExitsOneWhenDrainTimesOut(t *testing.T) {
 	bin := buildBinary(t)
-	sim := startTestSim(t)
+	sim := testutil.StartSimulator(t, nil)
 	hold := make(chan struct{})
 	defer close(hold)
 	upstream := httptest.NewTLSServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
