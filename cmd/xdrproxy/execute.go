@@ -17,6 +17,7 @@ type exitError struct {
 	Err  error
 }
 
+// Error is the cause's message, or the exit status when it was reported.
 func (e *exitError) Error() string {
 	if e.Err == nil {
 		return fmt.Sprintf("exit status %d", e.Code)
@@ -24,6 +25,7 @@ func (e *exitError) Error() string {
 	return e.Err.Error()
 }
 
+// Unwrap returns the cause.
 func (e *exitError) Unwrap() error { return e.Err }
 
 // usageError is exit status 2 for err: the command line or the
