@@ -3,7 +3,6 @@ package admin_test
 import (
 	"encoding/json"
 	"errors"
-	"io"
 	"net/http"
 	"net/http/httptest"
 	"net/url"
@@ -15,6 +14,7 @@ import (
 
 	"github.com/xdrproxy/xdrproxy/admin"
 	"github.com/xdrproxy/xdrproxy/config"
+	"github.com/xdrproxy/xdrproxy/internal/testutil"
 	"github.com/xdrproxy/xdrproxy/tokencache"
 )
 
@@ -67,17 +67,6 @@ func newAdmin(t *testing.T, required []string, pprof bool, states tokenStates, r
 	return srv
 }
 
-func get(t *testing.T, url string) (int, string) {
-	t.Helper()
-	resp, err := http.Get(url)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer resp.Body.Close()
-	b, _ := io.ReadAll(resp.Body)
-	return resp.StatusCode, string(b)
-}
-
 func withRoles(roles ...string) tokencache.Status {
 	return tokencache.Status{HasToken: true, ExpiresOn: time.Now().Add(time.Hour), Roles: roles}
 }
@@ -113,7 +102,7 @@ func TestReadyz(t *testing.T) {
 				ready.MarkDraining()
 			}
 			srv := newAdmin(t, tt.required, false, both, &ready)
-			code, body := get(t, srv.URL+"/readyz")
+			code, body := testutil.Get(t, srv.URL+"/readyz")
 			if code != tt.wantCode || !strings.Contains(body, tt.wantInBody) {
 				t.Errorf("/readyz = %d %q, want %d with %q", code, body, tt.wantCode, tt.wantInBody)
 			}
@@ -139,7 +128,7 @@ func TestEndpointsServed(t *testing.T) {
 	}
 	for _, tt := range tests {
 		srv := newAdmin(t, nil, tt.pprof, tokenStates{}, &ready)
-		if code, _ := get(t, srv.URL+tt.path); code != tt.want {
+		if code, _ := testutil.Get(t, srv.URL+tt.path); code != tt.want {
 			t.Errorf("%s with pprof=%v: %d, want %d", tt.path, tt.pprof, code, tt.want)
 		}
 	}

@@ -1,7 +1,6 @@
 package server
 
 import (
-	"io"
 	"net/http"
 	"regexp"
 	"strings"
@@ -11,17 +10,6 @@ import (
 	"github.com/xdrproxy/xdrproxy/internal/testutil"
 	"github.com/xdrproxy/xdrproxy/simulator"
 )
-
-func get(t *testing.T, url string) (int, string) {
-	t.Helper()
-	resp, err := http.Get(url)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer resp.Body.Close()
-	b, _ := io.ReadAll(resp.Body)
-	return resp.StatusCode, string(b)
-}
 
 func TestAdminListener(t *testing.T) {
 	sim := testutil.StartSimulator(t, nil)
@@ -37,7 +25,7 @@ func TestAdminListener(t *testing.T) {
 	var code int
 	var body string
 	for i := 0; i < 200; i++ {
-		if code, body = get(t, adminURL+"/readyz"); !strings.Contains(body, "warming up") {
+		if code, body = testutil.Get(t, adminURL+"/readyz"); !strings.Contains(body, "warming up") {
 			break
 		}
 		waitABit()
@@ -45,7 +33,7 @@ func TestAdminListener(t *testing.T) {
 	if code != 503 || !strings.Contains(body, "northwind: Incident.Read.All") {
 		t.Fatalf("/readyz with an unconsented tenant: %d %s", code, body)
 	}
-	if code, _ := get(t, adminURL+"/healthz"); code != 200 {
+	if code, _ := testutil.Get(t, adminURL+"/healthz"); code != 200 {
 		t.Errorf("/healthz: %d", code)
 	}
 
@@ -56,7 +44,7 @@ func TestAdminListener(t *testing.T) {
 		incidentsStatus(t, client, proxyURL, http.Header{"X-Tenant-Id": {tenant}})
 	}
 
-	_, tenants := get(t, adminURL+"/tenants")
+	_, tenants := testutil.Get(t, adminURL+"/tenants")
 	if strings.Contains(tenants, "eyJ") || strings.Contains(tenants, simulator.DefaultClientSecret) {
 		t.Fatal("/tenants shows a token or the secret")
 	}
@@ -64,7 +52,7 @@ func TestAdminListener(t *testing.T) {
 	normalized = strings.ReplaceAll(normalized, sim.URL(), "https://<simulator>")
 	testutil.Golden(t, "tenants.json", []byte(normalized))
 
-	_, metrics := get(t, adminURL+"/metrics")
+	_, metrics := testutil.Get(t, adminURL+"/metrics")
 	for _, want := range []string{
 		`xdrproxy_requests_total{code="200",route="default",tenant="contoso"} 2`,
 		`xdrproxy_requests_total{code="502",route="default",tenant="northwind"} 1`,
@@ -79,7 +67,7 @@ func TestAdminListener(t *testing.T) {
 		}
 	}
 
-	if code, _ := get(t, adminURL+"/debug/pprof/"); code != 200 {
+	if code, _ := testutil.Get(t, adminURL+"/debug/pprof/"); code != 200 {
 		t.Errorf("/debug/pprof/ with XDRPROXY_PPROF=true: %d", code)
 	}
 }
