@@ -1,6 +1,9 @@
 // Command xdrproxy is an authenticating reverse proxy for the Microsoft
 // Defender XDR API: clients send plain HTTP naming a customer tenant, and
 // xdrproxy forwards each request with an access token for that tenant.
+//
+// This package parses the subcommand and its flags and calls the package
+// that does the work: server, demo, check or consent.
 package main
 
 import (

@@ -13,11 +13,11 @@ import (
 	"os/exec"
 	"path/filepath"
 	"strings"
-	"sync/atomic"
 	"syscall"
 	"testing"
 	"time"
 
+	"github.com/xdrproxy/xdrproxy/internal/testutil"
 	"github.com/xdrproxy/xdrproxy/simulator"
 )
 
@@ -34,7 +34,7 @@ func buildBinary(t *testing.T) string {
 
 // startBinary runs the built proxy against sim and upstream, and returns
 // the process, its proxy and admin URLs, and its log.
-func startBinary(t *testing.T, bin string, sim *simulator.Server, upstream *httptest.Server, extra ...string) (*exec.Cmd, string, string, *syncBuffer) {
+func startBinary(t *testing.T, bin string, sim *simulator.Server, upstream *httptest.Server, extra ...string) (*exec.Cmd, string, string, *testutil.SyncBuffer) {
 	t.Helper()
 	caPEM, err := sim.CACertPEM()
 	if err != nil {
@@ -58,7 +58,7 @@ func startBinary(t *testing.T, bin string, sim *simulator.Server, upstream *http
 		"XDRPROXY_CLIENT_SECRET=" + simulator.DefaultClientSecret,
 		"XDRPROXY_TENANTS=contoso=" + simulator.ContosoTenantID,
 	}, extra...)
-	logs := &syncBuffer{}
+	logs := &testutil.SyncBuffer{}
 	stderr, err := cmd.StderrPipe()
 	if err != nil {
 		t.Fatal(err)
@@ -91,7 +91,7 @@ func startBinary(t *testing.T, bin string, sim *simulator.Server, upstream *http
 
 func TestSIGTERMDrainsInFlightStreams(t *testing.T) {
 	bin := buildBinary(t)
-	sim := startTestSim(t)
+	sim := testutil.StartSimulator(t, nil)
 	release := make(chan struct{})
 	upstream := httptest.NewTLSServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		if r.URL.Path != "/stream" {
@@ -180,7 +180,7 @@ func TestSIGTERMDrainsInFlightStreams(t *testing.T) {
 
 func TestSIGTERMExitsOneWhenDrainTimesOut(t *testing.T) {
 	bin := buildBinary(t)
-	sim := startTestSim(t)
+	sim := testutil.StartSimulator(t, nil)
 	hold := make(chan struct{})
 	defer close(hold)
 	upstream := httptest.NewTLSServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
@@ -222,30 +222,4 @@ func mustRequest(t *testing.T, url string) *http.Request {
 	}
 	req.Header.Set("X-Tenant-ID", "contoso")
 	return req
-}
-
-func TestRequestsWhileDrainingGet503(t *testing.T) {
-	var draining atomic.Bool
-	srv := httptest.NewServer(refuseWhileDraining(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		io.WriteString(w, "served")
-	}), &draining))
-	defer srv.Close()
-	client := &http.Client{Transport: &http.Transport{}}
-	defer client.CloseIdleConnections()
-	resp, err := client.Get(srv.URL) // opens a keep-alive connection
-	if err != nil {
-		t.Fatal(err)
-	}
-	io.Copy(io.Discard, resp.Body)
-	resp.Body.Close()
-	draining.Store(true)
-	resp, err = client.Get(srv.URL) // on the same connection
-	if err != nil {
-		t.Fatal(err)
-	}
-	body, _ := io.ReadAll(resp.Body)
-	resp.Body.Close()
-	if resp.StatusCode != 503 || !strings.Contains(string(body), `"code":"ShuttingDown"`) || !resp.Close {
-		t.Errorf("got %d %q close=%v", resp.StatusCode, body, resp.Close)
-	}
 }

@@ -1,0 +1,80 @@
+// Package admin serves xdrproxy's admin listener: liveness (/healthz),
+// readiness (/readyz), Prometheus metrics (/metrics), every tenant's token
+// state (/tenants) and, when enabled, /debug/pprof/.
+package admin
+
+import (
+	"fmt"
+	"net/http"
+	"net/http/pprof"
+	"time"
+
+	"github.com/prometheus/client_golang/prometheus"
+	"github.com/prometheus/client_golang/prometheus/promhttp"
+
+	"github.com/xdrproxy/xdrproxy/config"
+	"github.com/xdrproxy/xdrproxy/tokencache"
+)
+
+// TenantLister tells the admin endpoints which tenants are served now,
+// after any reload. *proxy.Handler is one.
+type TenantLister interface {
+	Tenants() *config.TenantSet
+}
+
+// TokenStates reports the state of a tenant's token for a scope, never the
+// token itself. *tokencache.Cache is one.
+type TokenStates interface {
+	Status(k tokencache.Key) (tokencache.Status, bool)
+}
+
+// Options are the admin endpoints' collaborators. Config, Tenants, Tokens
+// and Readiness are required.
+type Options struct {
+	// Config gives the scopes, XDRPROXY_REQUIRED_ROLES, the application
+	// and authority for consent links, and XDRPROXY_PPROF.
+	Config *config.Config
+	// Tenants are the tenants /readyz and /tenants report on.
+	Tenants TenantLister
+	// Tokens hold the tenants' token states.
+	Tokens TokenStates
+	// Registry is served on /metrics. Nil means no /metrics.
+	Registry *prometheus.Registry
+	// Readiness is the start-up and shutdown state /readyz reports.
+	Readiness *Readiness
+	// Now is the clock that decides whether a retry time is still to
+	// come. Nil means time.Now.
+	Now func() time.Time
+}
+
+// endpoints serves the admin listener's paths from its collaborators.
+type endpoints struct {
+	Options
+}
+
+// NewHandler returns the admin listener's handler: /healthz, /readyz,
+// /tenants, /metrics when o.Registry is set and, with XDRPROXY_PPROF=true,
+// /debug/pprof/.
+func NewHandler(o Options) http.Handler {
+	if o.Now == nil {
+		o.Now = time.Now
+	}
+	e := &endpoints{Options: o}
+	mux := http.NewServeMux()
+	mux.HandleFunc("GET /healthz", func(w http.ResponseWriter, r *http.Request) {
+		fmt.Fprintln(w, "ok")
+	})
+	mux.HandleFunc("GET /readyz", e.readyz)
+	mux.HandleFunc("GET /tenants", e.tenants)
+	if o.Registry != nil {
+		mux.Handle("GET /metrics", promhttp.HandlerFor(o.Registry, promhttp.HandlerOpts{Registry: o.Registry}))
+	}
+	if o.Config.Pprof {
+		mux.HandleFunc("/debug/pprof/", pprof.Index)
+		mux.HandleFunc("/debug/pprof/cmdline", pprof.Cmdline)
+		mux.HandleFunc("/debug/pprof/profile", pprof.Profile)
+		mux.HandleFunc("/debug/pprof/symbol", pprof.Symbol)
+		mux.HandleFunc("/debug/pprof/trace", pprof.Trace)
+	}
+	return mux
+}

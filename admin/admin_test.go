@@ -1,0 +1,190 @@
+package admin_test
+
+import (
+	"encoding/json"
+	"errors"
+	"net/http"
+	"net/http/httptest"
+	"net/url"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/prometheus/client_golang/prometheus"
+
+	"github.com/xdrproxy/xdrproxy/admin"
+	"github.com/xdrproxy/xdrproxy/config"
+	"github.com/xdrproxy/xdrproxy/internal/testutil"
+	"github.com/xdrproxy/xdrproxy/tokencache"
+)
+
+const (
+	defender = "https://api.security.microsoft.com/.default"
+	graph    = "https://graph.microsoft.com/.default"
+	contoso  = "11111111-1111-4111-8111-111111111111"
+	fabrikam = "22222222-2222-4222-8222-222222222222"
+)
+
+// tenantList is a fixed set of tenants.
+type tenantList struct{ set *config.TenantSet }
+
+func (l tenantList) Tenants() *config.TenantSet { return l.set }
+
+// tokenStates is a fixed table of token states; a key not in it was never
+// asked for.
+type tokenStates map[tokencache.Key]tokencache.Status
+
+func (s tokenStates) Status(k tokencache.Key) (tokencache.Status, bool) {
+	st, ok := s[k]
+	return st, ok
+}
+
+// newAdmin serves the admin endpoints for contoso and fabrikam, with the
+// Defender API and a Graph route, and the token states given.
+func newAdmin(t *testing.T, required []string, pprof bool, states tokenStates, ready *admin.Readiness) *httptest.Server {
+	t.Helper()
+	tenants, err := config.NewTenantSet([]config.Tenant{{ID: contoso, Alias: "contoso"}, {ID: fabrikam}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	authority, _ := url.Parse("https://login.microsoftonline.com")
+	cfg := &config.Config{
+		ClientID:      "00000000-5eed-4a11-b0b0-00000000c11e",
+		AuthorityHost: authority,
+		Scope:         defender,
+		Routes:        []config.Route{{Prefix: "/graph/", Scope: graph}},
+		RequiredRoles: required,
+		Pprof:         pprof,
+	}
+	srv := httptest.NewServer(admin.NewHandler(admin.Options{
+		Config:    cfg,
+		Tenants:   tenantList{tenants},
+		Tokens:    states,
+		Registry:  prometheus.NewRegistry(),
+		Readiness: ready,
+	}))
+	t.Cleanup(srv.Close)
+	return srv
+}
+
+func withRoles(roles ...string) tokencache.Status {
+	return tokencache.Status{HasToken: true, ExpiresOn: time.Now().Add(time.Hour), Roles: roles}
+}
+
+func TestReadyz(t *testing.T) {
+	both := tokenStates{
+		{TenantID: contoso, Scope: defender}:  withRoles("Incident.Read.All"),
+		{TenantID: contoso, Scope: graph}:     withRoles("SecurityIncident.Read.All"),
+		{TenantID: fabrikam, Scope: defender}: withRoles("Incident.Read.All"),
+	}
+	tests := []struct {
+		name       string
+		warm       bool
+		draining   bool
+		required   []string
+		wantCode   int
+		wantInBody string
+	}{
+		{"warming up", false, false, nil, 503, "warming up"},
+		{"draining", true, true, nil, 503, "draining"},
+		{"draining before the warm-up ended", false, true, nil, 503, "draining"},
+		{"warm", true, false, nil, 200, "ready"},
+		{"required roles, from either API", true, false, []string{"Incident.Read.All"}, 200, "ready"},
+		{"a role one tenant lacks", true, false, []string{"SecurityIncident.Read.All"}, 503, fabrikam + ": SecurityIncident.Read.All"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			var ready admin.Readiness
+			if tt.warm {
+				ready.MarkWarm()
+			}
+			if tt.draining {
+				ready.MarkDraining()
+			}
+			srv := newAdmin(t, tt.required, false, both, &ready)
+			code, body := testutil.Get(t, srv.URL+"/readyz")
+			if code != tt.wantCode || !strings.Contains(body, tt.wantInBody) {
+				t.Errorf("/readyz = %d %q, want %d with %q", code, body, tt.wantCode, tt.wantInBody)
+			}
+			if strings.Contains(body, "contoso:") {
+				t.Errorf("/readyz names contoso, which has every role: %q", body)
+			}
+		})
+	}
+}
+
+func TestEndpointsServed(t *testing.T) {
+	var ready admin.Readiness
+	tests := []struct {
+		path  string
+		pprof bool
+		want  int
+	}{
+		{"/healthz", false, 200},
+		{"/metrics", false, 200},
+		{"/debug/pprof/", false, 404},
+		{"/debug/pprof/", true, 200},
+		{"/elsewhere", false, 404},
+	}
+	for _, tt := range tests {
+		srv := newAdmin(t, nil, tt.pprof, tokenStates{}, &ready)
+		if code, _ := testutil.Get(t, srv.URL+tt.path); code != tt.want {
+			t.Errorf("%s with pprof=%v: %d, want %d", tt.path, tt.pprof, code, tt.want)
+		}
+	}
+}
+
+func TestTenantsReport(t *testing.T) {
+	consent := &tokencache.AcquisitionError{TenantID: fabrikam, Status: 400, OAuthError: "unauthorized_client", Codes: []int{700016},
+		Description: "AADSTS700016: Application not found in the directory"}
+	states := tokenStates{
+		{TenantID: contoso, Scope: defender}: withRoles("Incident.Read.All", "Alert.Read.All"),
+		{TenantID: contoso, Scope: graph}: {HasToken: true, ExpiresOn: time.Now().Add(time.Minute), Roles: []string{"x"},
+			LastError: errors.New("Entra ID unreachable"), RetryAt: time.Now().Add(time.Hour)},
+		{TenantID: fabrikam, Scope: defender}: {LastError: consent, RetryAt: time.Now().Add(-time.Second)},
+	}
+	srv := newAdmin(t, nil, false, states, &admin.Readiness{})
+	resp, err := http.Get(srv.URL + "/tenants")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	var out struct {
+		Tenants []struct {
+			TenantID string `json:"tenant_id"`
+			Alias    string `json:"alias"`
+			Scopes   []struct {
+				Scope     string     `json:"scope"`
+				State     string     `json:"state"`
+				Roles     []string   `json:"roles"`
+				RetryAt   *time.Time `json:"retry_at"`
+				LastError *struct {
+					Class           string `json:"class"`
+					Code            int    `json:"aadsts"`
+					AdminConsentURL string `json:"admin_consent_url"`
+				} `json:"last_error"`
+			} `json:"scopes"`
+		} `json:"tenants"`
+	}
+	if err := json.NewDecoder(resp.Body).Decode(&out); err != nil || resp.Header.Get("Content-Type") != "application/json" {
+		t.Fatalf("not JSON: %v (%s)", err, resp.Header.Get("Content-Type"))
+	}
+	if len(out.Tenants) != 2 || out.Tenants[0].Alias != "contoso" || len(out.Tenants[0].Scopes) != 2 || len(out.Tenants[1].Scopes) != 2 {
+		t.Fatalf("tenants = %+v", out.Tenants)
+	}
+	valid, failing := out.Tenants[0].Scopes[0], out.Tenants[0].Scopes[1]
+	if valid.State != "valid" || strings.Join(valid.Roles, ",") != "Alert.Read.All,Incident.Read.All" || valid.LastError != nil {
+		t.Errorf("contoso's Defender token: %+v", valid)
+	}
+	if failing.State != "failing" || failing.RetryAt == nil || failing.LastError == nil || failing.LastError.Class != "unknown" {
+		t.Errorf("contoso's Graph token, still valid while refreshes fail: %+v", failing)
+	}
+	failed, none := out.Tenants[1].Scopes[0], out.Tenants[1].Scopes[1]
+	if failed.State != "failed" || failed.RetryAt != nil || failed.LastError == nil || failed.LastError.Class != "consent_required" ||
+		failed.LastError.Code != 700016 || !strings.Contains(failed.LastError.AdminConsentURL, fabrikam) {
+		t.Errorf("fabrikam without consent: %+v %+v", failed, failed.LastError)
+	}
+	if none.State != "none" || none.LastError != nil {
+		t.Errorf("a token never asked for: %+v", none)
+	}
+}

@@ -1,0 +1,74 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"io"
+
+	"github.com/xdrproxy/xdrproxy/check"
+	"github.com/xdrproxy/xdrproxy/config"
+	"github.com/xdrproxy/xdrproxy/consent"
+	"github.com/xdrproxy/xdrproxy/demo"
+	"github.com/xdrproxy/xdrproxy/logging"
+	"github.com/xdrproxy/xdrproxy/server"
+)
+
+// runServe is `xdrproxy serve`: the proxy, configured from the
+// environment.
+func runServe(ctx context.Context, _, stderr io.Writer) error {
+	cfg, err := config.Load()
+	if err != nil {
+		return usageError(err)
+	}
+	log := logging.New(stderr, cfg.LogLevel, cfg.LogFormat, cfg.Credential.Secret.Reveal())
+	defer func() { _ = log.Sync() }()
+	return server.Run(ctx, cfg, log, server.Options{Version: versionString()})
+}
+
+// runDemo is `xdrproxy demo`: the simulator on loopback and a proxy wired
+// to it, until Ctrl-C.
+func runDemo(ctx context.Context, stdout, stderr io.Writer) error {
+	o, err := demo.OptionsFromEnv()
+	if err != nil {
+		return usageError(err)
+	}
+	o.Version = versionString()
+	return demo.Run(ctx, o, stdout, stderr)
+}
+
+// runCheck is `xdrproxy check [--tenant T] [--json]`: exit status 1 when
+// a tenant fails, which the report explains.
+func runCheck(ctx context.Context, tenant string, asJSON bool, stdout io.Writer) error {
+	cfg, err := config.Load()
+	if err != nil {
+		return usageError(err)
+	}
+	tenants, err := check.Select(cfg, tenant)
+	if err != nil {
+		return usageError(err)
+	}
+	src, err := server.NewTokenSource(cfg, nil)
+	if err != nil {
+		return err
+	}
+	err = check.Run(ctx, cfg, src, stdout, check.Options{Tenants: tenants, JSON: asJSON})
+	if errors.Is(err, check.ErrFailed) {
+		return &exitError{Code: 1}
+	}
+	return err
+}
+
+// runConsentURL is `xdrproxy consent-url [--tenant T] [--redirect-uri
+// U]`: the links a customer's admin opens to consent to the application.
+func runConsentURL(tenant, redirectURI string, stdout io.Writer) error {
+	app, err := config.LoadApplication()
+	if err != nil {
+		return usageError(err)
+	}
+	links, err := consent.NewLinks(app, tenant, redirectURI)
+	if err != nil {
+		return usageError(err)
+	}
+	links.Print(stdout)
+	return nil
+}

@@ -1,0 +1,30 @@
+// Package logging builds xdrproxy's zap logger, whose every line passes
+// through a core that redacts credentials before it is written.
+package logging
+
+import (
+	"io"
+
+	"go.uber.org/zap"
+	"go.uber.org/zap/zapcore"
+)
+
+// New builds the process logger: JSON lines to w, or console lines when
+// format is "console", at level and above, never sampled (an access log
+// must not drop lines), with every credential-shaped string and each of
+// secrets redacted.
+func New(w io.Writer, level zapcore.Level, format string, secrets ...string) *zap.Logger {
+	encCfg := zap.NewProductionEncoderConfig()
+	encCfg.TimeKey = "ts"
+	encCfg.EncodeTime = zapcore.ISO8601TimeEncoder
+	encCfg.EncodeDuration = zapcore.StringDurationEncoder
+	var enc zapcore.Encoder
+	if format == "console" {
+		encCfg.EncodeLevel = zapcore.CapitalLevelEncoder
+		enc = zapcore.NewConsoleEncoder(encCfg)
+	} else {
+		enc = zapcore.NewJSONEncoder(encCfg)
+	}
+	core := &redactingCore{Core: zapcore.NewCore(enc, zapcore.Lock(zapcore.AddSync(w)), level), secrets: secrets}
+	return zap.New(core, zap.ErrorOutput(zapcore.Lock(zapcore.AddSync(w))))
+}

@@ -1,0 +1,41 @@
+package server
+
+import (
+	"crypto/x509"
+	"net"
+	"time"
+)
+
+// Options adjust Run for the demo and for tests. The zero value runs the
+// proxy as `xdrproxy serve` does.
+type Options struct {
+	// Version is the build's version, logged at start.
+	Version string
+	// Roots, if not nil, are the only CAs trusted for Entra ID and the
+	// upstreams. Nil means the system's.
+	Roots *x509.CertPool
+	// OnListening, if set, is called with the listeners' addresses once
+	// all listen, before any request is served.
+	OnListening func(Addrs)
+	// Reloaded, if set, is called after each change of a watched file
+	// was handled: with nil when it took effect, else with why it did not.
+	Reloaded func(error)
+	// ReloadInterval, if not zero, replaces how often watched files are
+	// read (every 2 s).
+	ReloadInterval time.Duration
+	// PermanentBackoff, if not zero, replaces the first wait after a
+	// failure that needs a person, such as missing consent (the demo's
+	// consent step should not take a minute); the longest wait is six
+	// times it.
+	PermanentBackoff time.Duration
+}
+
+// Addrs are the addresses the listeners got.
+type Addrs struct {
+	// Proxy is the proxy listener's.
+	Proxy net.Addr
+	// Admin is the admin listener's.
+	Admin net.Addr
+	// Tenants are the tenant listeners', in XDRPROXY_TENANT_LISTENERS order.
+	Tenants []net.Addr
+}
