@@ -3,7 +3,6 @@ package admin
 import (
 	"fmt"
 	"net/http"
-	"slices"
 	"strings"
 	"sync/atomic"
 
@@ -60,10 +59,8 @@ func (e *endpoints) missingRoles() []string {
 				roles = append(roles, st.Roles...)
 			}
 		}
-		for _, want := range e.Config.RequiredRoles {
-			if !slices.Contains(roles, want) {
-				missing = append(missing, t.Name()+": "+want)
-			}
+		for _, want := range tokencache.MissingRoles(roles, e.Config.RequiredRoles) {
+			missing = append(missing, t.Name()+": "+want)
 		}
 	}
 	return missing

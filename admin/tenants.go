@@ -2,7 +2,6 @@ package admin
 
 import (
 	"encoding/json"
-	"errors"
 	"net/http"
 	"sort"
 	"time"
@@ -73,7 +72,7 @@ func (e *endpoints) report(t config.Tenant, scope string) scopeReport {
 	}
 	if st.LastError != nil {
 		sr.State = map[bool]string{true: "failing", false: "failed"}[st.HasToken]
-		sr.LastError = e.diagnose(t, st.LastError)
+		sr.LastError = e.diagnose(st.LastError)
 		if st.RetryAt.After(e.Now()) {
 			at := st.RetryAt.UTC().Truncate(time.Second)
 			sr.RetryAt = &at
@@ -84,14 +83,7 @@ func (e *endpoints) report(t config.Tenant, scope string) scopeReport {
 
 // diagnose explains an acquisition failure, with the consent link when
 // the tenant's admin must consent.
-func (e *endpoints) diagnose(t config.Tenant, err error) *errorReport {
-	er := &errorReport{Class: string(tokencache.ClassUnknown), Message: err.Error()}
-	var ae *tokencache.AcquisitionError
-	if errors.As(err, &ae) {
-		er.Class, er.Code, er.Message, er.Hint = string(ae.Class()), ae.Code(), ae.Description, ae.Hint()
-		if ae.ConsentRequired() {
-			er.AdminConsentURL = tokencache.AdminConsentURL(e.Config.AuthorityHost, e.Config.ClientID, t.ID)
-		}
-	}
-	return er
+func (e *endpoints) diagnose(err error) *errorReport {
+	a := tokencache.Diagnose(err, tokencache.ConsentLinks(e.Config.AuthorityHost, e.Config.ClientID))
+	return &errorReport{Class: string(a.Class), Code: a.Code, Message: a.Description, Hint: a.Hint, AdminConsentURL: a.AdminConsentURL}
 }

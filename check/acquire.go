@@ -2,7 +2,6 @@ package check
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"slices"
 	"strings"
@@ -51,13 +50,7 @@ func markMissingRoles(results []Result, perScope int, required []string) {
 		if !allOK {
 			continue
 		}
-		var missing []string
-		for _, want := range required {
-			if !slices.Contains(roles, want) {
-				missing = append(missing, want)
-			}
-		}
-		if len(missing) > 0 {
+		if missing := tokencache.MissingRoles(roles, required); len(missing) > 0 {
 			results[i].MissingRoles, results[i].OK = missing, false
 		}
 	}
@@ -70,12 +63,12 @@ func checkOne(ctx context.Context, cfg *config.Config, src tokencache.Source, t 
 	defer cancel()
 	tok, err := src.Token(ctx, t.ID, scope)
 	if err != nil {
-		r.Error = diagnose(cfg, t, err)
+		r.Error = diagnose(cfg, err)
 		return r
 	}
-	claims, err := tokencache.DecodeClaims(tok.Value)
-	if err != nil {
-		r.Error = &Diagnosis{Class: string(tokencache.ClassUnknown), Message: "the token's claims could not be read: " + err.Error()}
+	claims := tok.Claims
+	if claims.ReadErr != nil {
+		r.Error = &Diagnosis{Class: string(tokencache.ClassUnknown), Message: "the token's claims could not be read: " + claims.ReadErr.Error()}
 		return r
 	}
 	r.OK = true
@@ -90,17 +83,9 @@ func checkOne(ctx context.Context, cfg *config.Config, src tokencache.Source, t 
 	return r
 }
 
-// diagnose explains a failed acquisition of t's token, with the consent
+// diagnose explains a failed acquisition, with the consent
 // link when the tenant's admin must consent.
-func diagnose(cfg *config.Config, t config.Tenant, err error) *Diagnosis {
-	d := &Diagnosis{Class: string(tokencache.ClassUnknown), Message: err.Error()}
-	var ae *tokencache.AcquisitionError
-	if errors.As(err, &ae) {
-		d.Class, d.Code, d.OAuthError, d.Hint = string(ae.Class()), ae.Code(), ae.OAuthError, ae.Hint()
-		d.Message = ae.Description
-		if ae.ConsentRequired() {
-			d.AdminConsentURL = tokencache.AdminConsentURL(cfg.AuthorityHost, cfg.ClientID, t.ID)
-		}
-	}
-	return d
+func diagnose(cfg *config.Config, err error) *Diagnosis {
+	a := tokencache.Diagnose(err, tokencache.ConsentLinks(cfg.AuthorityHost, cfg.ClientID))
+	return &Diagnosis{Class: string(a.Class), Code: a.Code, OAuthError: a.OAuthError, Message: a.Description, Hint: a.Hint, AdminConsentURL: a.AdminConsentURL}
 }

@@ -35,20 +35,18 @@ func newSigner(cfg *config.Config, log *zap.Logger) (*placeholder.Signer, error)
 func (p *process) newHandler(signer *placeholder.Signer) (*proxy.Handler, error) {
 	cfg := p.cfg
 	return proxy.New(proxy.Options{
-		Upstream:      cfg.UpstreamURL,
-		Scope:         cfg.Scope,
-		Tenants:       cfg.Tenants,
-		DefaultTenant: cfg.DefaultTenant,
-		Routes:        cfg.Routes,
-		ClientKeys:    cfg.ClientKeys,
-		RateLimits:    cfg.RateLimits,
-		QueueTimeout:  cfg.QueueTimeout,
-		Tokens:        p.cache,
-		Transport:     proxy.NewTransport(cfg.UpstreamTimeout, p.opts.Roots),
-		Logger:        p.log.Named("access"),
-		ConsentURL: func(tenantID string) string {
-			return tokencache.AdminConsentURL(cfg.AuthorityHost, cfg.ClientID, tenantID)
-		},
+		Upstream:        cfg.UpstreamURL,
+		Scope:           cfg.Scope,
+		Tenants:         cfg.Tenants,
+		DefaultTenant:   cfg.DefaultTenant,
+		Routes:          cfg.Routes,
+		ClientKeys:      cfg.ClientKeys,
+		RateLimits:      cfg.RateLimits,
+		QueueTimeout:    cfg.QueueTimeout,
+		Tokens:          p.cache,
+		Transport:       proxy.NewTransport(cfg.UpstreamTimeout, p.opts.Roots),
+		Logger:          p.log.Named("access"),
+		ConsentURL:      tokencache.ConsentLinks(cfg.AuthorityHost, cfg.ClientID),
 		UpstreamTimeout: cfg.UpstreamTimeout,
 		Metrics:         p.metrics,
 		Placeholders:    signer,

@@ -2,7 +2,6 @@ package server
 
 import (
 	"context"
-	"errors"
 	"time"
 
 	"go.uber.org/zap"
@@ -42,17 +41,16 @@ func warmUp(ctx context.Context, cfg *config.Config, cache *tokencache.Cache, lo
 // fix it.
 func noTokenFields(cfg *config.Config, t config.Tenant, scope string, lastErr error) []zap.Field {
 	fields := []zap.Field{zap.String("tenant", t.Name()), zap.String("tenant_id", t.ID), zap.String("scope", scope)}
-	var ae *tokencache.AcquisitionError
-	if errors.As(lastErr, &ae) {
-		if hint := ae.Hint(); hint != "" {
-			fields = append(fields, zap.String("fix", hint))
-		}
-		if ae.ConsentRequired() {
-			fields = append(fields, zap.String("admin_consent_url", tokencache.AdminConsentURL(cfg.AuthorityHost, cfg.ClientID, t.ID)))
-		}
+	if lastErr == nil {
+		return fields
 	}
-	if lastErr != nil {
-		fields = append(fields, zap.Error(lastErr))
+	advice := tokencache.Diagnose(lastErr, tokencache.ConsentLinks(cfg.AuthorityHost, cfg.ClientID))
+	if advice.Hint != "" {
+		fields = append(fields, zap.String("fix", advice.Hint))
 	}
+	if advice.AdminConsentURL != "" {
+		fields = append(fields, zap.String("admin_consent_url", advice.AdminConsentURL))
+	}
+	fields = append(fields, zap.Error(lastErr))
 	return fields
 }

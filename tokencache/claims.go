@@ -21,6 +21,9 @@ type Claims struct {
 	AppID string
 	// ExpiresAt is the exp claim; zero when absent.
 	ExpiresAt time.Time
+	// ReadErr is why the claims could not be read from the token (not a
+	// JWT, not JSON); nil when they were.
+	ReadErr error
 }
 
 // DecodeClaims reads a JWT's payload without verifying it: the token came

@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/google/go-cmp/cmp"
+	"github.com/google/go-cmp/cmp/cmpopts"
 
 	"github.com/xdrproxy/xdrproxy/simulator"
 	"github.com/xdrproxy/xdrproxy/tokencache"
@@ -29,21 +30,25 @@ func unsignedJWT(t *testing.T, claims map[string]any) string {
 func TestNewTokenDecodesClaimsOnce(t *testing.T) {
 	exp := time.Date(2026, 11, 27, 13, 0, 0, 0, time.UTC)
 	tests := []struct {
-		name  string
-		value string
-		want  tokencache.Claims
+		name        string
+		value       string
+		want        tokencache.Claims
+		wantReadErr bool
 	}{
-		{"JWT", unsignedJWT(t, map[string]any{"tid": "t1", "aud": "https://api.security.microsoft.com", "roles": []string{"Incident.Read.All"}, "appid": "app", "exp": exp.Unix()}),
-			tokencache.Claims{TenantID: "t1", Audience: []string{"https://api.security.microsoft.com"}, Roles: []string{"Incident.Read.All"}, AppID: "app", ExpiresAt: time.Unix(exp.Unix(), 0)}},
-		{"v2 token names the client in azp", unsignedJWT(t, map[string]any{"azp": "app2", "aud": []string{"a", "b"}}),
-			tokencache.Claims{AppID: "app2", Audience: []string{"a", "b"}}},
-		{"opaque token: no claims", "not-a-jwt", tokencache.Claims{}},
+		{name: "JWT", value: unsignedJWT(t, map[string]any{"tid": "t1", "aud": "https://api.security.microsoft.com", "roles": []string{"Incident.Read.All"}, "appid": "app", "exp": exp.Unix()}),
+			want: tokencache.Claims{TenantID: "t1", Audience: []string{"https://api.security.microsoft.com"}, Roles: []string{"Incident.Read.All"}, AppID: "app", ExpiresAt: time.Unix(exp.Unix(), 0)}},
+		{name: "v2 token names the client in azp", value: unsignedJWT(t, map[string]any{"azp": "app2", "aud": []string{"a", "b"}}),
+			want: tokencache.Claims{AppID: "app2", Audience: []string{"a", "b"}}},
+		{name: "opaque token: no claims, and why", value: "not-a-jwt", wantReadErr: true},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			tok := tokencache.NewToken(tt.value, exp, time.Time{})
-			if diff := cmp.Diff(tt.want, tok.Claims); diff != "" {
+			if diff := cmp.Diff(tt.want, tok.Claims, cmpopts.IgnoreFields(tokencache.Claims{}, "ReadErr")); diff != "" {
 				t.Errorf("claims (-want +got):\n%s", diff)
+			}
+			if (tok.Claims.ReadErr != nil) != tt.wantReadErr {
+				t.Errorf("ReadErr = %v, want an error: %v", tok.Claims.ReadErr, tt.wantReadErr)
 			}
 			if tok.Value != tt.value || !tok.ExpiresOn.Equal(exp) || !tok.RefreshOn.IsZero() {
 				t.Errorf("NewToken changed the value or times: %v", tok)

@@ -20,6 +20,12 @@ func AdminConsentURL(authorityHost *url.URL, clientID, tenantID string) string {
 	return u.String()
 }
 
+// ConsentLinks returns a maker of AdminConsentURL links for one
+// application, as Diagnose takes it.
+func ConsentLinks(authorityHost *url.URL, clientID string) func(tenantID string) string {
+	return func(tenantID string) string { return AdminConsentURL(authorityHost, clientID, tenantID) }
+}
+
 // PartnerConsentURL returns the link exactly as Microsoft's Defender XDR
 // partner-access page gives it: on /common, so any tenant's admin can
 // open it and consents for the directory they sign in to.

@@ -25,7 +25,8 @@ type Token struct {
 // decoded: how a Source hands a token from Entra ID to the Cache, so that
 // no one decodes it again. refreshOn is Entra ID's refresh hint, or zero.
 func NewToken(value string, expiresOn, refreshOn time.Time) Token {
-	claims, _ := DecodeClaims(value) // not a JWT: no claims to report
+	claims, err := DecodeClaims(value)
+	claims.ReadErr = err
 	return Token{Value: value, Claims: claims, ExpiresOn: expiresOn, RefreshOn: refreshOn}
 }
 
