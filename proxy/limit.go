@@ -72,6 +72,8 @@ func (h *Handler) waitTurn(ex *exchange, r *http.Request, t config.Tenant, path 
 // 429) instead of adding to the storm. The response goes back unchanged.
 func (h *Handler) holdOnUpstream429(resp *http.Response, f *forward) error {
 	if resp.StatusCode == http.StatusTooManyRequests {
+		// A Retry-After date becomes a duration here, and the limiter
+		// times the hold on its own clock (a fleet's is Redis's).
 		h.limits.Hold(f.tenant.ID, f.limit, retryAfter(resp.Header.Get("Retry-After"), h.now()))
 	}
 	return nil

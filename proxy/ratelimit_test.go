@@ -33,7 +33,7 @@ func newLimiter(limits []config.RateLimit, queueTimeout time.Duration, now func(
 
 // limit is what a request for path on route counts against.
 func (l *limiterUnderTest) limit(path, route string) Limit {
-	return pick{name: route, table: l.table}.limitFor(path)
+	return pick{name: route, holdKey: "route:" + route, table: l.table}.limitFor(path)
 }
 
 func (l *limiterUnderTest) reserve(tenant, path, route string) (wait time.Duration, ok bool, retryIn time.Duration) {

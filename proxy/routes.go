@@ -20,10 +20,11 @@ type routeTable struct {
 
 // route sends paths under prefix to another upstream with its own scope.
 type route struct {
-	prefix string
-	origin *url.URL // the route URL's scheme and host
-	base   string   // what replaces prefix: the route URL's path, "/" when empty
-	scope  string
+	prefix  string
+	holdKey string   // "route:" + prefix: what an upstream 429 holds when no limit prefix matches
+	origin  *url.URL // the route URL's scheme and host
+	base    string   // what replaces prefix: the route URL's path, "/" when empty
+	scope   string
 }
 
 // limitGroup is every rate of one prefix; prefixes are lower case,
@@ -35,7 +36,8 @@ type limitGroup struct {
 
 // pick is what the table decided for a request.
 type pick struct {
-	name     string   // "default" or the route's prefix, for metrics and holds
+	name     string   // "default" or the route's prefix, for metrics
+	holdKey  string   // "route:" + name
 	upstream *url.URL // joined with the target's path by SetURL
 	scope    string
 	table    *routeTable
@@ -44,10 +46,15 @@ type pick struct {
 // compileRoutes builds the table of Options' routes and limits.
 func compileRoutes(upstream *url.URL, scope string, routes []config.Route, limits []config.RateLimit) (*routeTable, error) {
 	rt := &routeTable{upstream: upstream, scope: scope}
+	seen := map[string]bool{}
 	for _, r := range routes {
 		if r.URL == nil || r.Scope == "" || r.Prefix == "" {
 			return nil, fmt.Errorf("proxy: route %q needs a prefix, URL and scope", r.Prefix)
 		}
+		if seen[r.Prefix] {
+			return nil, fmt.Errorf("proxy: prefix %q is routed twice", r.Prefix)
+		}
+		seen[r.Prefix] = true
 		base := r.URL.Path
 		if base == "" {
 			base = "/"
@@ -55,7 +62,7 @@ func compileRoutes(upstream *url.URL, scope string, routes []config.Route, limit
 		if strings.HasSuffix(r.Prefix, "/") && !strings.HasSuffix(base, "/") {
 			base += "/"
 		}
-		rt.routes = append(rt.routes, route{prefix: r.Prefix, origin: &url.URL{Scheme: r.URL.Scheme, Host: r.URL.Host}, base: base, scope: r.Scope})
+		rt.routes = append(rt.routes, route{prefix: r.Prefix, holdKey: "route:" + r.Prefix, origin: &url.URL{Scheme: r.URL.Scheme, Host: r.URL.Host}, base: base, scope: r.Scope})
 	}
 	for _, l := range limits {
 		rate := Rate{N: l.N, Per: l.Per}
@@ -73,7 +80,7 @@ func compileRoutes(upstream *url.URL, scope string, routes []config.Route, limit
 func (rt *routeTable) pick(t *target) pick {
 	i, fwd, ok := rt.match(t.path)
 	if !ok {
-		return pick{name: "default", upstream: rt.upstream, scope: rt.scope, table: rt}
+		return pick{name: "default", holdKey: "route:default", upstream: rt.upstream, scope: rt.scope, table: rt}
 	}
 	r := &rt.routes[i]
 	t.path = fwd
@@ -84,7 +91,7 @@ func (rt *routeTable) pick(t *target) pick {
 			t.rawPath = ""
 		}
 	}
-	return pick{name: r.prefix, upstream: r.origin, scope: r.scope, table: rt}
+	return pick{name: r.prefix, holdKey: r.holdKey, upstream: r.origin, scope: r.scope, table: rt}
 }
 
 // match returns the index of path's route, longest prefix first, and the
@@ -115,7 +122,7 @@ func (p pick) limitFor(path string) Limit {
 			}
 		}
 	}
-	return Limit{Key: "route:" + p.name}
+	return Limit{Key: p.holdKey}
 }
 
 // prefixMatches reports whether path is prefix or lies below it, at a

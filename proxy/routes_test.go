@@ -68,17 +68,17 @@ func TestRouteTableMatch(t *testing.T) {
 
 func TestRouteTableLimits(t *testing.T) {
 	rt := table(t, "/graph/=https://graph.microsoft.com", "/api/incidents=50/m, /api/incidents=1500/h,/api/advancedhunting/run=45/m,/x=3/s")
-	def := pick{name: "default", table: rt}
-	if lim := def.limitFor("/api/incidents/123"); lim.Key != "/api/incidents" || len(lim.Rates) != 2 {
+	limitOf := func(rt *routeTable, path string) Limit { return rt.pick(&target{path: path}).limitFor(path) }
+	if lim := limitOf(rt, "/api/incidents/123"); lim.Key != "/api/incidents" || len(lim.Rates) != 2 {
 		t.Fatalf("limit = %+v", lim)
 	}
-	if lim := def.limitFor("/api/incidentsX"); lim.Key != "route:default" || len(lim.Rates) != 0 {
+	if lim := limitOf(rt, "/api/incidentsX"); lim.Key != "route:default" || len(lim.Rates) != 0 {
 		t.Errorf("a sibling path matched %+v", lim)
 	}
-	if lim := def.limitFor("/api/advancedhunting/run"); lim.Key != "/api/advancedhunting/run" || lim.Rates[0] != (Rate{N: 45, Per: time.Minute}) {
+	if lim := limitOf(rt, "/api/advancedhunting/run"); lim.Key != "/api/advancedhunting/run" || lim.Rates[0] != (Rate{N: 45, Per: time.Minute}) {
 		t.Errorf("advanced hunting: %+v", lim)
 	}
-	if lim := (pick{name: "/graph/", table: rt}).limitFor("/graph/v1.0/x"); lim.Key != "route:/graph/" {
+	if lim := limitOf(rt, "/graph/v1.0/x"); lim.Key != "route:/graph/" {
 		t.Errorf("a route's hold key is %q", lim.Key)
 	}
 
@@ -86,14 +86,23 @@ func TestRouteTableLimits(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if lim := (pick{name: "default", table: builtIn}).limitFor("/api/incidents"); lim.Key != "/api/incidents" || len(lim.Rates) != 2 {
+	if lim := limitOf(builtIn, "/api/incidents"); lim.Key != "/api/incidents" || len(lim.Rates) != 2 {
 		t.Errorf("built-in incidents limits: %+v", lim)
 	}
 	together := table(t, "", "/api/advancedhunting=45/m,/api/advancedqueries=45/m,/api/advancedhunting=1500/h,/api/advancedqueries=1500/h")
 	for _, p := range []string{"/api/advancedhunting", "/api/advancedqueries"} {
-		if lim := (pick{name: "default", table: together}).limitFor(p); len(lim.Rates) != 2 {
+		if lim := limitOf(together, p); len(lim.Rates) != 2 {
 			t.Errorf("%s: %d rates, want 2", p, len(lim.Rates))
 		}
+	}
+}
+
+func TestRouteTableRefusesAPrefixRoutedTwice(t *testing.T) {
+	a, _ := url.Parse("https://a.test/pa")
+	b, _ := url.Parse("https://b.test/pb")
+	_, err := compileRoutes(a, "s", []config.Route{{Prefix: "/x/", URL: a, Scope: "a"}, {Prefix: "/x/", URL: b, Scope: "b"}}, nil)
+	if err == nil || !strings.Contains(err.Error(), "routed twice") {
+		t.Errorf("two routes for /x/: err = %v, want a refusal", err)
 	}
 }
 
