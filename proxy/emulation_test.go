@@ -18,6 +18,7 @@ import (
 	"github.com/google/go-cmp/cmp"
 
 	"github.com/xdrproxy/xdrproxy/config"
+	"github.com/xdrproxy/xdrproxy/internal/testutil"
 	"github.com/xdrproxy/xdrproxy/proxy/placeholder"
 	"github.com/xdrproxy/xdrproxy/simulator"
 	"github.com/xdrproxy/xdrproxy/tokencache"
@@ -200,7 +201,7 @@ func TestTokenEmulationV1(t *testing.T) {
 func TestTokenEmulationV2MapsAnyResourceToTheRouteScope(t *testing.T) {
 	clk := &settableClock{}
 	s := newStack(t, stackOptions{emulation: true, now: clk.now, routesFor: func(simURL string) []config.Route {
-		return []config.Route{{Prefix: "/graph/", URL: mustParse(t, simURL), Scope: "https://graph.microsoft.com/.default"}}
+		return []config.Route{{Prefix: "/graph/", URL: testutil.ParseURL(t, simURL), Scope: "https://graph.microsoft.com/.default"}}
 	}})
 	// No client keys: any secret is taken; the curl sample's scope.
 	form := url.Values{"grant_type": {"client_credentials"}, "client_id": {simulator.DefaultClientID}, "client_secret": {"anything"},
@@ -634,13 +635,4 @@ func TestDiscoveryAndKeys(t *testing.T) {
 
 func basicAuth(user, password string) string {
 	return base64.StdEncoding.EncodeToString([]byte(user + ":" + password))
-}
-
-func mustParse(t *testing.T, s string) *url.URL {
-	t.Helper()
-	u, err := url.Parse(s)
-	if err != nil {
-		t.Fatal(err)
-	}
-	return u
 }

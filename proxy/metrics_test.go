@@ -1,18 +1,18 @@
 package proxy
 
 import (
-	"os"
-	"path/filepath"
 	"regexp"
 	"sort"
 	"strings"
 	"testing"
 
 	"github.com/prometheus/client_golang/prometheus"
+
+	"github.com/xdrproxy/xdrproxy/internal/testutil"
 )
 
 // TestMetricNames keeps the metric names and labels, which dashboards and
-// alerts depend on, in testdata/metrics.txt (UPDATE_GOLDEN=1 rewrites it).
+// alerts depend on, in testdata/metrics.txt (go test -update rewrites it).
 func TestMetricNames(t *testing.T) {
 	m := NewMetrics(prometheus.NewRegistry())
 	ch := make(chan *prometheus.Desc, 64)
@@ -29,17 +29,5 @@ func TestMetricNames(t *testing.T) {
 	}
 	sort.Strings(lines)
 	got := strings.Join(lines, "\n") + "\n"
-	path := filepath.Join("testdata", "metrics.txt")
-	if os.Getenv("UPDATE_GOLDEN") != "" {
-		if err := os.WriteFile(path, []byte(got), 0o644); err != nil {
-			t.Fatal(err)
-		}
-	}
-	want, err := os.ReadFile(path)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if got != string(want) {
-		t.Errorf("metric names changed:\n got:\n%s\nwant:\n%s", got, want)
-	}
+	testutil.Golden(t, "metrics.txt", []byte(got))
 }

@@ -8,14 +8,12 @@ import (
 	"encoding/hex"
 	"encoding/json"
 	"errors"
-	"flag"
 	"fmt"
 	"io"
 	"net"
 	"net/http"
 	"net/http/httptest"
 	"net/url"
-	"os"
 	"path/filepath"
 	"runtime"
 	"strings"
@@ -24,10 +22,9 @@ import (
 	"time"
 
 	"github.com/xdrproxy/xdrproxy/config"
+	"github.com/xdrproxy/xdrproxy/internal/testutil"
 	"github.com/xdrproxy/xdrproxy/simulator"
 )
-
-var update = flag.Bool("update", false, "rewrite the golden files in testdata/")
 
 // do sends a request through the proxy and returns status, headers and body.
 func (s *stack) do(t *testing.T, method, path string, header http.Header, body io.Reader) (*http.Response, []byte) {
@@ -527,19 +524,7 @@ func checkError(t *testing.T, s *stack, tc errorCase) {
 		}
 	}
 	if tc.golden != "" {
-		path := filepath.Join("testdata", "errors", tc.golden)
-		if *update {
-			if err := os.WriteFile(path, body, 0o644); err != nil {
-				t.Fatal(err)
-			}
-		}
-		want, err := os.ReadFile(path)
-		if err != nil {
-			t.Fatalf("golden file: %v (run go test ./proxy -update to create it)", err)
-		}
-		if !bytes.Equal(body, want) {
-			t.Errorf("body differs from %s:\n got: %s\nwant: %s", path, body, want)
-		}
+		testutil.Golden(t, filepath.Join("errors", tc.golden), body)
 	}
 }
 

@@ -9,12 +9,8 @@ import (
 	"time"
 
 	"github.com/xdrproxy/xdrproxy/config"
+	"github.com/xdrproxy/xdrproxy/internal/testutil"
 )
-
-type manualClock struct{ t time.Time }
-
-func (c *manualClock) now() time.Time          { return c.t }
-func (c *manualClock) advance(d time.Duration) { c.t = c.t.Add(d) }
 
 // limiterUnderTest drives a localLimiter the way the handler does: a
 // route table picks each path's Limit.
@@ -51,8 +47,8 @@ func limits(t *testing.T, s string) []config.RateLimit {
 }
 
 func TestLimiterQueuesThenRefuses(t *testing.T) {
-	clock := &manualClock{t: time.Unix(1_700_000_000, 0)}
-	l := newLimiter(limits(t, "/api/incidents=3/s"), 2*time.Second, clock.now)
+	clock := testutil.NewClock(time.Unix(1_700_000_000, 0))
+	l := newLimiter(limits(t, "/api/incidents=3/s"), 2*time.Second, clock.Now)
 	for i := 0; i < 3; i++ {
 		if wait, ok, _ := l.reserve("a", "/api/incidents", "default"); !ok || wait != 0 {
 			t.Fatalf("request %d: wait %v ok %v, want at once", i, wait, ok)
@@ -84,16 +80,16 @@ func TestLimiterQueuesThenRefuses(t *testing.T) {
 }
 
 func TestLimiterNeverExceedsNInAnyWindow(t *testing.T) {
-	clock := &manualClock{t: time.Unix(1_700_000_000, 0)}
-	l := newLimiter(limits(t, "/api/x=5/s,/api/x=12/m"), 30*time.Second, clock.now)
+	clock := testutil.NewClock(time.Unix(1_700_000_000, 0))
+	l := newLimiter(limits(t, "/api/x=5/s,/api/x=12/m"), 30*time.Second, clock.Now)
 	rng := rand.New(rand.NewPCG(1, 2))
-	begin := clock.t
+	begin := clock.Now()
 	var admitted []int64
 	for i := 0; i < 2000; i++ {
-		clock.advance(time.Duration(rng.IntN(400)) * time.Millisecond)
+		clock.Advance(time.Duration(rng.IntN(400)) * time.Millisecond)
 		wait, ok, _ := l.reserve("t", "/api/x", "default")
 		if ok {
-			admitted = append(admitted, clock.t.Add(wait).UnixNano())
+			admitted = append(admitted, clock.Now().Add(wait).UnixNano())
 		}
 	}
 	sort.Slice(admitted, func(i, j int) bool { return admitted[i] < admitted[j] })
@@ -108,14 +104,14 @@ func TestLimiterNeverExceedsNInAnyWindow(t *testing.T) {
 	check(5, time.Second)
 	check(12, time.Minute)
 	// The minute limit binds: every full minute must have been used.
-	if minutes := int(clock.t.Sub(begin) / time.Minute); len(admitted) < 12*minutes {
+	if minutes := int(clock.Now().Sub(begin) / time.Minute); len(admitted) < 12*minutes {
 		t.Fatalf("only %d admitted in %d minutes at 12/m: the limiter is too strict", len(admitted), minutes)
 	}
 }
 
 func TestLimiterHolds(t *testing.T) {
-	clock := &manualClock{t: time.Unix(1_700_000_000, 0)}
-	l := newLimiter(limits(t, "/api/advancedhunting=45/m"), 2*time.Second, clock.now)
+	clock := testutil.NewClock(time.Unix(1_700_000_000, 0))
+	l := newLimiter(limits(t, "/api/advancedhunting=45/m"), 2*time.Second, clock.Now)
 	l.Hold("a", l.limit("/api/advancedhunting/run", "default"), 5*time.Second)
 	if _, ok, retry := l.reserve("a", "/api/advancedhunting/run", "default"); ok || retry != 5*time.Second {
 		t.Fatalf("held: ok %v retry %v", ok, retry)
@@ -126,7 +122,7 @@ func TestLimiterHolds(t *testing.T) {
 	if _, ok, _ := l.reserve("a", "/api/incidents", "default"); !ok {
 		t.Error("another prefix was held")
 	}
-	clock.advance(4 * time.Second)
+	clock.Advance(4 * time.Second)
 	if wait, ok, _ := l.reserve("a", "/api/advancedhunting/run", "default"); !ok || wait != time.Second {
 		t.Errorf("within the queue timeout: wait %v ok %v, want 1s", wait, ok)
 	}
@@ -168,12 +164,12 @@ func TestRetryAfterParsing(t *testing.T) {
 }
 
 func TestLimiterForgetsIdleTenants(t *testing.T) {
-	clock := &manualClock{t: time.Unix(1_700_000_000, 0)}
-	l := newLimiter(limits(t, "/api/x=10/s"), 0, clock.now)
+	clock := testutil.NewClock(time.Unix(1_700_000_000, 0))
+	l := newLimiter(limits(t, "/api/x=10/s"), 0, clock.Now)
 	for i := 0; i < 5000; i++ {
 		l.reserve(string(rune('a'+i%26))+"-"+time.Duration(i).String(), "/api/x", "default")
 	}
-	clock.advance(2 * time.Second)
+	clock.Advance(2 * time.Second)
 	for i := 0; i < 4096; i++ {
 		l.reserve("busy", "/api/y", "default") // unlimited path: drives the gc counter
 	}
@@ -183,8 +179,8 @@ func TestLimiterForgetsIdleTenants(t *testing.T) {
 }
 
 func TestLimiterIgnoresPathCase(t *testing.T) {
-	clock := &manualClock{t: time.Unix(1_700_000_000, 0)}
-	l := newLimiter(limits(t, "/api/incidents=2/h"), 0, clock.now)
+	clock := testutil.NewClock(time.Unix(1_700_000_000, 0))
+	l := newLimiter(limits(t, "/api/incidents=2/h"), 0, clock.Now)
 	for _, p := range []string{"/api/incidents", "/API/Incidents"} {
 		if _, ok, _ := l.reserve("a", p, "default"); !ok {
 			t.Fatalf("%s refused early", p)

@@ -15,6 +15,7 @@ import (
 	"go.uber.org/zap/zapcore"
 
 	"github.com/xdrproxy/xdrproxy/config"
+	"github.com/xdrproxy/xdrproxy/internal/testutil"
 	"github.com/xdrproxy/xdrproxy/proxy"
 	"github.com/xdrproxy/xdrproxy/proxy/placeholder"
 	"github.com/xdrproxy/xdrproxy/simulator"
@@ -30,7 +31,7 @@ type stack struct {
 	sim      *simulator.Server
 	cache    *tokencache.Cache
 	proxyURL string
-	logs     *syncBuffer
+	logs     *testutil.SyncBuffer
 	client   *http.Client
 	handler  *proxy.Handler
 	// signer mints the placeholders, with token emulation on.
@@ -82,23 +83,10 @@ var testTenants = []config.Tenant{
 
 func newStack(t *testing.T, o stackOptions) *stack {
 	t.Helper()
-	sim := o.sim
-	if sim == nil {
-		sim = &simulator.Server{}
-	}
-	if err := sim.Start("127.0.0.1:0"); err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { sim.Close() })
-	simRoots, err := sim.CertPool()
-	if err != nil {
-		t.Fatal(err)
-	}
-	simURL, _ := url.Parse(sim.URL())
-
-	entra := http.DefaultTransport.(*http.Transport).Clone()
-	entra.TLSClientConfig.RootCAs = simRoots
-	t.Cleanup(entra.CloseIdleConnections)
+	sim := testutil.StartSimulator(t, o.sim)
+	entra := testutil.SimulatorTransport(t, sim)
+	simRoots := entra.TLSClientConfig.RootCAs
+	simURL := testutil.ParseURL(t, sim.URL())
 	secret := o.secret
 	if secret == "" {
 		secret = simulator.DefaultClientSecret
@@ -116,7 +104,7 @@ func newStack(t *testing.T, o stackOptions) *stack {
 	if err != nil {
 		t.Fatal(err)
 	}
-	logs := &syncBuffer{}
+	logs := &testutil.SyncBuffer{}
 	var sink io.Writer = logs
 	if o.discardLogs {
 		sink = io.Discard
@@ -253,24 +241,6 @@ func (b *recordingBackend) Requests() []backendRequest {
 	b.mu.Lock()
 	defer b.mu.Unlock()
 	return append([]backendRequest(nil), b.requests...)
-}
-
-// syncBuffer is a bytes.Buffer safe for the logger's concurrent writes.
-type syncBuffer struct {
-	mu  sync.Mutex
-	buf bytes.Buffer
-}
-
-func (b *syncBuffer) Write(p []byte) (int, error) {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.buf.Write(p)
-}
-
-func (b *syncBuffer) String() string {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.buf.String()
 }
 
 func mustPEM(t *testing.T, sim *simulator.Server) []byte {

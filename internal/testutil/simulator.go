@@ -1,6 +1,7 @@
 package testutil
 
 import (
+	"net/http"
 	"testing"
 
 	"github.com/xdrproxy/xdrproxy/simulator"
@@ -19,6 +20,22 @@ func StartSimulator(t testing.TB, sim *simulator.Server) *simulator.Server {
 	}
 	t.Cleanup(func() { sim.Close() })
 	return sim
+}
+
+// SimulatorTransport returns a copy of http.DefaultTransport that trusts
+// only the CA of the started simulator sim, as the product's own clients
+// of Entra ID and the API do, and closes its idle connections when the
+// test ends.
+func SimulatorTransport(t testing.TB, sim *simulator.Server) *http.Transport {
+	t.Helper()
+	pool, err := sim.CertPool()
+	if err != nil {
+		t.Fatal(err)
+	}
+	tr := http.DefaultTransport.(*http.Transport).Clone()
+	tr.TLSClientConfig.RootCAs = pool
+	t.Cleanup(tr.CloseIdleConnections)
+	return tr
 }
 
 // SimulatorEnv points the configuration read from the environment at a

@@ -19,16 +19,16 @@ import (
 
 	"github.com/golang-jwt/jwt/v5"
 	"github.com/google/go-cmp/cmp"
+
+	"github.com/xdrproxy/xdrproxy/internal/testutil"
 )
 
 const tenant = "aaaaaaaa-0000-4000-8000-000000000001"
 
-// clock is a settable test clock.
-type clock struct{ t time.Time }
-
-func (c *clock) now() time.Time { return c.t }
-
-func newClock() *clock { return &clock{t: time.Date(2026, 11, 27, 12, 0, 0, 0, time.UTC)} }
+// newClock returns a test clock set to a fixed time.
+func newClock() *testutil.Clock {
+	return testutil.NewClock(time.Date(2026, 11, 27, 12, 0, 0, 0, time.UTC))
+}
 
 func keys(t *testing.T) map[string]crypto.Signer {
 	t.Helper()
@@ -47,13 +47,13 @@ func keys(t *testing.T) map[string]crypto.Signer {
 	return map[string]crypto.Signer{"ES256": ec, "RS256": rsaKey, "EdDSA": ed}
 }
 
-func sampleClaims(clk *clock) Claims {
+func sampleClaims(clk *testutil.Clock) Claims {
 	return Claims{
 		TenantID:     tenant,
 		Audience:     []string{"https://api.security.microsoft.com"},
 		Roles:        []string{"Incident.Read.All", "AdvancedHunting.Read.All"},
 		AppID:        "11111111-2222-3333-4444-555555555555",
-		ExpiresAt:    clk.t.Add(59*time.Minute + 500*time.Millisecond),
+		ExpiresAt:    clk.Now().Add(59*time.Minute + 500*time.Millisecond),
 		ClientKey:    sha256.Sum256([]byte("client-key")),
 		HasClientKey: true,
 	}
@@ -63,7 +63,7 @@ func TestMintAndVerifyEachKeyType(t *testing.T) {
 	for alg, key := range keys(t) {
 		t.Run(alg, func(t *testing.T) {
 			clk := newClock()
-			s, err := NewSigner(key, clk.now)
+			s, err := NewSigner(key, clk.Now)
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -81,14 +81,14 @@ func TestMintAndVerifyEachKeyType(t *testing.T) {
 			}
 			want := in
 			want.ExpiresAt = in.ExpiresAt.Truncate(time.Second) // never later than the real token
-			want.IssuedAt = clk.t
+			want.IssuedAt = clk.Now()
 			if diff := cmp.Diff(want, got); diff != "" {
 				t.Errorf("claims (-want +got):\n%s", diff)
 			}
 
 			// What a tool decoding it sees: Entra ID's claim names, aud a
 			// string, the placeholder issuer, the key's kid.
-			header, payload := decode(t, tok)
+			header, payload := testutil.DecodeJWT(t, tok)
 			if header["alg"] != alg || header["kid"] != s.KeyID() {
 				t.Errorf("header = %v", header)
 			}
@@ -98,7 +98,7 @@ func TestMintAndVerifyEachKeyType(t *testing.T) {
 			}
 
 			// The published key set verifies it.
-			if _, err := jwt.Parse(tok, func(*jwt.Token) (any, error) { return publicFromJWKS(t, s.JWKS()), nil }, jwt.WithTimeFunc(clk.now)); err != nil {
+			if _, err := jwt.Parse(tok, func(*jwt.Token) (any, error) { return publicFromJWKS(t, s.JWKS()), nil }, jwt.WithTimeFunc(clk.Now)); err != nil {
 				t.Errorf("the JWKS does not verify the token: %v", err)
 			}
 		})
@@ -107,33 +107,33 @@ func TestMintAndVerifyEachKeyType(t *testing.T) {
 
 func TestExpiryHasNoLeeway(t *testing.T) {
 	clk := newClock()
-	s, err := NewSigner(nil, clk.now)
+	s, err := NewSigner(nil, clk.Now)
 	if err != nil {
 		t.Fatal(err)
 	}
 	in := sampleClaims(clk)
-	in.ExpiresAt = clk.t.Add(10 * time.Second)
+	in.ExpiresAt = clk.Now().Add(10 * time.Second)
 	tok, err := s.Mint(in)
 	if err != nil {
 		t.Fatal(err)
 	}
-	clk.t = in.ExpiresAt.Add(-time.Nanosecond)
+	clk.Set(in.ExpiresAt.Add(-time.Nanosecond))
 	if _, err := s.Verify(tok); err != nil {
 		t.Fatalf("a nanosecond before exp: %v", err)
 	}
 	// Now cached: the cache must not outlive exp either.
-	clk.t = in.ExpiresAt
+	clk.Set(in.ExpiresAt)
 	if _, err := s.Verify(tok); err == nil || errors.Is(err, ErrNotPlaceholder) {
 		t.Errorf("at exp (cached): err = %v, want expired", err)
 	}
 	// And uncached, on another replica sharing the key.
-	s2, _ := NewSigner(s.key, clk.now)
+	s2, _ := NewSigner(s.key, clk.Now)
 	if _, err := s2.Verify(tok); err == nil || errors.Is(err, ErrNotPlaceholder) {
 		t.Errorf("at exp (uncached): err = %v, want expired", err)
 	}
 
-	clk.t = newClock().t
-	in.ExpiresAt = clk.t.Add(999 * time.Millisecond) // rounds down to now
+	clk.Set(newClock().Now())
+	in.ExpiresAt = clk.Now().Add(999 * time.Millisecond) // rounds down to now
 	if _, err := s.Mint(in); err == nil {
 		t.Error("Mint of a token that expires within the second succeeded")
 	}
@@ -142,8 +142,8 @@ func TestExpiryHasNoLeeway(t *testing.T) {
 func TestReplicasSharingAKeyAcceptEachOthersTokens(t *testing.T) {
 	clk := newClock()
 	key := keys(t)["ES256"]
-	a, _ := NewSigner(key, clk.now)
-	b, _ := NewSigner(key, clk.now)
+	a, _ := NewSigner(key, clk.Now)
+	b, _ := NewSigner(key, clk.Now)
 	if a.KeyID() != b.KeyID() {
 		t.Fatalf("kid differs: %s %s", a.KeyID(), b.KeyID())
 	}
@@ -158,8 +158,8 @@ func TestReplicasSharingAKeyAcceptEachOthersTokens(t *testing.T) {
 
 func TestVerifyRefuses(t *testing.T) {
 	clk := newClock()
-	s, _ := NewSigner(nil, clk.now)
-	other, _ := NewSigner(nil, clk.now)
+	s, _ := NewSigner(nil, clk.Now)
+	other, _ := NewSigner(nil, clk.Now)
 	good, err := s.Mint(sampleClaims(clk))
 	if err != nil {
 		t.Fatal(err)
@@ -168,7 +168,7 @@ func TestVerifyRefuses(t *testing.T) {
 	h, p, sig := split(good)
 
 	// Same kid as ours, but signed by the other key.
-	forgedClaims := wireClaims{RegisteredClaims: jwt.RegisteredClaims{Issuer: Issuer, ExpiresAt: jwt.NewNumericDate(clk.t.Add(time.Hour))}, TenantID: tenant}
+	forgedClaims := wireClaims{RegisteredClaims: jwt.RegisteredClaims{Issuer: Issuer, ExpiresAt: jwt.NewNumericDate(clk.Now().Add(time.Hour))}, TenantID: tenant}
 	forged := jwt.NewWithClaims(jwt.SigningMethodES256, forgedClaims)
 	forged.Header["kid"] = s.KeyID()
 	forgedTok, _ := forged.SignedString(other.key)
@@ -183,7 +183,7 @@ func TestVerifyRefuses(t *testing.T) {
 	noExp := jwt.NewWithClaims(jwt.SigningMethodES256, wireClaims{RegisteredClaims: jwt.RegisteredClaims{Issuer: Issuer}, TenantID: tenant})
 	noExp.Header["kid"] = s.KeyID()
 	noExpTok, _ := noExp.SignedString(s.key)
-	noTenant := jwt.NewWithClaims(jwt.SigningMethodES256, wireClaims{RegisteredClaims: jwt.RegisteredClaims{Issuer: Issuer, ExpiresAt: jwt.NewNumericDate(clk.t.Add(time.Hour))}})
+	noTenant := jwt.NewWithClaims(jwt.SigningMethodES256, wireClaims{RegisteredClaims: jwt.RegisteredClaims{Issuer: Issuer, ExpiresAt: jwt.NewNumericDate(clk.Now().Add(time.Hour))}})
 	noTenant.Header["kid"] = s.KeyID()
 	noTenantTok, _ := noTenant.SignedString(s.key)
 
@@ -238,7 +238,7 @@ func TestKeyIDIsTheRFC7638Thumbprint(t *testing.T) {
 
 func FuzzVerify(f *testing.F) {
 	clk := newClock()
-	s, err := NewSigner(nil, clk.now)
+	s, err := NewSigner(nil, clk.Now)
 	if err != nil {
 		f.Fatal(err)
 	}
@@ -274,24 +274,6 @@ func mustMint(t *testing.T, s *Signer, c Claims) string {
 func split(tok string) (string, string, string) {
 	p := strings.Split(tok, ".")
 	return p[0], p[1], p[2]
-}
-
-func decode(t *testing.T, tok string) (header, payload map[string]any) {
-	t.Helper()
-	h, p, _ := split(tok)
-	for _, part := range []struct {
-		b64 string
-		out *map[string]any
-	}{{h, &header}, {p, &payload}} {
-		raw, err := base64.RawURLEncoding.DecodeString(part.b64)
-		if err != nil {
-			t.Fatal(err)
-		}
-		if err := json.Unmarshal(raw, part.out); err != nil {
-			t.Fatal(err)
-		}
-	}
-	return header, payload
 }
 
 // publicFromJWKS rebuilds the public key from the key set, as a tool would.
@@ -334,7 +316,7 @@ func BenchmarkVerify(b *testing.B) {
 	rsaKey, _ := rsa.GenerateKey(rand.Reader, 2048)
 	_, ed, _ := ed25519.GenerateKey(rand.Reader)
 	for _, key := range []crypto.Signer{ec, rsaKey, ed} {
-		s, _ := NewSigner(key, clk.now)
+		s, _ := NewSigner(key, clk.Now)
 		tok, err := s.Mint(sampleClaims(clk))
 		if err != nil {
 			b.Fatal(err)
@@ -360,7 +342,7 @@ func BenchmarkVerify(b *testing.B) {
 
 func TestOneSpellingPerToken(t *testing.T) {
 	clk := newClock()
-	s, _ := NewSigner(nil, clk.now)
+	s, _ := NewSigner(nil, clk.Now)
 	tok := mustMint(t, s, sampleClaims(clk))
 	// The signature's last base64 character carries 4 unused bits: a
 	// lenient decoder reads other spellings as the same token.
@@ -377,10 +359,10 @@ func TestOneSpellingPerToken(t *testing.T) {
 
 func TestEvictKeepsUnexpired(t *testing.T) {
 	clk := newClock()
-	s, _ := NewSigner(nil, clk.now)
-	s.verified.Store("expired", Claims{ExpiresAt: clk.t})
-	s.verified.Store("valid", Claims{ExpiresAt: clk.t.Add(time.Minute)})
-	s.evict(clk.t)
+	s, _ := NewSigner(nil, clk.Now)
+	s.verified.Store("expired", Claims{ExpiresAt: clk.Now()})
+	s.verified.Store("valid", Claims{ExpiresAt: clk.Now().Add(time.Minute)})
+	s.evict(clk.Now())
 	if _, ok := s.verified.Load("expired"); ok {
 		t.Error("an expired token was kept")
 	}
