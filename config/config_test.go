@@ -8,6 +8,8 @@ import (
 	"github.com/google/go-cmp/cmp"
 	"github.com/google/go-cmp/cmp/cmpopts"
 	"go.uber.org/zap/zapcore"
+
+	"github.com/xdrproxy/xdrproxy/internal/testutil"
 )
 
 // The clouds, spelled out here rather than read from Clouds so that a change
@@ -46,10 +48,10 @@ func defaultConfig(t *testing.T) *Config {
 		AdminAddr:         "127.0.0.1:9090",
 		ClientID:          testClientID,
 		Credential:        Credential{Kind: ClientSecret, Secret: testSecret},
-		AuthorityHost:     mustURL(t, "https://login.microsoftonline.com"),
+		AuthorityHost:     testutil.ParseURL(t, "https://login.microsoftonline.com"),
 		InstanceDiscovery: true,
 		Tenants:           mustTenantSet(t, Tenant{ID: tenantA}),
-		UpstreamURL:       mustURL(t, "https://api.security.microsoft.com"),
+		UpstreamURL:       testutil.ParseURL(t, "https://api.security.microsoft.com"),
 		Scope:             "https://api.security.microsoft.com/.default",
 		LogLevel:          zapcore.InfoLevel,
 		LogFormat:         "json",
@@ -110,7 +112,7 @@ func TestLoad(t *testing.T) {
 		{
 			name: "AZURE_AUTHORITY_HOST with the trailing slash the webhook sets",
 			set:  map[string]string{"AZURE_AUTHORITY_HOST": "https://login.example.com/"},
-			want: func(c *Config) { c.AuthorityHost = mustURL(t, "https://login.example.com") },
+			want: func(c *Config) { c.AuthorityHost = testutil.ParseURL(t, "https://login.example.com") },
 		},
 		{
 			name: "XDRPROXY_AUTHORITY_HOST wins over AZURE_AUTHORITY_HOST",
@@ -118,7 +120,7 @@ func TestLoad(t *testing.T) {
 				"AZURE_AUTHORITY_HOST":    "https://login.example.com/",
 				"XDRPROXY_AUTHORITY_HOST": "https://login.example.net:8443",
 			},
-			want: func(c *Config) { c.AuthorityHost = mustURL(t, "https://login.example.net:8443") },
+			want: func(c *Config) { c.AuthorityHost = testutil.ParseURL(t, "https://login.example.net:8443") },
 		},
 		{
 			name: "every variable set explicitly",
@@ -137,9 +139,9 @@ func TestLoad(t *testing.T) {
 			want: func(c *Config) {
 				c.ListenAddr = "127.0.0.1:18080"
 				c.AdminAddr = "0.0.0.0:19090"
-				c.AuthorityHost = mustURL(t, "https://127.0.0.1:8443")
+				c.AuthorityHost = testutil.ParseURL(t, "https://127.0.0.1:8443")
 				c.InstanceDiscovery = false
-				c.UpstreamURL = mustURL(t, "https://gateway.example.com/defender")
+				c.UpstreamURL = testutil.ParseURL(t, "https://gateway.example.com/defender")
 				c.Scope = "api://xdr/.default"
 				c.LogLevel = zapcore.DebugLevel
 				c.LogFormat = "console"
@@ -163,8 +165,8 @@ func TestLoad(t *testing.T) {
 			set:  map[string]string{"XDRPROXY_CLOUD": "usgov"},
 			want: func(c *Config) {
 				c.Cloud = usgovCloud
-				c.AuthorityHost = mustURL(t, "https://login.microsoftonline.com")
-				c.UpstreamURL = mustURL(t, "https://api-gcc.security.microsoft.us")
+				c.AuthorityHost = testutil.ParseURL(t, "https://login.microsoftonline.com")
+				c.UpstreamURL = testutil.ParseURL(t, "https://api-gcc.security.microsoft.us")
 				c.Scope = "https://api-gcc.security.microsoft.us/.default"
 			},
 		},
@@ -173,8 +175,8 @@ func TestLoad(t *testing.T) {
 			set:  map[string]string{"XDRPROXY_CLOUD": "usgovhigh"},
 			want: func(c *Config) {
 				c.Cloud = usgovhighCloud
-				c.AuthorityHost = mustURL(t, "https://login.microsoftonline.us")
-				c.UpstreamURL = mustURL(t, "https://api-gov.security.microsoft.us")
+				c.AuthorityHost = testutil.ParseURL(t, "https://login.microsoftonline.us")
+				c.UpstreamURL = testutil.ParseURL(t, "https://api-gov.security.microsoft.us")
 				c.Scope = "https://api-gov.security.microsoft.us/.default"
 			},
 		},
@@ -183,8 +185,8 @@ func TestLoad(t *testing.T) {
 			set:  map[string]string{"XDRPROXY_CLOUD": " DoD "},
 			want: func(c *Config) {
 				c.Cloud = dodCloud
-				c.AuthorityHost = mustURL(t, "https://login.microsoftonline.us")
-				c.UpstreamURL = mustURL(t, "https://api-gov.security.microsoft.us")
+				c.AuthorityHost = testutil.ParseURL(t, "https://login.microsoftonline.us")
+				c.UpstreamURL = testutil.ParseURL(t, "https://api-gov.security.microsoft.us")
 				c.Scope = "https://api-gov.security.microsoft.us/.default"
 			},
 		},
@@ -198,8 +200,8 @@ func TestLoad(t *testing.T) {
 			},
 			want: func(c *Config) {
 				c.Cloud = usgovhighCloud
-				c.AuthorityHost = mustURL(t, "https://login.example.com")
-				c.UpstreamURL = mustURL(t, "http://127.0.0.1:9999")
+				c.AuthorityHost = testutil.ParseURL(t, "https://login.example.com")
+				c.UpstreamURL = testutil.ParseURL(t, "http://127.0.0.1:9999")
 				c.Scope = "api://sim/.default"
 			},
 		},
@@ -211,20 +213,20 @@ func TestLoad(t *testing.T) {
 			},
 			want: func(c *Config) {
 				c.Cloud = dodCloud
-				c.AuthorityHost = mustURL(t, "https://login.microsoftonline.us")
-				c.UpstreamURL = mustURL(t, "https://gateway.example.com")
+				c.AuthorityHost = testutil.ParseURL(t, "https://login.microsoftonline.us")
+				c.UpstreamURL = testutil.ParseURL(t, "https://gateway.example.com")
 				c.Scope = "https://api-gov.security.microsoft.us/.default"
 			},
 		},
 		{
 			name: "http upstream on localhost",
 			set:  map[string]string{"XDRPROXY_UPSTREAM_URL": "http://localhost:9999/"},
-			want: func(c *Config) { c.UpstreamURL = mustURL(t, "http://localhost:9999") },
+			want: func(c *Config) { c.UpstreamURL = testutil.ParseURL(t, "http://localhost:9999") },
 		},
 		{
 			name: "http upstream on IPv6 loopback",
 			set:  map[string]string{"XDRPROXY_UPSTREAM_URL": "http://[::1]:9999"},
-			want: func(c *Config) { c.UpstreamURL = mustURL(t, "http://[::1]:9999") },
+			want: func(c *Config) { c.UpstreamURL = testutil.ParseURL(t, "http://[::1]:9999") },
 		},
 		{
 			name: "aliases are lower-cased and blank entries ignored",

@@ -4,7 +4,6 @@ package config
 
 import (
 	"fmt"
-	"net/url"
 	"os"
 	"path/filepath"
 	"reflect"
@@ -84,15 +83,6 @@ func caseEnv(set map[string]string, unset []string) map[string]string {
 		vars[name] = value
 	}
 	return vars
-}
-
-func mustURL(t *testing.T, s string) *url.URL {
-	t.Helper()
-	u, err := url.Parse(s)
-	if err != nil {
-		t.Fatalf("url.Parse(%q): %v", s, err)
-	}
-	return u
 }
 
 func mustTenantSet(t *testing.T, tenants ...Tenant) *TenantSet {

@@ -3,7 +3,6 @@ package server
 import (
 	"context"
 	"crypto/tls"
-	"encoding/base64"
 	"encoding/json"
 	"io"
 	"net/http"
@@ -174,7 +173,7 @@ func TestPartnerPagePythonSample(t *testing.T) {
 	}
 	noRealSecrets(t, p.sim, string(out))
 	upstreamGotARealToken(t, p.sim, simulator.ContosoTenantID)
-	payload := decodePayload(t, lines[0])
+	_, payload := testutil.DecodeJWT(t, lines[0])
 	if payload["iss"] != "urn:xdrproxy:placeholder" || payload["tid"] != simulator.ContosoTenantID || payload["roles"] == nil {
 		t.Errorf("the tool decodes %v", payload)
 	}
@@ -257,7 +256,7 @@ func TestMSALGoClientAgainstTheProxy(t *testing.T) {
 				t.Errorf("expires in %v", until)
 			}
 			noRealSecrets(t, p.sim, res.AccessToken)
-			payload := decodePayload(t, res.AccessToken)
+			_, payload := testutil.DecodeJWT(t, res.AccessToken)
 			if payload["tid"] != tc.tenantID || payload["iss"] != "urn:xdrproxy:placeholder" {
 				t.Errorf("placeholder claims %v", payload)
 			}
@@ -448,21 +447,4 @@ func TestInboundTLSPolicyAndRotation(t *testing.T) {
 	if s, reused := serialOf(p.client(t, nil)); reused || s != newSerial {
 		t.Errorf("new connection: serial %d, want %d", s, newSerial)
 	}
-}
-
-func decodePayload(t *testing.T, jwt string) map[string]any {
-	t.Helper()
-	parts := strings.Split(jwt, ".")
-	if len(parts) != 3 {
-		t.Fatalf("not a JWT: %d parts", len(parts))
-	}
-	raw, err := base64.RawURLEncoding.DecodeString(parts[1])
-	if err != nil {
-		t.Fatal(err)
-	}
-	var m map[string]any
-	if err := json.Unmarshal(raw, &m); err != nil {
-		t.Fatal(err)
-	}
-	return m
 }

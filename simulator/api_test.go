@@ -11,6 +11,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/xdrproxy/xdrproxy/internal/testutil"
 	"github.com/xdrproxy/xdrproxy/simulator"
 )
 
@@ -321,7 +322,7 @@ func TestAdvancedHunting(t *testing.T) {
 }
 
 func TestAPIAuth(t *testing.T) {
-	clock := newFakeClock(fixedTime)
+	clock := testutil.NewClock(fixedTime)
 	sim := &simulator.Server{Now: clock.Now}
 	c := startSim(t, sim)
 	other := &simulator.Server{Now: clock.Now}

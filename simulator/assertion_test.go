@@ -21,6 +21,7 @@ import (
 	"github.com/AzureAD/microsoft-authentication-library-for-go/apps/confidential"
 	"github.com/golang-jwt/jwt/v5"
 
+	"github.com/xdrproxy/xdrproxy/internal/testutil"
 	"github.com/xdrproxy/xdrproxy/simulator"
 )
 
@@ -109,7 +110,7 @@ func (a *assertionRecorder) header(t *testing.T) map[string]any {
 func TestCertificateCredentialMSAL(t *testing.T) {
 	registered := newClientCert(t, "xdrproxy-registered")
 	other := newClientCert(t, "xdrproxy-other")
-	clock := newFakeClock(time.Now().Truncate(time.Second))
+	clock := testutil.NewClock(time.Now().Truncate(time.Second))
 	rec := &assertionRecorder{}
 	sim := &simulator.Server{ClientCertificate: registered.cert, Now: clock.Now, BeforeToken: rec.hook}
 	c := startSim(t, sim)

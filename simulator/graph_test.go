@@ -11,6 +11,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/xdrproxy/xdrproxy/internal/testutil"
 	"github.com/xdrproxy/xdrproxy/simulator"
 )
 
@@ -336,7 +337,7 @@ func TestGraphAuthorization(t *testing.T) {
 	}
 
 	t.Run("expired Graph token", func(t *testing.T) {
-		clock := newFakeClock(time.Now())
+		clock := testutil.NewClock(time.Now())
 		timed := &simulator.Server{Now: clock.Now}
 		tc := startSim(t, timed)
 		tok := token(t, tc, timed, simulator.ContosoTenantID, graphScope)

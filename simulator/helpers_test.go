@@ -9,46 +9,21 @@ import (
 	"net/http"
 	"net/url"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
+	"github.com/xdrproxy/xdrproxy/internal/testutil"
 	"github.com/xdrproxy/xdrproxy/simulator"
 )
 
 // defenderScope is the scope the product asks MSAL for.
 const defenderScope = "https://api.security.microsoft.com/.default"
 
-// fakeClock is a settable clock for Server.Now, safe to move while the
-// simulator serves requests.
-type fakeClock struct {
-	mu sync.Mutex
-	t  time.Time
-}
-
-func newFakeClock(t time.Time) *fakeClock { return &fakeClock{t: t} }
-
-func (c *fakeClock) Now() time.Time {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	return c.t
-}
-
-func (c *fakeClock) Set(t time.Time) {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	c.t = t
-}
-
 // startSim starts sim on loopback, stops it when the test ends and returns a
 // client that trusts only the simulator's CA.
 func startSim(t *testing.T, sim *simulator.Server) *http.Client {
 	t.Helper()
-	if err := sim.Start("127.0.0.1:0"); err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { sim.Close() })
-	return trustingClient(t, sim, nil)
+	return trustingClient(t, testutil.StartSimulator(t, sim), nil)
 }
 
 // trustingClient returns a client whose transport trusts sim's CA. If dial is

@@ -14,41 +14,12 @@ import (
 	"time"
 
 	"github.com/xdrproxy/xdrproxy/config"
+	"github.com/xdrproxy/xdrproxy/internal/testutil"
 	"github.com/xdrproxy/xdrproxy/simulator"
 	"github.com/xdrproxy/xdrproxy/tokencache"
 )
 
 const scope = "https://api.security.microsoft.com/.default"
-
-// fakeClock is a clock tests move by hand.
-type fakeClock struct {
-	mu  sync.Mutex
-	now time.Time
-}
-
-func newFakeClock() *fakeClock { return &fakeClock{now: time.Now()} }
-
-func (c *fakeClock) Now() time.Time {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	return c.now
-}
-
-func (c *fakeClock) Advance(d time.Duration) {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	c.now = c.now.Add(d)
-}
-
-// startSim starts a simulator on loopback TLS for the test.
-func startSim(t *testing.T, sim *simulator.Server) *simulator.Server {
-	t.Helper()
-	if err := sim.Start("127.0.0.1:0"); err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { sim.Close() })
-	return sim
-}
 
 // msalSource returns the production Source, real MSAL Go, pointed at sim.
 func msalSource(t *testing.T, sim *simulator.Server, secret string) *tokencache.MSALSource {
@@ -70,7 +41,7 @@ func newCache(t *testing.T, src tokencache.Source, opts tokencache.Options) *tok
 }
 
 func TestSequentialRequestsReuseOneToken(t *testing.T) {
-	sim := startSim(t, &simulator.Server{})
+	sim := testutil.StartSimulator(t, &simulator.Server{})
 	c := newCache(t, msalSource(t, sim, simulator.DefaultClientSecret), tokencache.Options{})
 	var first string
 	for i := 0; i < 50; i++ {
@@ -98,7 +69,7 @@ func TestSequentialRequestsReuseOneToken(t *testing.T) {
 
 func TestConcurrentFirstRequestsMakeOneTokenRequest(t *testing.T) {
 	release := make(chan struct{})
-	sim := startSim(t, &simulator.Server{
+	sim := testutil.StartSimulator(t, &simulator.Server{
 		// Hold the token request until every caller is waiting on it.
 		BeforeToken: func(http.ResponseWriter, *http.Request, string) bool { <-release; return false },
 	})
@@ -135,7 +106,7 @@ func TestConcurrentFirstRequestsMakeOneTokenRequest(t *testing.T) {
 }
 
 func TestTwoTenantsNeverShareTokens(t *testing.T) {
-	sim := startSim(t, &simulator.Server{})
+	sim := testutil.StartSimulator(t, &simulator.Server{})
 	c := newCache(t, msalSource(t, sim, simulator.DefaultClientSecret), tokencache.Options{})
 	var wg sync.WaitGroup
 	var mismatches atomic.Int32
@@ -168,7 +139,7 @@ func TestTokenRefreshedInBackgroundWhileOldOneIsServed(t *testing.T) {
 	var hold atomic.Bool
 	release := make(chan struct{})
 	refreshStarted := make(chan struct{}, 1)
-	sim := startSim(t, &simulator.Server{
+	sim := testutil.StartSimulator(t, &simulator.Server{
 		BeforeToken: func(http.ResponseWriter, *http.Request, string) bool {
 			if hold.Load() {
 				refreshStarted <- struct{}{}
@@ -177,7 +148,7 @@ func TestTokenRefreshedInBackgroundWhileOldOneIsServed(t *testing.T) {
 			return false
 		},
 	})
-	clock := newFakeClock()
+	clock := testutil.NewClock(time.Now())
 	c := newCache(t, msalSource(t, sim, simulator.DefaultClientSecret), tokencache.Options{Clock: clock})
 	ctx := context.Background()
 	old, err := c.Token(ctx, simulator.ContosoTenantID, scope)
@@ -219,8 +190,8 @@ func TestTokenRefreshedInBackgroundWhileOldOneIsServed(t *testing.T) {
 }
 
 func TestRefreshDueRefreshesIdleTenants(t *testing.T) {
-	sim := startSim(t, &simulator.Server{})
-	clock := newFakeClock()
+	sim := testutil.StartSimulator(t, &simulator.Server{})
+	clock := testutil.NewClock(time.Now())
 	c := newCache(t, msalSource(t, sim, simulator.DefaultClientSecret), tokencache.Options{Clock: clock})
 	ctx := context.Background()
 	c.Warm(ctx, []string{simulator.ContosoTenantID, simulator.FabrikamTenantID}, scope)
@@ -239,8 +210,8 @@ func TestRefreshDueRefreshesIdleTenants(t *testing.T) {
 }
 
 func TestFailureIsRememberedWithBackoff(t *testing.T) {
-	sim := startSim(t, &simulator.Server{})
-	clock := newFakeClock()
+	sim := testutil.StartSimulator(t, &simulator.Server{})
+	clock := testutil.NewClock(time.Now())
 	c := newCache(t, msalSource(t, sim, simulator.DefaultClientSecret), tokencache.Options{Clock: clock, PermanentMinBackoff: 10 * time.Second, PermanentMaxBackoff: time.Minute})
 	ctx := context.Background()
 	for i := 0; i < 100; i++ {
@@ -279,7 +250,7 @@ func TestFailureIsRememberedWithBackoff(t *testing.T) {
 
 func TestAcquisitionErrorsCarryEntraCodes(t *testing.T) {
 	const wrongSecret = "this-is-the-wrong-secret-4711"
-	sim := startSim(t, &simulator.Server{})
+	sim := testutil.StartSimulator(t, &simulator.Server{})
 	deadHost, _ := url.Parse("https://127.0.0.1:1") // nothing listens on port 1
 	deadSrc, err := tokencache.NewMSALSource(tokencache.MSALOptions{
 		AuthorityHost: deadHost, ClientID: simulator.DefaultClientID, Credential: config.Credential{Kind: config.ClientSecret, Secret: "x"},
@@ -351,7 +322,7 @@ func (s *scriptedSource) Calls() int {
 }
 
 func TestFailedRefreshKeepsServingValidToken(t *testing.T) {
-	clock := newFakeClock()
+	clock := testutil.NewClock(time.Now())
 	start := clock.Now()
 	entraDown := errors.New("entra is down")
 	src := &scriptedSource{answers: []func() (tokencache.Token, error){
@@ -450,7 +421,7 @@ func TestHostileTokenEndpointAnswers(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			sim := startSim(t, &simulator.Server{BeforeToken: func(w http.ResponseWriter, r *http.Request, _ string) bool {
+			sim := testutil.StartSimulator(t, &simulator.Server{BeforeToken: func(w http.ResponseWriter, r *http.Request, _ string) bool {
 				if r.URL.Query().Get("stolen") != "" {
 					thiefHits.Add(1)
 					return false
@@ -503,9 +474,9 @@ func TestFailureClassesBackOffDifferently(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			sim := startSim(t, &simulator.Server{})
+			sim := testutil.StartSimulator(t, &simulator.Server{})
 			sim.FailTokens(simulator.ContosoTenantID, tt.status, tt.oauthError, tt.code, -1)
-			clock := newFakeClock()
+			clock := testutil.NewClock(time.Now())
 			c := newCache(t, msalSource(t, sim, simulator.DefaultClientSecret), tokencache.Options{
 				Clock: clock, MinBackoff: 5 * time.Second, PermanentMinBackoff: time.Minute,
 			})
@@ -576,7 +547,7 @@ func TestRemovedTenantKeepsNoToken(t *testing.T) {
 }
 
 func TestRetryFailedNowRestartsTheBackoff(t *testing.T) {
-	clock := newFakeClock()
+	clock := testutil.NewClock(time.Now())
 	fail := func() (tokencache.Token, error) {
 		return tokencache.Token{}, &tokencache.AcquisitionError{Status: 401, OAuthError: "invalid_client", Codes: []int{7000215}}
 	}
@@ -596,7 +567,7 @@ func TestRetryFailedNowRestartsTheBackoff(t *testing.T) {
 }
 
 func TestRefresherOutlivesAnyNumberOfFailures(t *testing.T) {
-	clock := newFakeClock()
+	clock := testutil.NewClock(time.Now())
 	var calls int
 	src := sourceFunc(func() (tokencache.Token, error) {
 		calls++
@@ -624,7 +595,7 @@ type sourceFunc func() (tokencache.Token, error)
 func (f sourceFunc) Token(context.Context, string, string) (tokencache.Token, error) { return f() }
 
 func TestRefreshDueHonoursTheBackoff(t *testing.T) {
-	clock := newFakeClock()
+	clock := testutil.NewClock(time.Now())
 	var calls atomic.Int32
 	src := sourceFunc(func() (tokencache.Token, error) {
 		calls.Add(1)
@@ -642,7 +613,7 @@ func TestRefreshDueHonoursTheBackoff(t *testing.T) {
 }
 
 func TestAnExpiredTokenIsAFailure(t *testing.T) {
-	clock := newFakeClock()
+	clock := testutil.NewClock(time.Now())
 	src := sourceFunc(func() (tokencache.Token, error) {
 		return tokencache.Token{Value: "x", ExpiresOn: clock.Now().Add(-time.Second)}, nil
 	})
@@ -653,7 +624,7 @@ func TestAnExpiredTokenIsAFailure(t *testing.T) {
 }
 
 func TestInvalidateKeepsTheOnlyTokenDuringABackoff(t *testing.T) {
-	clock := newFakeClock()
+	clock := testutil.NewClock(time.Now())
 	var n atomic.Int32
 	src := sourceFunc(func() (tokencache.Token, error) {
 		if n.Add(1) == 1 {
@@ -675,7 +646,7 @@ func TestInvalidateKeepsTheOnlyTokenDuringABackoff(t *testing.T) {
 }
 
 func TestTheBackgroundRefresherRuns(t *testing.T) {
-	clock := newFakeClock()
+	clock := testutil.NewClock(time.Now())
 	calls := make(chan struct{}, 10)
 	src := sourceFunc(func() (tokencache.Token, error) {
 		calls <- struct{}{}

@@ -11,6 +11,7 @@ import (
 	"github.com/google/go-cmp/cmp"
 	"github.com/google/go-cmp/cmp/cmpopts"
 
+	"github.com/xdrproxy/xdrproxy/internal/testutil"
 	"github.com/xdrproxy/xdrproxy/simulator"
 	"github.com/xdrproxy/xdrproxy/tokencache"
 )
@@ -58,7 +59,7 @@ func TestNewTokenDecodesClaimsOnce(t *testing.T) {
 }
 
 func TestTokensCarryTheirClaimsThroughTheCache(t *testing.T) {
-	sim := startSim(t, &simulator.Server{})
+	sim := testutil.StartSimulator(t, &simulator.Server{})
 	c := newCache(t, msalSource(t, sim, simulator.DefaultClientSecret), tokencache.Options{})
 	tok, err := c.Token(context.Background(), simulator.ContosoTenantID, scope)
 	if err != nil {

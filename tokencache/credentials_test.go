@@ -4,13 +4,13 @@ import (
 	"context"
 	"errors"
 	"net/http"
-	"net/url"
 	"os"
 	"path/filepath"
 	"testing"
 	"time"
 
 	"github.com/xdrproxy/xdrproxy/config"
+	"github.com/xdrproxy/xdrproxy/internal/testutil"
 	"github.com/xdrproxy/xdrproxy/simulator"
 	"github.com/xdrproxy/xdrproxy/tokencache"
 )
@@ -18,16 +18,9 @@ import (
 // sourceWith returns real MSAL Go, pointed at sim, with cred.
 func sourceWith(t *testing.T, sim *simulator.Server, cred config.Credential) *tokencache.MSALSource {
 	t.Helper()
-	pool, err := sim.CertPool()
-	if err != nil {
-		t.Fatal(err)
-	}
-	transport := http.DefaultTransport.(*http.Transport).Clone()
-	transport.TLSClientConfig.RootCAs = pool
-	t.Cleanup(transport.CloseIdleConnections)
-	host, _ := url.Parse(sim.URL())
+	transport := testutil.SimulatorTransport(t, sim)
 	src, err := tokencache.NewMSALSource(tokencache.MSALOptions{
-		AuthorityHost: host, ClientID: simulator.DefaultClientID, Credential: cred,
+		AuthorityHost: testutil.ParseURL(t, sim.URL()), ClientID: simulator.DefaultClientID, Credential: cred,
 		HTTPClient: &http.Client{Transport: transport},
 	})
 	if err != nil {
@@ -63,7 +56,7 @@ func TestCertificateCredential(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	sim := startSim(t, &simulator.Server{ClientCertificate: cert})
+	sim := testutil.StartSimulator(t, &simulator.Server{ClientCertificate: cert})
 	for _, tt := range []struct {
 		name    string
 		pem     []byte
@@ -103,7 +96,7 @@ func TestFederatedTokenFileIsReadForEveryAcquisition(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	sim := startSim(t, &simulator.Server{FederatedCredentials: []simulator.FederatedCredential{issuer.Credential(subject)}})
+	sim := testutil.StartSimulator(t, &simulator.Server{FederatedCredentials: []simulator.FederatedCredential{issuer.Credential(subject)}})
 	file := filepath.Join(t.TempDir(), "azure-identity-token")
 	write := func(subject string, lifetime time.Duration) {
 		t.Helper()
@@ -146,7 +139,7 @@ func TestFederatedTokenFileIsReadForEveryAcquisition(t *testing.T) {
 }
 
 func TestRotateSecret(t *testing.T) {
-	sim := startSim(t, &simulator.Server{})
+	sim := testutil.StartSimulator(t, &simulator.Server{})
 	src := sourceWith(t, sim, config.Credential{Kind: config.ClientSecretFile, Secret: "expired-secret"})
 	if _, ae := acquire(t, sim, src); ae == nil || ae.Code() != 7000215 {
 		t.Fatalf("wrong secret: %v", ae)

@@ -6,6 +6,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/xdrproxy/xdrproxy/internal/testutil"
 	"github.com/xdrproxy/xdrproxy/tokencache"
 )
 
@@ -51,7 +52,7 @@ func (s *sharedStore) Acquires() int {
 }
 
 func TestTheStoreInOptionsIsTheOneUsed(t *testing.T) {
-	clock := newFakeClock()
+	clock := testutil.NewClock(time.Now())
 	key := tokencache.Key{TenantID: "t", Scope: scope}
 	store := &sharedStore{tokens: map[tokencache.Key]tokencache.Token{
 		key: {Value: "from-another-replica", ExpiresOn: clock.Now().Add(time.Hour)},
