@@ -94,6 +94,10 @@ type Config struct {
 	PlaceholderKey crypto.Signer `json:"-"`
 	// PlaceholderKeyFile is XDRPROXY_PLACEHOLDER_KEY_FILE; empty means none.
 	PlaceholderKeyFile string
+	// PublicURL is the origin clients reach the proxy at (scheme and host,
+	// no path), named in discovery documents, issuers and rewritten
+	// paging links. Nil means each request's own scheme and Host.
+	PublicURL *url.URL
 }
 
 // TLS reports whether the proxy listeners serve TLS.

@@ -46,6 +46,7 @@ type env struct {
 	TenantListeners       string `split_words:"true"`
 	TokenEmulation        string `split_words:"true"`
 	PlaceholderKeyFile    string `split_words:"true"`
+	PublicURL             string `split_words:"true"`
 
 	// source names the variable each fallback-capable value came from.
 	clientIDVar, federatedVar, authorityVar string
@@ -111,7 +112,7 @@ var Variables = func() []string {
 		"ALLOW_UNAUTHENTICATED", "LOG_LEVEL", "LOG_FORMAT", "CLOUD", "UPSTREAM_TIMEOUT", "SHUTDOWN_TIMEOUT",
 		"TLS_CERT_FILE", "TLS_KEY_FILE", "TLS_CLIENT_CA_FILE", "TENANT_LISTENERS",
 		"TOKEN_EMULATION", "PLACEHOLDER_KEY_FILE",
-		"CLIENT_CERTIFICATE_SEND_X5C",
+		"CLIENT_CERTIFICATE_SEND_X5C", "PUBLIC_URL",
 	}
 	for i, n := range names {
 		names[i] = Prefix + "_" + n

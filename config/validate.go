@@ -65,6 +65,7 @@ func (e env) check() (*Config, problems) {
 	e.inboundTLS(c, &p)
 	e.tenantListeners(c, &p) // needs the tenants, addresses and keys
 	e.tokenEmulation(c, &p)
+	e.publicURL(c, &p)
 	e.logging(c, &p)
 	e.timeouts(c, &p)
 	e.rateLimits(c, &p)

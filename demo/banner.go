@@ -4,20 +4,41 @@ import (
 	"fmt"
 	"strings"
 
+	"github.com/xdrproxy/xdrproxy/config"
 	"github.com/xdrproxy/xdrproxy/server"
 	"github.com/xdrproxy/xdrproxy/simulator"
 	"github.com/xdrproxy/xdrproxy/tokencache"
 )
 
-// banner is what the demo prints once the proxy listens on l: where
-// everything runs, and curl lines to paste that try each feature.
-func (s *simulated) banner(l server.Addrs) string {
-	consent := tokencache.AdminConsentURL(s.url, simulator.DefaultClientID, simulator.UnconsentedTenantID)
-	return demoBanner("http://"+l.Proxy.String(), "http://"+l.Admin.String(), s.sim.URL(), consent, s.caFile, "http://"+l.Tenants[0].String())
+// ready is where the demo listens once the proxy's listeners are open.
+func (s *simulated) ready(l server.Addrs, cfg *config.Config) Ready {
+	r := Ready{
+		HTTPURL:      "http://" + l.Proxy.String(),
+		TLSURL:       "https://" + l.ExtraTLS.String(),
+		AdminURL:     "http://" + l.Admin.String(),
+		FabrikamURL:  "http://" + l.Tenants[0].String(),
+		SimulatorURL: s.sim.URL(),
+		CAFile:       s.caFile,
+		ConsentURL:   tokencache.AdminConsentURL(s.url, simulator.DefaultClientID, simulator.UnconsentedTenantID),
+	}
+	if cfg.PublicURL != nil {
+		r.PublicURL = cfg.PublicURL.String()
+	}
+	return r
 }
 
-// demoBanner fills the banner's text in.
-func demoBanner(proxyURL, adminURL, simURL, consentURL, caFile, fabrikamURL string) string {
+// authority is the origin a tool names as its authority: the public URL
+// when the demo runs behind a front, else the TLS listener.
+func (r Ready) authority() string {
+	if r.PublicURL != "" {
+		return r.PublicURL
+	}
+	return r.TLSURL
+}
+
+// banner is what the demo prints once the proxy listens: where everything
+// runs, and lines to paste that try each feature.
+func banner(r Ready) string {
 	var b strings.Builder
 	fmt.Fprintf(&b, `
 xdrproxy demo is running: a simulated Entra ID and Defender XDR API at %s,
@@ -62,9 +83,23 @@ Paste any of these in another terminal:
 
   # readiness
   curl -s %[3]s/readyz
+`, r.SimulatorURL, r.HTTPURL, r.AdminURL, r.ConsentURL, r.CAFile, r.FabrikamURL, simulator.DefaultClientID)
+	fmt.Fprintf(&b, `
+MSAL-based tools (Microsoft's libraries for Python, Node, Go, .NET) insist on
+https, so the proxy also listens at %s with token emulation,
+its certificate signed by the demo's CA. Point a tool at it with
+  authority   %s/contoso   (or fabrikam)
+  client ID   %s   (any client secret)
+  and instance discovery off: README.md, "Pointing Microsoft's libraries at xdrproxy"
+and make it trust the demo's CA, in the shell that runs it:
+  export REQUESTS_CA_BUNDLE=%[4]s SSL_CERT_FILE=%[4]s   # Python
+  export NODE_EXTRA_CA_CERTS=%[4]s   # Node.js
+  export SSL_CERT_FILE=%[4]s   # Go
+Paging links in answers point back at the proxy, so SDKs page through it:
+  curl -s --cacert %[4]s '%[5]s/tenants/contoso/api/incidents?$top=2'
 
 Press Ctrl-C to stop.
 
-`, simURL, proxyURL, adminURL, consentURL, caFile, fabrikamURL, simulator.DefaultClientID)
+`, r.TLSURL, r.authority(), simulator.DefaultClientID, r.CAFile, r.authority())
 	return b.String()
 }

@@ -34,11 +34,22 @@ func Run(ctx context.Context, o Options, stdout, stderr io.Writer) error {
 	defer func() { _ = log.Sync() }()
 	log.Info("simulator started (fake Entra ID and Defender XDR API)", zap.String("url", s.sim.URL()))
 
+	cert, err := s.sim.TLSConfig()
+	if err != nil {
+		return err
+	}
 	return server.Run(ctx, cfg, log, server.Options{
 		Version:          o.Version,
 		Roots:            s.roots,
 		PermanentBackoff: 5 * time.Second,
-		OnListening:      func(l server.Addrs) { fmt.Fprint(stdout, s.banner(l)) },
+		ExtraTLS:         &server.ExtraTLSListener{Addr: freeAddr(o.TLSAddr, "127.0.0.1:8443"), Certificate: cert.Certificates[0]},
+		OnListening: func(l server.Addrs) {
+			ready := s.ready(l, cfg)
+			fmt.Fprint(stdout, banner(ready))
+			if o.OnReady != nil {
+				o.OnReady(ready)
+			}
+		},
 	})
 }
 
@@ -84,5 +95,6 @@ func (o Options) config(s *simulated) (*config.Config, error) {
 		ShutdownTimeout:   5 * time.Second,
 		TenantListeners:   []config.TenantListener{{Addr: freeAddr(o.FabrikamAddr, "127.0.0.1:8081"), Tenant: "fabrikam"}},
 		TokenEmulation:    true,
+		PublicURL:         o.PublicURL,
 	}, nil
 }

@@ -2,6 +2,7 @@ package proxy
 
 import (
 	"errors"
+	"fmt"
 	"net/http"
 	"strings"
 
@@ -40,7 +41,7 @@ func (h *Handler) authenticate(r *http.Request) (caller, error) {
 	}
 	k, ok := keys.Match(presented)
 	if !ok {
-		return caller{keyed: true}, unauthenticated("the client key is not valid", nil)
+		return caller{keyed: true}, invalidToken("the client key is not valid", nil)
 	}
 	return caller{key: k, keyed: true}, nil
 }
@@ -54,18 +55,18 @@ func (h *Handler) authenticatePlaceholder(presented string, keys *clientKeys) (c
 	case errors.Is(err, placeholder.ErrNotPlaceholder):
 		return caller{}, err
 	case err != nil:
-		return caller{keyed: keys != nil}, unauthenticated("the placeholder token is not valid here (expired, or not signed by this proxy's key): ask the proxy's token endpoint for a new one", err)
+		return caller{keyed: keys != nil}, invalidToken("the placeholder token is not valid here (expired, or not signed by this proxy's key): ask the proxy's token endpoint for a new one", err)
 	}
 	who := caller{placeholder: &c}
 	if keys == nil {
 		return who, nil
 	}
 	if !c.HasClientKey {
-		return caller{keyed: true}, unauthenticated("the placeholder token was issued without a client key, and this proxy requires one: ask its token endpoint for a new token", nil)
+		return caller{keyed: true}, invalidToken("the placeholder token was issued without a client key, and this proxy requires one: ask its token endpoint for a new token", nil)
 	}
 	k, ok := keys.byBinding[c.ClientKey]
 	if !ok {
-		return caller{keyed: true}, unauthenticated("the client key this placeholder token was obtained with is no longer valid", nil)
+		return caller{keyed: true}, invalidToken("the client key this placeholder token was obtained with is no longer valid", nil)
 	}
 	who.key, who.keyed = k, true
 	return who, nil
@@ -73,6 +74,39 @@ func (h *Handler) authenticatePlaceholder(presented string, keys *clientKeys) (c
 
 func unauthenticated(msg string, cause error) *Error {
 	return &Error{Status: http.StatusUnauthorized, Code: CodeUnauthenticated, Message: msg, Err: cause}
+}
+
+// errInvalidToken marks a 401 for a bearer token that was presented and
+// refused, as opposed to none presented.
+var errInvalidToken = errors.New("invalid_token")
+
+// invalidToken is the 401 for a presented bearer token (a client key or
+// a placeholder) that is refused.
+func invalidToken(msg string, cause error) *Error {
+	if cause == nil {
+		cause = errInvalidToken
+	} else {
+		cause = fmt.Errorf("%w: %w", errInvalidToken, cause)
+	}
+	return unauthenticated(msg, cause)
+}
+
+// bearerChallenge is the WWW-Authenticate header of a 401 (RFC 6750 §3):
+// error="invalid_token" when a token was presented and refused, which
+// tells an SDK to get a new one rather than retry the same; no error
+// code when none was presented.
+func bearerChallenge(err error) string {
+	var e *Error
+	if !errors.Is(err, errInvalidToken) || !errors.As(err, &e) {
+		return `Bearer realm="xdrproxy"`
+	}
+	desc := strings.Map(func(r rune) rune {
+		if r == '"' || r == '\\' || r < 0x20 || r > 0x7e {
+			return -1 // quoted-string safe (RFC 6750 §3: %x20-21 / %x23-5B / %x5D-7E)
+		}
+		return r
+	}, e.Message)
+	return `Bearer realm="xdrproxy", error="invalid_token", error_description="` + desc + `"`
 }
 
 // keyMayNotUseTenant is the one answer a key limited to some tenants gets

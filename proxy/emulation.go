@@ -102,11 +102,7 @@ func (h *Handler) serveDiscovery(w http.ResponseWriter, r *http.Request, name st
 		h.writeEntraError(w, r, e)
 		return e
 	}
-	scheme := "http"
-	if r.TLS != nil {
-		scheme = "https"
-	}
-	base := scheme + "://" + r.Host + "/" + name
+	base := h.origin(r) + "/" + name
 	doc := map[string]any{
 		"issuer":                                base + "/v2.0",
 		"token_endpoint":                        base + "/oauth2/v2.0/token",

@@ -6,6 +6,7 @@ import (
 	"encoding/base64"
 	"encoding/hex"
 	"encoding/json"
+	"fmt"
 	"io"
 	"net/http"
 	"net/url"
@@ -139,6 +140,10 @@ func TestTokenEmulationV1(t *testing.T) {
 	if status != http.StatusOK {
 		t.Fatalf("status %d: %v", status, body)
 	}
+	// The access log counts the form's bytes.
+	if want := fmt.Sprintf(`"route":"token-emulation","method":"POST","path":"/contoso/oauth2/token","status":200,"bytes_in":%d,`, len(v1Form(toolKey).Encode())); !strings.Contains(s.logs.String(), want) {
+		t.Errorf("no access-log line with %s in:\n%s", want, s.logs.String())
+	}
 	if hdr.Get("Cache-Control") != "no-store, no-cache" || !strings.HasPrefix(hdr.Get("Content-Type"), "application/json") {
 		t.Errorf("headers: %v", hdr)
 	}
@@ -269,6 +274,47 @@ func entraErrorShape(t *testing.T, body map[string]any, oauth string, code int) 
 }
 
 func itoa(n int) string { b, _ := json.Marshal(n); return string(b) }
+
+func TestTokenEmulationRefusesAResourceNoRouteServes(t *testing.T) {
+	clk := &settableClock{}
+	s := newStack(t, stackOptions{emulation: true, now: clk.now, routesFor: func(simURL string) []config.Route {
+		return []config.Route{{Prefix: "/graph/", URL: testutil.ParseURL(t, simURL), Scope: "https://graph.microsoft.com/.default"}}
+	}})
+	form := url.Values{"grant_type": {"client_credentials"}, "client_id": {simulator.DefaultClientID}, "client_secret": {"anything"}}
+
+	// Graph by application ID gets a Graph placeholder.
+	form.Set("scope", "00000003-0000-0000-c000-000000000000/.default")
+	status, _, body := s.post(t, s.proxyURL, "/contoso/oauth2/v2.0/token", form, nil)
+	if status != http.StatusOK {
+		t.Fatalf("Graph by application ID: %d %v", status, body)
+	}
+	c, err := s.signer.Verify(body["access_token"].(string))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(c.Audience) != 1 || c.Audience[0] != "https://graph.microsoft.com" {
+		t.Errorf("Graph by application ID: placeholder aud %v, want Graph's", c.Audience)
+	}
+
+	// A resource nothing here serves: Entra ID's answer, naming the routes.
+	form.Set("scope", "https://management.azure.com/.default")
+	status, _, body = s.post(t, s.proxyURL, "/contoso/oauth2/v2.0/token", form, nil)
+	if status != http.StatusBadRequest {
+		t.Fatalf("unknown resource: %d %v", status, body)
+	}
+	desc := entraErrorShape(t, body, "invalid_resource", 500011)
+	for _, want := range []string{"https://management.azure.com", "https://api.security.microsoft.com (every path", "https://graph.microsoft.com (paths under /graph/)", "XDRPROXY_ROUTES"} {
+		if !strings.Contains(desc, want) {
+			t.Errorf("description %q does not mention %q", desc, want)
+		}
+	}
+	// v1 alike.
+	v1 := url.Values{"grant_type": {"client_credentials"}, "client_id": {simulator.DefaultClientID}, "client_secret": {"anything"}, "resource": {"https://vault.azure.net"}}
+	if status, _, body = s.post(t, s.proxyURL, "/contoso/oauth2/token", v1, nil); status != http.StatusBadRequest {
+		t.Errorf("v1 unknown resource: %d %v", status, body)
+	}
+	entraErrorShape(t, body, "invalid_resource", 500011)
+}
 
 func TestTokenEmulationRefusals(t *testing.T) {
 	clk := &settableClock{}
@@ -500,6 +546,27 @@ func TestPlaceholderBearer(t *testing.T) {
 	if status, body := s.call(t, s.proxyURL, "/api/incidents", ph, ""); status != http.StatusUnauthorized {
 		t.Errorf("at exp: %d %v", status, body)
 	}
+	// The 401 tells an SDK its token is refused, so it gets a new one
+	// (RFC 6750 §3.1); a request with no token gets no error code.
+	challenge := func(bearer string) string {
+		req, _ := http.NewRequest(http.MethodGet, s.proxyURL+"/api/incidents", nil)
+		if bearer != "" {
+			req.Header.Set("Authorization", "Bearer "+bearer)
+		}
+		status, hdr, _ := s.sendJSON(t, req)
+		if status != http.StatusUnauthorized {
+			t.Errorf("bearer %.8q…: status %d, want 401", bearer, status)
+		}
+		return hdr.Get("WWW-Authenticate")
+	}
+	for name, bearer := range map[string]string{"expired": ph, "forged": forged, "unknown key": "not-a-key"} {
+		if got := challenge(bearer); !strings.HasPrefix(got, `Bearer realm="xdrproxy", error="invalid_token", error_description="`) || strings.Count(got, `"`) != 6 {
+			t.Errorf("%s: WWW-Authenticate %q, want error=\"invalid_token\" with a description", name, got)
+		}
+	}
+	if got := challenge(""); got != `Bearer realm="xdrproxy"` {
+		t.Errorf("no token: WWW-Authenticate %q", got)
+	}
 }
 
 func TestTenantListener(t *testing.T) {
@@ -600,6 +667,20 @@ func TestDiscoveryAndKeys(t *testing.T) {
 		t.Errorf("bad tenant: %d", status)
 	}
 	entraErrorShape(t, body, "invalid_tenant", 90002)
+
+	// Behind a front that terminates TLS, the public URL is the origin,
+	// whatever the request says of itself.
+	front := newStack(t, stackOptions{emulation: true, publicURL: testutil.ParseURL(t, "https://xdrproxy.soc.example")})
+	req, _ = http.NewRequest(http.MethodGet, front.proxyURL+"/contoso/v2.0/.well-known/openid-configuration", nil)
+	req.Header.Set("X-Forwarded-Proto", "http")
+	req.Header.Set("X-Forwarded-Host", "evil.example")
+	req.Header.Set("Forwarded", "proto=http;host=evil.example")
+	status, _, doc := front.sendJSON(t, req)
+	if status != 200 || doc["issuer"] != "https://xdrproxy.soc.example/contoso/v2.0" ||
+		doc["token_endpoint"] != "https://xdrproxy.soc.example/contoso/oauth2/v2.0/token" ||
+		doc["jwks_uri"] != "https://xdrproxy.soc.example/contoso/discovery/v2.0/keys" {
+		t.Errorf("behind a front: %d %v", status, doc)
+	}
 
 	// GET endpoints refuse other methods as Entra ID does.
 	for _, path := range []string{"/contoso/v2.0/.well-known/openid-configuration", "/contoso/discovery/v2.0/keys"} {

@@ -88,6 +88,11 @@ type Options struct {
 	// this Signer mints, and takes a valid placeholder as the bearer
 	// token in place of a client key. Its clock should be Now.
 	Placeholders *placeholder.Signer
+	// PublicURL, if not nil, is the origin clients reach the proxy at
+	// (scheme and host): discovery documents and rewritten paging links
+	// name it. Nil means each request's own scheme and Host, as the
+	// proxy saw the connection.
+	PublicURL *url.URL
 }
 
 // Handler is the reverse proxy. Create it with New.

@@ -640,6 +640,8 @@ func TestAccessLogLine(t *testing.T) {
 	s := newStack(t, stackOptions{})
 	s.do(t, "GET", "/api/incidents?$top=1", tenantHeader("contoso"), nil)
 	s.do(t, "GET", "/api/incidents", tenantHeader("acme"), nil)
+	hunt := `{"Query":"DeviceProcessEvents | take 1"}`
+	s.do(t, "POST", "/api/advancedhunting/run", tenantHeader("contoso"), strings.NewReader(hunt))
 	var lines []map[string]any
 	for _, l := range strings.Split(strings.TrimSpace(s.logs.String()), "\n") {
 		var m map[string]any
@@ -650,10 +652,13 @@ func TestAccessLogLine(t *testing.T) {
 			lines = append(lines, m)
 		}
 	}
-	if len(lines) != 2 {
-		t.Fatalf("want 2 access-log lines, got %d: %s", len(lines), s.logs.String())
+	if len(lines) != 3 {
+		t.Fatalf("want 3 access-log lines, got %d: %s", len(lines), s.logs.String())
 	}
 	ok, bad := lines[0], lines[1]
+	if post := lines[2]; post["bytes_in"] != float64(len(hunt)) || post["bytes_in"] == ok["bytes_in"] {
+		t.Errorf("a forwarded body of %d bytes logs bytes_in %v", len(hunt), post["bytes_in"])
+	}
 	if ok["tenant"] != "contoso" || ok["method"] != "GET" || ok["path"] != "/api/incidents" || ok["status"] != float64(200) {
 		t.Errorf("access line: %v", ok)
 	}

@@ -145,25 +145,6 @@ func canonicalPath(p string) string {
 	return p
 }
 
-// scopeFor picks the scope whose resource a token request asked for, else
-// the default scope.
-func (rt *routeTable) scopeFor(resource string) string {
-	want := normResource(resource)
-	if normResource(rt.scope) == want {
-		return rt.scope
-	}
-	for _, r := range rt.routes {
-		if normResource(r.scope) == want {
-			return r.scope
-		}
-	}
-	return rt.scope
-}
-
-func normResource(s string) string {
-	return strings.ToLower(strings.TrimRight(strings.TrimSuffix(s, "/.default"), "/"))
-}
-
 // Rate allows at most N requests in any window of Per.
 type Rate struct {
 	// N is how many requests may pass in a window.

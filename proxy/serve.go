@@ -18,7 +18,7 @@ func (h *Handler) serve(w http.ResponseWriter, r *http.Request, pin string) {
 
 	who, err := h.authenticate(r)
 	if err != nil {
-		ex.rec.Header().Set("WWW-Authenticate", `Bearer realm="xdrproxy"`)
+		ex.rec.Header().Set("WWW-Authenticate", bearerChallenge(err))
 		ex.fail(err)
 		return
 	}

@@ -73,6 +73,8 @@ type stackOptions struct {
 	now func() time.Time
 	// pins are tenants (alias or GUID) to give a tenant listener each.
 	pins []string
+	// publicURL is passed to the proxy as it is.
+	publicURL *url.URL
 }
 
 var testTenants = []config.Tenant{
@@ -169,6 +171,7 @@ func newStack(t *testing.T, o stackOptions) *stack {
 		Logger:          logger.Named("access"),
 		ConsentURL:      func(id string) string { return tokencache.AdminConsentURL(simURL, simulator.DefaultClientID, id) },
 		UpstreamTimeout: rht,
+		PublicURL:       o.publicURL,
 	})
 	if err != nil {
 		t.Fatal(err)

@@ -58,7 +58,13 @@ func (h *Handler) serveToken(w http.ResponseWriter, r *http.Request, pin, name s
 	if e != nil {
 		return t, client, refuse(e)
 	}
-	tok, err := h.toolToken(w, r, tr, t, h.served.Load().routes.scopeFor(resource))
+	routes := h.served.Load().routes
+	scope, ok := routes.scopeFor(resource)
+	if !ok {
+		return t, client, refuse(&entraError{Status: http.StatusBadRequest, OAuth: "invalid_resource", Code: 500011,
+			Message: fmt.Sprintf("The resource principal named %s was not found: this proxy serves %s. Ask for one of those (by application ID URI or application ID), or add a route for this API to XDRPROXY_ROUTES.", shownResource(resource), routes.servedResources())})
+	}
+	tok, err := h.toolToken(w, r, tr, t, scope)
 	var ee *entraError
 	if errors.As(err, &ee) {
 		return t, client, refuse(ee)

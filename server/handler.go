@@ -50,5 +50,6 @@ func (p *process) newHandler(signer *placeholder.Signer) (*proxy.Handler, error)
 		UpstreamTimeout: cfg.UpstreamTimeout,
 		Metrics:         p.metrics,
 		Placeholders:    signer,
+		PublicURL:       cfg.PublicURL,
 	})
 }

@@ -18,8 +18,8 @@ import (
 // them.
 type listeners struct {
 	// proxy holds the proxy listener, then each tenant listener in
-	// XDRPROXY_TENANT_LISTENERS order; proxySrvs serve them, index for
-	// index.
+	// XDRPROXY_TENANT_LISTENERS order, then Options.ExtraTLS's;
+	// proxySrvs serve them, index for index.
 	proxy     []net.Listener
 	proxySrvs []*http.Server
 	admin     net.Listener
@@ -33,11 +33,14 @@ func (p *process) listen() (*listeners, error) {
 	if err != nil {
 		return nil, err
 	}
-	adminLn, err := net.Listen("tcp", p.cfg.AdminAddr)
-	if err != nil {
+	closeAll := func() {
 		for _, ln := range proxyLns {
 			ln.Close()
 		}
+	}
+	adminLn, err := net.Listen("tcp", p.cfg.AdminAddr)
+	if err != nil {
+		closeAll()
 		return nil, fmt.Errorf("XDRPROXY_ADMIN_ADDR: %w", err)
 	}
 	l := &listeners{proxy: proxyLns, admin: adminLn}
@@ -51,6 +54,17 @@ func (p *process) listen() (*listeners, error) {
 			srv.ConnContext = p.tls.ConnContext
 		}
 		l.proxySrvs = append(l.proxySrvs, srv)
+	}
+	if x := p.opts.ExtraTLS; x != nil {
+		ln, err := net.Listen("tcp", x.Addr)
+		if err != nil {
+			closeAll()
+			adminLn.Close()
+			return nil, fmt.Errorf("the TLS listener %s: %w", x.Addr, err)
+		}
+		conf := &tls.Config{Certificates: []tls.Certificate{x.Certificate}, MinVersion: tls.VersionTLS12, CipherSuites: modernCipherSuites}
+		l.proxy = append(l.proxy, tls.NewListener(ln, conf))
+		l.proxySrvs = append(l.proxySrvs, newHTTPServer(refuseWhileDraining(p.handler, p.ready), p.log))
 	}
 	l.adminSrv = newHTTPServer(admin.NewHandler(admin.Options{
 		Config: p.cfg, Tenants: p.handler, Tokens: p.cache, Registry: p.registry, Readiness: p.ready,
@@ -96,6 +110,10 @@ func (p *process) announce(l *listeners) {
 		addr := l.proxy[i+1].Addr()
 		addrs.Tenants = append(addrs.Tenants, addr)
 		fields = append(fields, zap.String("tenant_listener", addr.String()+"="+tl.Tenant))
+	}
+	if p.opts.ExtraTLS != nil {
+		addrs.ExtraTLS = l.proxy[len(l.proxy)-1].Addr()
+		fields = append(fields, zap.String("tls_listener", "https://"+addrs.ExtraTLS.String()))
 	}
 	p.log.Info("listening", fields...)
 	if p.opts.OnListening != nil {

@@ -1,6 +1,7 @@
 package server
 
 import (
+	"crypto/tls"
 	"crypto/x509"
 	"net"
 	"time"
@@ -28,6 +29,19 @@ type Options struct {
 	// consent step should not take a minute); the longest wait is six
 	// times it.
 	PermanentBackoff time.Duration
+	// ExtraTLS, if set, is one more proxy listener, over TLS with its own
+	// certificate, besides those the configuration names: the demo serves
+	// MSAL-based tools, which insist on https, on it.
+	ExtraTLS *ExtraTLSListener
+}
+
+// ExtraTLSListener is a proxy listener over TLS that the configuration
+// does not name.
+type ExtraTLSListener struct {
+	// Addr is its host:port; port 0 picks a free one.
+	Addr string
+	// Certificate is what it presents.
+	Certificate tls.Certificate
 }
 
 // Addrs are the addresses the listeners got.
@@ -38,4 +52,6 @@ type Addrs struct {
 	Admin net.Addr
 	// Tenants are the tenant listeners', in XDRPROXY_TENANT_LISTENERS order.
 	Tenants []net.Addr
+	// ExtraTLS is Options.ExtraTLS's listener's, or nil.
+	ExtraTLS net.Addr
 }

@@ -93,7 +93,16 @@ func logStart(cfg *config.Config, log *zap.Logger, version string) {
 		zap.Int("tenants", cfg.Tenants.Len()),
 		zap.String("default_tenant", cfg.DefaultTenant.Name()),
 		zap.Bool("tls", cfg.TLS()),
-		zap.Bool("token_emulation", cfg.TokenEmulation))
+		zap.Bool("token_emulation", cfg.TokenEmulation),
+		zap.String("public_url", publicURL(cfg)))
+}
+
+// publicURL is what the start line says of XDRPROXY_PUBLIC_URL.
+func publicURL(cfg *config.Config) string {
+	if cfg.PublicURL == nil {
+		return "from each request (XDRPROXY_PUBLIC_URL unset)"
+	}
+	return cfg.PublicURL.String()
 }
 
 // serve serves every listener, warms the tenants' tokens up and applies

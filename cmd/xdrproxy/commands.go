@@ -41,10 +41,15 @@ var commands = []command{
 	},
 	{
 		name:     "demo",
-		synopsis: "demo",
+		synopsis: "demo [--tls-addr ADDR]",
 		summary: "run a simulated Entra ID + Defender XDR and a proxy wired to it\n" +
 			"(no Azure account, no network); prints curl commands to try",
-		setup: func(*flag.FlagSet) runFunc { return runDemo },
+		setup: func(fs *flag.FlagSet) runFunc {
+			tlsAddr := fs.String("tls-addr", "", "loopback host:port of the proxy's TLS listener for MSAL-based tools (default 127.0.0.1:8443, a free port when taken)")
+			return func(ctx context.Context, stdout, stderr io.Writer) error {
+				return runDemo(ctx, *tlsAddr, stdout, stderr)
+			}
+		},
 	},
 	{
 		name:     "consent-url",

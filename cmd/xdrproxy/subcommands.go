@@ -3,6 +3,7 @@ package main
 import (
 	"context"
 	"errors"
+	"fmt"
 	"io"
 
 	"github.com/xdrproxy/xdrproxy/check"
@@ -25,13 +26,17 @@ func runServe(ctx context.Context, _, stderr io.Writer) error {
 	return server.Run(ctx, cfg, log, server.Options{Version: versionString()})
 }
 
-// runDemo is `xdrproxy demo`: the simulator on loopback and a proxy wired
-// to it, until Ctrl-C.
-func runDemo(ctx context.Context, stdout, stderr io.Writer) error {
+// runDemo is `xdrproxy demo [--tls-addr ADDR]`: the simulator on
+// loopback and a proxy wired to it, until Ctrl-C.
+func runDemo(ctx context.Context, tlsAddr string, stdout, stderr io.Writer) error {
 	o, err := demo.OptionsFromEnv()
 	if err != nil {
 		return usageError(err)
 	}
+	if tlsAddr != "" && !config.IsLoopbackAddr(tlsAddr) {
+		return usageError(fmt.Errorf("--tls-addr %s: the demo serves loopback only (use 127.0.0.1:PORT)", tlsAddr))
+	}
+	o.TLSAddr = tlsAddr
 	o.Version = versionString()
 	return demo.Run(ctx, o, stdout, stderr)
 }
