@@ -1,6 +1,7 @@
 package interop
 
 import (
+	"strings"
 	"testing"
 
 	"github.com/xdrproxy/xdrproxy/simulator"
@@ -27,9 +28,15 @@ var clients = []struct {
 func runClients(t *testing.T, s stack) {
 	for _, c := range clients {
 		t.Run(c.name, func(t *testing.T) {
+			if s.forwarded != nil {
+				s.forwarded() // forget earlier clients' requests
+			}
 			got := c.run(t, s, c.tenant)
 			for _, a := range apis {
 				checkPages(t, s, c.tenantID, a, got[a.name])
+			}
+			if s.forwarded != nil {
+				checkTokenRequests(t, c.tenant, s.forwarded())
 			}
 		})
 	}
@@ -46,4 +53,18 @@ func TestDemoTLS(t *testing.T) {
 // its public URL.
 func TestBehindFront(t *testing.T) {
 	runClients(t, frontStack(t))
+}
+
+// checkTokenRequests asserts that the client's token requests went
+// through the front. A discovery document naming the proxy's own
+// listener (http://, the port behind the front) would send them around
+// it, and some libraries would follow it without complaint.
+func checkTokenRequests(t *testing.T, tenant string, forwarded []string) {
+	t.Helper()
+	for _, r := range forwarded {
+		if strings.HasPrefix(r, "POST /"+tenant+"/oauth2/") {
+			return
+		}
+	}
+	t.Errorf("no token request (POST /%s/oauth2/…) came through the front; it forwarded %q", tenant, forwarded)
 }

@@ -9,6 +9,7 @@ import (
 	"net/url"
 	"os"
 	"path/filepath"
+	"sync"
 	"testing"
 
 	"github.com/xdrproxy/xdrproxy/demo"
@@ -25,6 +26,29 @@ type front struct {
 	origin string
 	ca     *testutil.CA
 	caFile string
+	seen   requestLog
+}
+
+// requestLog is what a front forwarded, as "METHOD path" lines.
+type requestLog struct {
+	mu   sync.Mutex
+	reqs []string
+}
+
+// add records r.
+func (l *requestLog) add(r *http.Request) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	l.reqs = append(l.reqs, r.Method+" "+r.URL.Path)
+}
+
+// take returns the requests recorded since the last take.
+func (l *requestLog) take() []string {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	reqs := l.reqs
+	l.reqs = nil
+	return reqs
 }
 
 // listenFront listens on a free loopback port, so that the proxy behind
@@ -52,6 +76,7 @@ func (f *front) serve(t *testing.T, backend *url.URL) {
 	}
 	srv := &http.Server{
 		Handler: &httputil.ReverseProxy{Rewrite: func(pr *httputil.ProxyRequest) {
+			f.seen.add(pr.In)
 			pr.SetURL(backend)
 			pr.Out.Host = pr.In.Host
 		}},
@@ -72,11 +97,15 @@ func (f *front) serve(t *testing.T, backend *url.URL) {
 // front's CA.
 func frontStack(t *testing.T) stack {
 	f := listenFront(t)
-	r := startDemo(t, demo.Options{PublicURL: f.origin})
+	public, err := url.Parse(f.origin)
+	if err != nil {
+		t.Fatal(err)
+	}
+	r := startDemo(t, demo.Options{PublicURL: public})
 	backend, err := url.Parse(r.HTTPURL)
 	if err != nil {
 		t.Fatalf("the demo's HTTP URL %q: %v", r.HTTPURL, err)
 	}
 	f.serve(t, backend)
-	return stack{origin: f.origin, caFile: f.caFile, roots: f.ca.Pool()}
+	return stack{origin: f.origin, caFile: f.caFile, roots: f.ca.Pool(), forwarded: f.seen.take}
 }

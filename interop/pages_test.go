@@ -106,8 +106,9 @@ func checkPages(t *testing.T, s stack, tenantID string, a api, pages []page) {
 	}
 	seen := map[string]bool{}
 	for i, p := range pages {
-		if !onOrigin(p.URL, s.origin) {
-			t.Errorf("%s: page %d was fetched from %s, off the proxy's origin %s", a.name, i+1, p.URL, s.origin)
+		if i == 0 && !onOrigin(p.URL, s.origin) { // later ones are next links, checked below
+
+			t.Errorf("%s: the first page was fetched from %s, off the proxy's origin %s", a.name, p.URL, s.origin)
 		}
 		if p.Status != http.StatusOK {
 			t.Errorf("%s: page %d (%s): status %d %s%.300s", a.name, i+1, p.URL, p.Status, p.Error, p.Body)

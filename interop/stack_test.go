@@ -23,6 +23,9 @@ type stack struct {
 	caFile string
 	// roots holds the same CA.
 	roots *x509.CertPool
+	// forwarded, if not nil, returns the requests a front before the
+	// proxy forwarded since it was last called.
+	forwarded func() []string
 }
 
 // httpClient returns a client that trusts only the stack's CA; its idle
