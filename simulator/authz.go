@@ -53,11 +53,13 @@ type apiRefusal struct {
 	message string
 }
 
-// guard wraps an API handler in what the real API does first: the
-// BeforeAPI hook, recording the request for tests, the API's response
-// headers, and authorize. A refusal is written in the API's error shape.
+// guard wraps an API handler in what the real API does first: noting a
+// credential the simulator did not issue, the BeforeAPI hook, recording
+// the request for tests, the API's response headers, and authorize. A
+// refusal is written in the API's error shape.
 func (s *Server) guard(api *apiDialect, roles []string, next apiHandler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		s.noteForeignCredential(r)
 		if s.BeforeAPI != nil && s.BeforeAPI(w, r) {
 			return
 		}

@@ -11,7 +11,8 @@
 // users/delta with Graph's. Lists page with absolute @odata.nextLink (and
 // @odata.deltaLink) URLs on the simulator's own origin, as Microsoft's do.
 // Tests script tenants, consent, roles, credentials, token lifetime and
-// faults through the Server's fields and methods.
+// faults through the Server's fields and methods, and ask it whether a
+// credential it did not issue ever reached its APIs (ForeignCredentials).
 package simulator
 
 import (
@@ -73,6 +74,8 @@ type Server struct {
 	tokenRequests map[string]int
 	tokenFaults   map[string]*tokenFault
 	apiRequests   []APIRequest
+	foreign       []ForeignCredential
+	foreignTotal  int
 
 	srv *http.Server
 	url string
@@ -192,6 +195,9 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 // unknownPath fails loudly, so a test that calls something the simulator
 // does not model finds out at once.
 func (s *Server) unknownPath(w http.ResponseWriter, r *http.Request) {
+	if isAPIPath(r.URL.Path) {
+		s.noteForeignCredential(r)
+	}
 	writeAPIError(w, http.StatusNotFound, "ResourceNotFound",
 		fmt.Sprintf("xdrsim does not simulate %s %s", r.Method, r.URL.Path))
 }
