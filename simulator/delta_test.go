@@ -150,6 +150,18 @@ func TestUsersDelta(t *testing.T) {
 		checkGraphError(t, resp, body, http.StatusForbidden, "Authorization_RequestDenied")
 	})
 
+	t.Run("default page", func(t *testing.T) {
+		const big = "88888888-8888-4888-8888-888888888888"
+		if err := sim.SetTenant(simulator.Tenant{ID: big, Name: "Big", Consented: true, Users: 230}); err != nil {
+			t.Fatal(err)
+		}
+		pages := walk(t, c, sim, sim.URL()+path, token(t, c, sim, big, graphScope))
+		checkDeltaLinks(t, sim, path, pages)
+		if got := pageSizes(pages); !slices.Equal(got, []int{100, 100, 30}) {
+			t.Errorf("page sizes %v for 230 users, want [100 100 30]", got)
+		}
+	})
+
 	t.Run("SDK spelling", func(t *testing.T) {
 		const sdkPath = "/v1.0/users/microsoft.graph.delta()"
 		pages := walk(t, c, sim, sim.URL()+sdkPath+"?$top=7", tok)
