@@ -13,13 +13,16 @@
 // of whitespace, not another string, not a link to any other host.
 //
 // The rewriter is a small state machine over the byte stream, not a JSON
-// decoder: a page may be 100 MB, and a body without links costs little more
-// than a copy. Its memory is bounded whatever the body:
+// decoder: a page may be 100 MB. It makes one pass that skips the inside of
+// strings with bytes.IndexByte, allocates nothing per Read, and costs about
+// the same whether or not a body holds links. Its memory is bounded
+// whatever the body:
 //   - a link value longer than 64 KiB (MaxLink, still escaped) is passed
 //     through unchanged, as no paging link is that long;
 //   - past a nesting depth of 10,000 (MaxDepth) the rest of the body is
 //     passed through unchanged, the limit encoding/json also enforces.
 //
-// Input that is not JSON is passed through on a best-effort basis; the
-// rewriter never fails, and when the input is valid JSON so is the output.
+// Input that is not JSON is passed through on a best-effort basis: the
+// rewriter never rejects a body, and when the input is valid JSON so is the
+// output.
 package pagelinks
