@@ -13,13 +13,14 @@ import (
 // ready is where the demo listens once the proxy's listeners are open.
 func (s *simulated) ready(l server.Addrs, cfg *config.Config) Ready {
 	r := Ready{
-		HTTPURL:      "http://" + l.Proxy.String(),
-		TLSURL:       "https://" + l.ExtraTLS.String(),
-		AdminURL:     "http://" + l.Admin.String(),
-		FabrikamURL:  "http://" + l.Tenants[0].String(),
-		SimulatorURL: s.sim.URL(),
-		CAFile:       s.caFile,
-		ConsentURL:   tokencache.AdminConsentURL(s.url, simulator.DefaultClientID, simulator.UnconsentedTenantID),
+		HTTPURL:            "http://" + l.Proxy.String(),
+		TLSURL:             "https://" + l.ExtraTLS.String(),
+		AdminURL:           "http://" + l.Admin.String(),
+		FabrikamURL:        "http://" + l.Tenants[0].String(),
+		SimulatorURL:       s.sim.URL(),
+		CAFile:             s.caFile,
+		ConsentURL:         tokencache.AdminConsentURL(s.url, simulator.DefaultClientID, simulator.UnconsentedTenantID),
+		ForeignCredentials: s.sim.ForeignCredentials,
 	}
 	if cfg.PublicURL != nil {
 		r.PublicURL = cfg.PublicURL.String()

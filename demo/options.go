@@ -58,6 +58,10 @@ type Ready struct {
 	ConsentURL string
 	// PublicURL is XDRPROXY_PUBLIC_URL, or "" when unset.
 	PublicURL string
+	// ForeignCredentials counts the requests that reached the simulated
+	// API with a credential the simulator did not issue (a client's key
+	// or placeholder, sent past the proxy): tests assert it stays 0.
+	ForeignCredentials func() int
 }
 
 // OptionsFromEnv reads the listener variables of `xdrproxy serve` that

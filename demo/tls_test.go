@@ -110,6 +110,15 @@ func TestDemoTLSListener(t *testing.T) {
 	if resp.StatusCode != http.StatusOK || !strings.Contains(string(body), simulator.ContosoTenantID) {
 		t.Errorf("API call over TLS: %d %s", resp.StatusCode, body)
 	}
+	var page struct {
+		Next string `json:"@odata.nextLink"`
+	}
+	if json.Unmarshal(body, &page); !strings.HasPrefix(page.Next, r.TLSURL+"/api/incidents?") {
+		t.Errorf("nextLink %q does not lead back to the TLS listener", page.Next)
+	}
+	if n := r.ForeignCredentials(); n != 0 {
+		t.Errorf("%d requests reached the simulated API with a client's credential", n)
+	}
 }
 
 // TestDemoPublicURL: behind a front, every discovery document names the

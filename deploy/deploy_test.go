@@ -383,6 +383,12 @@ func TestManifests(t *testing.T) {
 				}
 			}
 
+			if public, ok := o.env("XDRPROXY_PUBLIC_URL"); ok {
+				if _, err := config.ParsePublicURL(public); err != nil {
+					t.Errorf("XDRPROXY_PUBLIC_URL: %v", err)
+				}
+			}
+
 			listen, _ := o.env("XDRPROXY_LISTEN_ADDR")
 			_, keys := o.env("XDRPROXY_CLIENT_KEYS_FILE")
 			if !config.IsLoopbackAddr(listen) && !keys {

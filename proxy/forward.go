@@ -24,7 +24,12 @@ type forward struct {
 	route    string   // "default" or the route's prefix, for metrics
 	scope    string
 	token    string
-	limit    Limit // what an upstream 429 holds
+	limit    Limit         // what an upstream 429 holds
+	client   *http.Request // the request as the client sent it
+	// routePrefix and linkFrom are the route's prefix ("/" for the
+	// default route) and the upstream origin and base path that replace
+	// it: paging links starting with linkFrom are rewritten.
+	routePrefix, linkFrom string
 }
 
 // forwardKey is the context key under which the forward step passes the
@@ -91,6 +96,15 @@ func (h *Handler) rewrite(pr *httputil.ProxyRequest) {
 	hdr.Del("Upgrade")
 	hdr.Del("Connection")
 	hdr["Authorization"] = []string{"Bearer " + f.token}
+	// Only compressions the proxy can decode, so paging links in a
+	// compressed answer can be rewritten (paging.go).
+	if accept := hdr.Get("Accept-Encoding"); accept != "" {
+		if narrowed, ok := decodableEncodings(accept); ok {
+			hdr.Set("Accept-Encoding", narrowed)
+		} else {
+			hdr.Del("Accept-Encoding")
+		}
+	}
 }
 
 // upstreamError answers a request the upstream could not serve.

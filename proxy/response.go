@@ -8,10 +8,10 @@ import "net/http"
 // ReverseProxy answer 502 through upstreamError.
 type responseStep func(h *Handler, resp *http.Response, f *forward) error
 
-// responseSteps run in order on every upstream response. Rewriting the
-// paging links of a JSON body belongs here, after the hold.
+// responseSteps run in order on every upstream response.
 var responseSteps = []responseStep{
 	(*Handler).holdOnUpstream429,
+	(*Handler).rewritePagingLinks,
 }
 
 // modifyResponse is ReverseProxy's ModifyResponse: it runs the response

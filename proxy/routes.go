@@ -14,6 +14,7 @@ import (
 type routeTable struct {
 	upstream *url.URL // the default route's
 	scope    string   // the default route's
+	linkFrom string   // the default route's paging-link origin and base path
 	routes   []route  // longest prefix first
 	limits   []limitGroup
 }
@@ -25,6 +26,9 @@ type route struct {
 	origin  *url.URL // the route URL's scheme and host
 	base    string   // what replaces prefix: the route URL's path, "/" when empty
 	scope   string
+	// linkFrom is origin + base: paging links starting with it name this
+	// route's upstream.
+	linkFrom string
 }
 
 // limitGroup is every rate of one prefix; prefixes are lower case,
@@ -41,11 +45,14 @@ type pick struct {
 	upstream *url.URL // joined with the target's path by SetURL
 	scope    string
 	table    *routeTable
+	// prefix is the route's prefix, "/" for the default route, and
+	// linkFrom what it stands for upstream (paging.go).
+	prefix, linkFrom string
 }
 
 // compileRoutes builds the table of Options' routes and limits.
 func compileRoutes(upstream *url.URL, scope string, routes []config.Route, limits []config.RateLimit) (*routeTable, error) {
-	rt := &routeTable{upstream: upstream, scope: scope}
+	rt := &routeTable{upstream: upstream, scope: scope, linkFrom: strings.TrimSuffix(upstream.String(), "/") + "/"}
 	seen := map[string]bool{}
 	for _, r := range routes {
 		if r.URL == nil || r.Scope == "" || r.Prefix == "" {
@@ -62,7 +69,8 @@ func compileRoutes(upstream *url.URL, scope string, routes []config.Route, limit
 		if strings.HasSuffix(r.Prefix, "/") && !strings.HasSuffix(base, "/") {
 			base += "/"
 		}
-		rt.routes = append(rt.routes, route{prefix: r.Prefix, holdKey: "route:" + r.Prefix, origin: &url.URL{Scheme: r.URL.Scheme, Host: r.URL.Host}, base: base, scope: r.Scope})
+		origin := &url.URL{Scheme: r.URL.Scheme, Host: r.URL.Host}
+		rt.routes = append(rt.routes, route{prefix: r.Prefix, holdKey: "route:" + r.Prefix, origin: origin, base: base, scope: r.Scope, linkFrom: origin.String() + base})
 	}
 	for _, l := range limits {
 		rate := Rate{N: l.N, Per: l.Per}
@@ -80,7 +88,7 @@ func compileRoutes(upstream *url.URL, scope string, routes []config.Route, limit
 func (rt *routeTable) pick(t *target) pick {
 	i, fwd, ok := rt.match(t.path)
 	if !ok {
-		return pick{name: "default", holdKey: "route:default", upstream: rt.upstream, scope: rt.scope, table: rt}
+		return pick{name: "default", holdKey: "route:default", upstream: rt.upstream, scope: rt.scope, table: rt, prefix: "/", linkFrom: rt.linkFrom}
 	}
 	r := &rt.routes[i]
 	t.path = fwd
@@ -91,7 +99,7 @@ func (rt *routeTable) pick(t *target) pick {
 			t.rawPath = ""
 		}
 	}
-	return pick{name: r.prefix, holdKey: r.holdKey, upstream: r.origin, scope: r.scope, table: rt}
+	return pick{name: r.prefix, holdKey: r.holdKey, upstream: r.origin, scope: r.scope, table: rt, prefix: r.prefix, linkFrom: r.linkFrom}
 }
 
 // match returns the index of path's route, longest prefix first, and the

@@ -43,5 +43,6 @@ func (h *Handler) serve(w http.ResponseWriter, r *http.Request, pin string) {
 	if ex.fail(err) {
 		return
 	}
-	h.forward(ex, r, &forward{target: t, upstream: pick.upstream, route: pick.name, scope: pick.scope, token: tok.Value, limit: lim})
+	h.forward(ex, r, &forward{target: t, upstream: pick.upstream, route: pick.name, scope: pick.scope, token: tok.Value, limit: lim,
+		client: r, routePrefix: pick.prefix, linkFrom: pick.linkFrom})
 }

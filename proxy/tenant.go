@@ -21,6 +21,9 @@ type target struct {
 	tenant  config.Tenant
 	path    string // decoded path to forward
 	rawPath string // its escaped form when it differs from the default encoding, else ""
+	// tenantPrefix is the /tenants/{tenant} prefix as the client spelled
+	// it (escaped), or "" when the path named no tenant.
+	tenantPrefix string
 	// named are the tenants a request named (header, prefix,
 	// placeholder, listener) when they conflict; nil otherwise.
 	named []config.Tenant
@@ -112,6 +115,7 @@ func tenantFromPath(r *http.Request, tenants *config.TenantSet, t *target) (conf
 	if perr != nil {
 		return config.Tenant{}, false, perr
 	}
+	t.tenantPrefix = tenantPrefix + segment
 	rest = "/" + rest
 	decoded, err := url.PathUnescape(rest)
 	if err != nil {

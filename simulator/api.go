@@ -25,6 +25,7 @@ var apiAudiences = []string{
 func (s *Server) routeAPI(mux *http.ServeMux) {
 	mux.Handle("GET /api/incidents", s.guard(defenderAPI, []string{"Incident.Read.All", "Incident.ReadWrite.All"}, s.listIncidents))
 	mux.Handle("GET /api/incidents/{id}", s.guard(defenderAPI, []string{"Incident.Read.All", "Incident.ReadWrite.All"}, s.getIncident))
+	mux.Handle("GET /api/alerts", s.guard(defenderAPI, []string{"Alert.Read.All", "Alert.ReadWrite.All"}, s.listAlerts))
 	mux.Handle("POST /api/advancedhunting/run", s.guard(defenderAPI, []string{"AdvancedHunting.Read.All"}, s.runHunting))
 }
 
@@ -75,63 +76,28 @@ func writeAPIError(w http.ResponseWriter, status int, code, message string) {
 	writeJSON(w, status, apiError{Error: apiErrorBody{Code: code, Message: message, Target: uuid.NewString()}})
 }
 
+// listIncidents is GET /api/incidents: the tenant's incidents, newest
+// first, with $filter and defenderIncidentsPaging.
 func (s *Server) listIncidents(w http.ResponseWriter, r *http.Request, c *Claims) {
 	q := r.URL.Query()
-	top, skip := 100, 0
-	if v := q.Get("$top"); v != "" {
-		n, err := strconv.Atoi(v)
-		if err != nil || n < 0 {
-			writeAPIError(w, http.StatusBadRequest, "ODataError", fmt.Sprintf("Invalid value '%s' for $top query option.", v))
-			return
-		}
-		if n > 100 {
-			writeAPIError(w, http.StatusBadRequest, "ODataError", "The limit of '100' for Top query has been exceeded. The value from the incoming request is '"+v+"'.")
-			return
-		}
-		top = n
+	top, skip, err := readPaging(q, defenderIncidentsPaging)
+	if err != nil {
+		writeAPIError(w, http.StatusBadRequest, "ODataError", err.Error())
+		return
 	}
-	if v := q.Get("$skip"); v != "" {
-		n, err := strconv.Atoi(v)
-		if err != nil || n < 0 {
-			writeAPIError(w, http.StatusBadRequest, "ODataError", fmt.Sprintf("Invalid value '%s' for $skip query option.", v))
-			return
-		}
-		skip = n
-	}
-	t, _ := s.tenant(c.TenantID)
-	all := incidentsFor(t)
 	match, err := parseFilter(q.Get("$filter"), "Incident", incidentField)
 	if err != nil {
 		writeAPIError(w, http.StatusBadRequest, "ODataError", err.Error())
 		return
 	}
+	t, _ := s.tenant(c.TenantID)
 	var selected []Incident
-	for _, inc := range all {
+	for _, inc := range incidentsFor(t) {
 		if match(inc) {
 			selected = append(selected, inc)
 		}
 	}
-	body := map[string]any{
-		"@odata.context": baseURL(r) + "/api/$metadata#Incidents",
-		"value":          pageOf(selected, skip, top),
-	}
-	if skip+top < len(selected) && top > 0 {
-		body["@odata.nextLink"] = nextLink(r, skip+top)
-	}
-	writeJSON(w, http.StatusOK, body)
-}
-
-// nextLink is the request's URL with $skip moved on to skip, keeping the
-// client's other parameters as written.
-func nextLink(r *http.Request, skip int) string {
-	var params []string
-	for _, p := range strings.Split(r.URL.RawQuery, "&") {
-		if p != "" && !strings.HasPrefix(p, "$skip=") && !strings.HasPrefix(p, "%24skip=") {
-			params = append(params, p)
-		}
-	}
-	params = append(params, "$skip="+strconv.Itoa(skip))
-	return baseURL(r) + r.URL.Path + "?" + strings.Join(params, "&")
+	writeJSON(w, http.StatusOK, listBody(r, baseURL(r)+"/api/$metadata#Incidents", selected, skip, top))
 }
 
 func (s *Server) getIncident(w http.ResponseWriter, r *http.Request, c *Claims) {

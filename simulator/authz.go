@@ -34,8 +34,10 @@ type apiDialect struct {
 	// tokenRefused is the message of a 401: err is one of the errors above
 	// or ParseToken's; claims is nil unless the token verified.
 	tokenRefused func(err error, claims *Claims) string
-	// rolesMissing is the message of a 403 for a token that holds none of
-	// the required roles.
+	// forbiddenCode is the error code of a 403 for a token that holds none
+	// of the required roles. Empty means "Forbidden".
+	forbiddenCode string
+	// rolesMissing is the message of that 403.
 	rolesMissing func(required, held []string) string
 	// stampHeaders sets the headers every answer carries, such as request-id.
 	stampHeaders func(w http.ResponseWriter, r *http.Request)
@@ -51,11 +53,13 @@ type apiRefusal struct {
 	message string
 }
 
-// guard wraps an API handler in what the real API does first: the
-// BeforeAPI hook, recording the request for tests, the API's response
-// headers, and authorize. A refusal is written in the API's error shape.
+// guard wraps an API handler in what the real API does first: noting a
+// credential the simulator did not issue, the BeforeAPI hook, recording
+// the request for tests, the API's response headers, and authorize. A
+// refusal is written in the API's error shape.
 func (s *Server) guard(api *apiDialect, roles []string, next apiHandler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		s.noteForeignCredential(r)
 		if s.BeforeAPI != nil && s.BeforeAPI(w, r) {
 			return
 		}
@@ -84,7 +88,11 @@ func (s *Server) authorize(r *http.Request, api *apiDialect, roles []string) (*C
 		return claims, &apiRefusal{http.StatusUnauthorized, api.unauthorizedCode, api.tokenRefused(err, claims)}
 	}
 	if !holdsAnyRole(claims, roles) {
-		return claims, &apiRefusal{http.StatusForbidden, "Forbidden", api.rolesMissing(roles, claims.Roles)}
+		code := api.forbiddenCode
+		if code == "" {
+			code = "Forbidden"
+		}
+		return claims, &apiRefusal{http.StatusForbidden, code, api.rolesMissing(roles, claims.Roles)}
 	}
 	return claims, nil
 }

@@ -25,8 +25,9 @@ const (
 var DefaultRoles = []string{"Incident.Read.All", "Alert.Read.All", "AdvancedHunting.Read.All"}
 
 // DefaultGraphRoles are the Microsoft Graph application roles a consented
-// tenant grants when its GraphRoles are nil.
-var DefaultGraphRoles = []string{"SecurityIncident.Read.All", "ThreatHunting.Read.All"}
+// tenant grants when its GraphRoles are nil: the security API's incidents,
+// alerts and hunting, and User.Read.All for users/delta.
+var DefaultGraphRoles = []string{"SecurityAlert.Read.All", "SecurityIncident.Read.All", "ThreatHunting.Read.All", "User.Read.All"}
 
 // Tenant is one simulated customer directory.
 type Tenant struct {
@@ -49,8 +50,11 @@ type Tenant struct {
 	// means none.
 	GraphRoles []string
 	// Incidents is how many incidents the tenant's API holds. Zero means
-	// 25; negative means none.
+	// 25; negative means none. Each incident holds one to three alerts.
 	Incidents int
+	// Users is how many users the directory holds, as Microsoft Graph's
+	// users/delta lists them. Zero means 12; negative means none.
+	Users int
 }
 
 // DemoTenants returns the tenants a zero Server starts with.
@@ -72,6 +76,12 @@ func (s *Server) putTenant(t Tenant) {
 		t.Incidents = 25
 	case t.Incidents < 0:
 		t.Incidents = 0
+	}
+	switch {
+	case t.Users == 0:
+		t.Users = 12
+	case t.Users < 0:
+		t.Users = 0
 	}
 	t.Roles = append([]string(nil), t.Roles...)
 	if t.GraphRoles == nil && t.Consented {

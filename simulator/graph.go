@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"io"
 	"net/http"
+	"net/url"
 	"strconv"
 	"strings"
 
@@ -16,13 +17,16 @@ import (
 // graphResource is Microsoft Graph's App ID URI, and its tokens' audience.
 const graphResource = "https://graph.microsoft.com"
 
-// graphMaxTop is the largest page of incidents Graph returns; it is also
-// the page size when the client names none.
-const graphMaxTop = 50
-
 func (s *Server) routeGraph(mux *http.ServeMux) {
 	mux.Handle("GET /v1.0/security/incidents", s.guard(graphAPI, []string{"SecurityIncident.Read.All", "SecurityIncident.ReadWrite.All"}, s.graphListIncidents))
+	mux.Handle("GET /v1.0/security/alerts_v2", s.guard(graphAPI, []string{"SecurityAlert.Read.All", "SecurityAlert.ReadWrite.All"}, s.graphListAlerts))
 	mux.Handle("POST /v1.0/security/runHuntingQuery", s.guard(graphAPI, []string{"ThreatHunting.Read.All"}, s.graphRunHuntingQuery))
+	// The SDKs call delta by its full name, microsoft.graph.delta(); its
+	// links keep the path the client used.
+	usersDelta := s.guard(graphDirectoryAPI, []string{"User.Read.All", "User.ReadWrite.All", "Directory.Read.All", "Directory.ReadWrite.All"}, s.graphUsersDelta)
+	for _, p := range []string{"delta", "delta()", "microsoft.graph.delta", "microsoft.graph.delta()"} {
+		mux.Handle("GET /v1.0/users/"+p, usersDelta)
+	}
 }
 
 // graphAPI is how Microsoft Graph refuses a request: tokens for
@@ -183,40 +187,11 @@ func (s *Server) writeGraphError(w http.ResponseWriter, status int, code, messag
 }
 
 // graphListIncidents is GET /v1.0/security/incidents: the tenant's
-// incidents, newest first, with $top (1 to 50; 50 when absent), $skip,
-// $filter, $count and @odata.nextLink.
+// incidents, newest first, with $filter, $count and graphIncidentsPaging.
 func (s *Server) graphListIncidents(w http.ResponseWriter, r *http.Request, c *Claims) {
-	q := r.URL.Query()
-	for name := range q {
-		switch name {
-		case "$top", "$skip", "$filter", "$count":
-		default:
-			if strings.HasPrefix(name, "$") {
-				s.writeGraphError(w, http.StatusBadRequest, "BadRequest", fmt.Sprintf("xdrsim does not simulate the query option '%s'.", name))
-				return
-			}
-		}
-	}
-	top, skip := graphMaxTop, 0
-	if v := q.Get("$top"); v != "" {
-		n, err := strconv.Atoi(v)
-		if err != nil || n < 1 {
-			s.writeGraphError(w, http.StatusBadRequest, "BadRequest", fmt.Sprintf("Invalid value '%s' for $top query option found. The $top query option requires a positive integer value.", v))
-			return
-		}
-		if n > graphMaxTop {
-			s.writeGraphError(w, http.StatusBadRequest, "BadRequest", fmt.Sprintf("The limit of '%d' for Top query has been exceeded. The value from the incoming request is '%s'.", graphMaxTop, v))
-			return
-		}
-		top = n
-	}
-	if v := q.Get("$skip"); v != "" {
-		n, err := strconv.Atoi(v)
-		if err != nil || n < 0 {
-			s.writeGraphError(w, http.StatusBadRequest, "BadRequest", fmt.Sprintf("Invalid value '%s' for $skip query option found. The $skip query option requires a non-negative integer value.", v))
-			return
-		}
-		skip = n
+	q, top, skip, ok := s.graphListQuery(w, r, graphIncidentsPaging)
+	if !ok {
+		return
 	}
 	match, err := parseFilter(q.Get("$filter"), "microsoft.graph.security.incident", graphIncidentField)
 	if err != nil {
@@ -230,15 +205,39 @@ func (s *Server) graphListIncidents(w http.ResponseWriter, r *http.Request, c *C
 			selected = append(selected, g)
 		}
 	}
-	body := map[string]any{
-		"@odata.context": baseURL(r) + "/v1.0/$metadata#security/incidents",
-		"value":          pageOf(selected, skip, top),
+	writeGraphList(w, r, "security/incidents", selected, skip, top)
+}
+
+// graphListQuery reads the query of a Graph security list: only $top,
+// $skip, $filter and $count are simulated, and $top and $skip follow rule.
+// It answers a query it refuses itself and then returns ok false.
+func (s *Server) graphListQuery(w http.ResponseWriter, r *http.Request, rule pageRule) (q url.Values, top, skip int, ok bool) {
+	q = r.URL.Query()
+	for name := range q {
+		switch name {
+		case "$top", "$skip", "$filter", "$count":
+		default:
+			if strings.HasPrefix(name, "$") {
+				s.writeGraphError(w, http.StatusBadRequest, "BadRequest", fmt.Sprintf("xdrsim does not simulate the query option '%s'.", name))
+				return nil, 0, 0, false
+			}
+		}
 	}
-	if strings.EqualFold(q.Get("$count"), "true") {
-		body["@odata.count"] = len(selected)
+	top, skip, err := readPaging(q, rule)
+	if err != nil {
+		s.writeGraphError(w, http.StatusBadRequest, "BadRequest", err.Error())
+		return nil, 0, 0, false
 	}
-	if skip+top < len(selected) {
-		body["@odata.nextLink"] = nextLink(r, skip+top)
+	return q, top, skip, true
+}
+
+// writeGraphList answers a Graph list: the page of items, @odata.count
+// when the client asked $count=true, and @odata.nextLink unless the page
+// is the last. entitySet names the collection in @odata.context.
+func writeGraphList[T any](w http.ResponseWriter, r *http.Request, entitySet string, items []T, skip, top int) {
+	body := listBody(r, baseURL(r)+"/v1.0/$metadata#"+entitySet, items, skip, top)
+	if strings.EqualFold(r.URL.Query().Get("$count"), "true") {
+		body["@odata.count"] = len(items)
 	}
 	writeJSON(w, http.StatusOK, body)
 }

@@ -113,15 +113,6 @@ func incidentsFor(t Tenant) []Incident {
 	return out
 }
 
-// pageOf is the page of items that $skip and $top select: never nil, so
-// an empty page is written as [].
-func pageOf[T any](items []T, skip, top int) []T {
-	if skip >= len(items) {
-		return []T{}
-	}
-	return items[skip:min(len(items), skip+top)]
-}
-
 // parseFilter understands the OData $filter forms the Defender and Graph
 // pages show: `field eq 'value'` and `field ge|gt|le|lt <timestamp>`,
 // joined with `and`, on the fields that field knows (for the legacy API,

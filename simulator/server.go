@@ -5,11 +5,14 @@
 // per-tenant OpenID discovery, the v2.0 and v1 client-credentials token
 // endpoints with client secrets, certificate assertions and federated
 // (workload identity) assertions, admin consent, JWKS, RS256 access
-// tokens, Entra ID's AADSTS error bodies, the Defender incidents and
-// advanced-hunting APIs with their own error shape, and Graph's
-// security/incidents and security/runHuntingQuery with Graph's. Tests
-// script tenants, consent, roles, credentials, token lifetime and faults
-// through the Server's fields and methods.
+// tokens, Entra ID's AADSTS error bodies, the Defender incidents, alerts
+// and advanced-hunting APIs with their own error shape, and Graph's
+// security/incidents, security/alerts_v2, security/runHuntingQuery and
+// users/delta with Graph's. Lists page with absolute @odata.nextLink (and
+// @odata.deltaLink) URLs on the simulator's own origin, as Microsoft's do.
+// Tests script tenants, consent, roles, credentials, token lifetime and
+// faults through the Server's fields and methods, and ask it whether a
+// credential it did not issue ever reached its APIs (ForeignCredentials).
 package simulator
 
 import (
@@ -71,6 +74,8 @@ type Server struct {
 	tokenRequests map[string]int
 	tokenFaults   map[string]*tokenFault
 	apiRequests   []APIRequest
+	foreign       []ForeignCredential
+	foreignTotal  int
 
 	srv *http.Server
 	url string
@@ -190,6 +195,9 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 // unknownPath fails loudly, so a test that calls something the simulator
 // does not model finds out at once.
 func (s *Server) unknownPath(w http.ResponseWriter, r *http.Request) {
+	if isAPIPath(r.URL.Path) {
+		s.noteForeignCredential(r)
+	}
 	writeAPIError(w, http.StatusNotFound, "ResourceNotFound",
 		fmt.Sprintf("xdrsim does not simulate %s %s", r.Method, r.URL.Path))
 }
@@ -200,11 +208,15 @@ func baseURL(r *http.Request) string {
 }
 
 // writeJSON writes v as the JSON body of an answer that no cache may keep.
+// Like Microsoft's services it leaves &, < and > as they are: Go's default
+// \u0026 would be valid JSON, but the links would not read as Microsoft's.
 func writeJSON(w http.ResponseWriter, status int, v any) {
 	w.Header().Set("Content-Type", "application/json; charset=utf-8")
 	w.Header().Set("Cache-Control", "no-store, no-cache")
 	w.WriteHeader(status)
-	_ = json.NewEncoder(w).Encode(v)
+	enc := json.NewEncoder(w)
+	enc.SetEscapeHTML(false)
+	_ = enc.Encode(v)
 }
 
 // TLSConfig returns the server-side TLS configuration, with a certificate
