@@ -109,7 +109,6 @@ func checkPages(t *testing.T, s stack, tenantID string, a api, pages []page) {
 	seen := map[string]bool{}
 	for i, p := range pages {
 		if i == 0 && !onOrigin(p.URL, s.origin) { // later ones are next links, checked below
-
 			t.Errorf("%s: the first page was fetched from %s, off the proxy's origin %s", a.name, p.URL, s.origin)
 		}
 		if p.Status != http.StatusOK {
