@@ -57,6 +57,13 @@ func startDemo(t *testing.T, o demo.Options) demo.Ready {
 	})
 	select {
 	case r := <-ready:
+		// No client credential (a client key or placeholder) ever
+		// reaches the simulated API, whatever links the clients followed.
+		t.Cleanup(func() {
+			if n := r.ForeignCredentials(); n != 0 {
+				t.Errorf("%d requests reached the simulated API with a client's credential", n)
+			}
+		})
 		return r
 	case err := <-done:
 		done <- err // for the cleanup
