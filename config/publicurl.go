@@ -1,8 +1,11 @@
 package config
 
 import (
+	"errors"
 	"fmt"
+	"net/netip"
 	"net/url"
+	"strconv"
 	"strings"
 )
 
@@ -25,10 +28,37 @@ func ParsePublicURL(s string) (*url.URL, error) {
 	if u.User != nil || u.RawQuery != "" || u.ForceQuery || u.Fragment != "" || (u.Path != "" && u.Path != "/") {
 		return nil, fmt.Errorf("%s must be a scheme, host and port only (no path, query or user info): clients reach every route and tenant under it", shownURL(s))
 	}
-	if strings.ContainsAny(u.Host, `"\ `) || u.Port() == "" && strings.HasSuffix(u.Host, ":") {
-		return nil, fmt.Errorf("%s does not name a valid host", shownURL(s))
+	if err := checkHostPort(u); err != nil {
+		return nil, fmt.Errorf("%s: %v", shownURL(s), err)
 	}
 	return &url.URL{Scheme: u.Scheme, Host: strings.ToLower(u.Host)}, nil
+}
+
+// checkHostPort accepts a DNS name (letters, digits, hyphens and dots;
+// an internationalised name in its xn-- form) or an IP literal, and a
+// port of 1 to 65535 when one is given.
+func checkHostPort(u *url.URL) error {
+	host, port := u.Hostname(), u.Port()
+	switch {
+	case host == "":
+		return errors.New("names no host")
+	case strings.HasSuffix(u.Host, ":") && port == "":
+		return errors.New("has an empty port")
+	}
+	if port != "" {
+		if n, err := strconv.Atoi(port); err != nil || n < 1 || n > 65535 {
+			return fmt.Errorf("port %s is not 1 to 65535", port)
+		}
+	}
+	if _, err := netip.ParseAddr(host); err == nil {
+		return nil
+	}
+	for _, c := range host {
+		if !(c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z' || c >= '0' && c <= '9' || c == '-' || c == '.') {
+			return errors.New("is not a host name of letters, digits, hyphens and dots (write an internationalised name in its xn-- form)")
+		}
+	}
+	return nil
 }
 
 // publicURL fills the origin clients reach the proxy at, when set.

@@ -58,3 +58,23 @@ func TestPublicURL(t *testing.T) {
 		}
 	}
 }
+
+// TestPublicURLRefusesWhatNoClientCanReach: a public URL without a host
+// name, or with a port no TCP listener can have, passes start-up today
+// and every discovery document and paging link then names it.
+func TestPublicURLRefusesWhatNoClientCanReach(t *testing.T) {
+	for _, in := range []string{
+		"https://:8443",
+		"https://xdrproxy.soc.example:99999",
+		"https://xdrproxy.soc.example:0",
+		"https://xdrproxy.soc.example<x>",
+		"https://hôst.example",
+		"https://host,evil.example",
+	} {
+		t.Run(in, func(t *testing.T) {
+			if u, err := ParsePublicURL(in); err == nil {
+				t.Errorf("ParsePublicURL(%q) = %s, want an error", in, u)
+			}
+		})
+	}
+}

@@ -101,6 +101,6 @@ Paging links in answers point back at the proxy, so SDKs page through it:
 
 Press Ctrl-C to stop.
 
-`, r.TLSURL, r.authority(), simulator.DefaultClientID, r.CAFile, r.authority())
+`, r.TLSURL, r.authority(), simulator.DefaultClientID, r.CAFile, r.TLSURL)
 	return b.String()
 }

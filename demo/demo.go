@@ -42,7 +42,7 @@ func Run(ctx context.Context, o Options, stdout, stderr io.Writer) error {
 		Version:          o.Version,
 		Roots:            s.roots,
 		PermanentBackoff: 5 * time.Second,
-		ExtraTLS:         &server.ExtraTLSListener{Addr: freeAddr(o.TLSAddr, "127.0.0.1:8443"), Certificate: cert.Certificates[0]},
+		ExtraTLS:         &server.ExtraTLSListener{Addr: freeAddr(o.TLSAddr, "127.0.0.1:8443"), Certificate: cert.Certificates[0], Setting: "--tls-addr"},
 		OnListening: func(l server.Addrs) {
 			ready := s.ready(l, cfg)
 			fmt.Fprint(stdout, banner(ready))

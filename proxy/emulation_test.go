@@ -308,6 +308,12 @@ func TestTokenEmulationRefusesAResourceNoRouteServes(t *testing.T) {
 			t.Errorf("description %q does not mention %q", desc, want)
 		}
 	}
+	// The client's input is quoted, never with control characters.
+	form.Set("scope", "https://a\x1b[31m/User.Read")
+	status, _, body = s.post(t, s.proxyURL, "/contoso/oauth2/v2.0/token", form, nil)
+	if desc := entraErrorShape(t, body, "invalid_scope", 1002012); status != http.StatusBadRequest || strings.ContainsRune(desc, 0x1b) || !strings.Contains(desc, "https://a[31m/User.Read") {
+		t.Errorf("scope with a control character: %d %q", status, desc)
+	}
 	// v1 alike.
 	v1 := url.Values{"grant_type": {"client_credentials"}, "client_id": {simulator.DefaultClientID}, "client_secret": {"anything"}, "resource": {"https://vault.azure.net"}}
 	if status, _, body = s.post(t, s.proxyURL, "/contoso/oauth2/token", v1, nil); status != http.StatusBadRequest {

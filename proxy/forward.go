@@ -26,10 +26,9 @@ type forward struct {
 	token    string
 	limit    Limit         // what an upstream 429 holds
 	client   *http.Request // the request as the client sent it
-	// routePrefix and linkFrom are the route's prefix ("/" for the
-	// default route) and the upstream origin and base path that replace
-	// it: paging links starting with linkFrom are rewritten.
-	routePrefix, linkFrom string
+	// links are the ways back through the proxy for the paging links of
+	// the route's upstream.
+	links []linkTarget
 }
 
 // forwardKey is the context key under which the forward step passes the
@@ -98,8 +97,8 @@ func (h *Handler) rewrite(pr *httputil.ProxyRequest) {
 	hdr["Authorization"] = []string{"Bearer " + f.token}
 	// Only compressions the proxy can decode, so paging links in a
 	// compressed answer can be rewritten (paging.go).
-	if accept := hdr.Get("Accept-Encoding"); accept != "" {
-		if narrowed, ok := decodableEncodings(accept); ok {
+	if accept := hdr.Values("Accept-Encoding"); len(accept) > 0 {
+		if narrowed, ok := decodableEncodings(strings.Join(accept, ",")); ok {
 			hdr.Set("Accept-Encoding", narrowed)
 		} else {
 			hdr.Del("Accept-Encoding")
@@ -123,13 +122,16 @@ func (h *Handler) upstreamError(w http.ResponseWriter, r *http.Request, err erro
 		host = f.upstream.Host
 	}
 	var e *Error
-	if isResponseHeaderTimeout(err) {
+	switch {
+	case errors.As(err, &e):
+		// A response step's own answer, such as a body it cannot decode.
+	case isResponseHeaderTimeout(err):
 		msg := fmt.Sprintf("the upstream %s did not answer in time", host)
 		if h.opts.UpstreamTimeout > 0 {
 			msg = fmt.Sprintf("the upstream %s sent no response headers within %s (XDRPROXY_UPSTREAM_TIMEOUT)", host, h.opts.UpstreamTimeout)
 		}
 		e = &Error{Status: http.StatusGatewayTimeout, Code: CodeUpstreamTimeout, Message: msg, Err: err}
-	} else {
+	default:
 		e = &Error{Status: http.StatusBadGateway, Code: CodeUpstreamUnavailable,
 			Message: fmt.Sprintf("the upstream %s could not be reached", host), Err: err}
 	}

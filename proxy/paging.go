@@ -37,35 +37,80 @@ import (
 const smallBody = 32 << 10
 
 // rewritePagingLinks is the response step that keeps paging inside the
-// proxy.
+// proxy. A JSON answer's headers are made to describe the body the client
+// gets: decoded, rewritten or streamed, it loses Content-Encoding and a
+// Content-Length that no longer holds, and a strong ETag becomes weak
+// (the bytes differ from the upstream's). HEAD answers and 304s get the
+// headers the same GET would; a 206 is a slice of a body and passes
+// through untouched.
 func (h *Handler) rewritePagingLinks(resp *http.Response, f *forward) error {
-	if !mayHoldLinks(resp) {
+	if !isJSON(resp.Header) || resp.StatusCode == http.StatusPartialContent || resp.StatusCode == http.StatusNoContent {
 		return nil
 	}
-	body, err := decoded(resp)
-	if err != nil {
-		return fmt.Errorf("decoding the upstream's %s response: %w", resp.Header.Get("Content-Encoding"), err)
+	encoding := strings.ToLower(strings.TrimSpace(resp.Header.Get("Content-Encoding")))
+	if encoding == "identity" {
+		encoding = ""
 	}
-	if body == nil {
+	decode, ok := decoders[encoding]
+	if !ok {
 		h.log.Warn("a JSON response in an encoding the proxy cannot decode: its paging links are not rewritten",
-			zap.String("content_encoding", resp.Header.Get("Content-Encoding")), zap.String("route", f.route))
+			zap.String("content_encoding", encoding), zap.String("route", f.route))
 		return nil
 	}
-	if body == resp.Body && resp.ContentLength >= 0 && resp.ContentLength <= smallBody {
+	small := encoding == "" && resp.ContentLength >= 0 && resp.ContentLength <= smallBody
+	if resp.Request.Method == http.MethodHead || resp.StatusCode == http.StatusNotModified || resp.Body == http.NoBody {
+		if encoding != "" || !small && resp.StatusCode != http.StatusNotModified {
+			describeChangedBody(resp)
+		}
+		return nil
+	}
+	if small {
 		return h.rewriteSmall(resp, f)
 	}
-	resp.Body = &rewrittenBody{Reader: pagelinks.NewReader(body, h.linkRule(f)), decoder: body, upstream: resp.Body}
-	resp.ContentLength = -1
-	resp.Header.Del("Content-Length")
-	resp.Header.Del("Content-Encoding")
+	body, err := decode(resp.Body)
+	if err != nil {
+		return &Error{Status: http.StatusBadGateway, Code: CodeUpstreamUnavailable,
+			Message: fmt.Sprintf("the upstream's %s answer could not be decoded", encoding), Err: err}
+	}
+	resp.Body = &rewrittenBody{Reader: pagelinks.NewReader(body, linkRules(f, h.origin(f.client))...), decoder: body, upstream: resp.Body}
+	describeChangedBody(resp)
 	return nil
 }
 
-// linkRule is what f's paging links are rewritten into: the proxy's
-// origin, the client's /tenants/{t} prefix and the route's prefix in
-// place of the upstream's origin and base path.
-func (h *Handler) linkRule(f *forward) pagelinks.Rule {
-	return pagelinks.Rule{From: f.linkFrom, To: h.origin(f.client) + f.tenantPrefix + f.routePrefix}
+// isJSON reports whether a Content-Type is JSON's: application/json,
+// text/json or a +json type, with any parameters.
+func isJSON(h http.Header) bool {
+	mt, _, _ := strings.Cut(h.Get("Content-Type"), ";")
+	mt = strings.TrimSpace(mt)
+	return strings.EqualFold(mt, "application/json") || strings.EqualFold(mt, "text/json") ||
+		len(mt) > 5 && strings.EqualFold(mt[len(mt)-5:], "+json")
+}
+
+// decoders decode the encodings a JSON answer may come in; the outbound
+// request asks for no other (decodableEncodings).
+var decoders = map[string]func(io.ReadCloser) (io.ReadCloser, error){
+	"":       func(b io.ReadCloser) (io.ReadCloser, error) { return b, nil },
+	"gzip":   func(b io.ReadCloser) (io.ReadCloser, error) { return gzip.NewReader(b) },
+	"x-gzip": func(b io.ReadCloser) (io.ReadCloser, error) { return gzip.NewReader(b) },
+	// zlib-wrapped, as RFC 9110 §8.4.1.2 defines deflate.
+	"deflate": func(b io.ReadCloser) (io.ReadCloser, error) { return zlib.NewReader(b) },
+}
+
+// describeChangedBody fixes the headers of an answer whose body is sent
+// decoded and streamed through the rewriter.
+func describeChangedBody(resp *http.Response) {
+	resp.ContentLength = -1
+	resp.Header.Del("Content-Length")
+	resp.Header.Del("Content-Encoding")
+	weakenETag(resp.Header)
+}
+
+// weakenETag turns a strong ETag weak: the body is equivalent to the
+// upstream's, not byte for byte the same (RFC 9110 §8.8.1).
+func weakenETag(h http.Header) {
+	if etag := h.Get("Etag"); etag != "" && !strings.HasPrefix(etag, "W/") {
+		h.Set("Etag", "W/"+etag)
+	}
 }
 
 // rewriteSmall reads a small body of known length whole, and rewrites it
@@ -78,19 +123,17 @@ func (h *Handler) rewriteSmall(resp *http.Response, f *forward) error {
 		return fmt.Errorf("reading the upstream's response: %w", err)
 	}
 	if mayNameLink(raw) {
-		raw = pagelinks.Rewrite(make([]byte, 0, len(raw)+256), raw, h.linkRule(f))
-		resp.ContentLength = int64(len(raw))
-		resp.Header.Set("Content-Length", strconv.Itoa(len(raw)))
+		rules := linkRules(f, h.origin(f.client))
+		if out := pagelinks.Rewrite(make([]byte, 0, len(raw)+256), raw, rules...); !bytes.Equal(out, raw) {
+			raw = out
+			resp.ContentLength = int64(len(raw))
+			resp.Header.Set("Content-Length", strconv.Itoa(len(raw)))
+			weakenETag(resp.Header)
+		}
 	}
 	resp.Body = &wholeBody{Reader: *bytes.NewReader(raw)}
 	return nil
 }
-
-// wholeBody is a body read whole; one allocation where
-// io.NopCloser(bytes.NewReader(…)) takes two.
-type wholeBody struct{ bytes.Reader }
-
-func (*wholeBody) Close() error { return nil }
 
 // mayNameLink reports whether a JSON body may hold a member whose name
 // ends in @odata.nextLink or @odata.deltaLink. Without a \u escape, the
@@ -101,31 +144,11 @@ func mayNameLink(raw []byte) bool {
 		bytes.Contains(raw, []byte("@odata.nextLink")) || bytes.Contains(raw, []byte("@odata.deltaLink"))
 }
 
-// mayHoldLinks reports whether resp has a JSON body.
-func mayHoldLinks(resp *http.Response) bool {
-	if resp.Request.Method == http.MethodHead || resp.StatusCode == http.StatusNoContent ||
-		resp.StatusCode == http.StatusNotModified || resp.Body == http.NoBody || resp.ContentLength == 0 {
-		return false
-	}
-	mt, _, _ := strings.Cut(resp.Header.Get("Content-Type"), ";")
-	mt = strings.TrimSpace(mt)
-	return strings.EqualFold(mt, "application/json") || strings.EqualFold(mt, "text/json") ||
-		len(mt) > 5 && strings.EqualFold(mt[len(mt)-5:], "+json")
-}
+// wholeBody is a body read whole; one allocation where
+// io.NopCloser(bytes.NewReader(…)) takes two.
+type wholeBody struct{ bytes.Reader }
 
-// decoded returns resp's body decoded: the body itself when it is not
-// encoded, nil when its encoding is one the proxy cannot decode.
-func decoded(resp *http.Response) (io.ReadCloser, error) {
-	switch strings.ToLower(strings.TrimSpace(resp.Header.Get("Content-Encoding"))) {
-	case "", "identity":
-		return resp.Body, nil
-	case "gzip", "x-gzip":
-		return gzip.NewReader(resp.Body)
-	case "deflate": // zlib-wrapped, as RFC 9110 §8.4.1.2 defines it
-		return zlib.NewReader(resp.Body)
-	}
-	return nil, nil
-}
+func (*wholeBody) Close() error { return nil }
 
 // rewrittenBody is a streamed, rewritten body; closing it closes the
 // decoder (when there is one) and the upstream's body.

@@ -114,6 +114,9 @@ func TestPagingLinksPublicURL(t *testing.T) {
 	}
 }
 
+// smallAnswer is the largest answer the proxy rewrites whole (32 KiB).
+const smallAnswer = 32 << 10
+
 func TestPagingLinksLargeAndCompressedPages(t *testing.T) {
 	for _, tc := range []struct {
 		name    string
@@ -122,7 +125,7 @@ func TestPagingLinksLargeAndCompressedPages(t *testing.T) {
 		accept  string
 		sent    string // Accept-Encoding the upstream must see
 	}{
-		{"large page, streamed", 1 << 20, false, "", ""},
+		{"large page, streamed", 1 << 20, false, "identity", ""},
 		{"gzip, narrowed and decoded", 1000, true, "br, gzip;q=0.8, zstd", "gzip;q=0.8"},
 		{"large gzip page", 1 << 20, true, "gzip", "gzip"},
 		{"only encodings the proxy cannot decode", 1000, true, "br", ""},
@@ -131,9 +134,7 @@ func TestPagingLinksLargeAndCompressedPages(t *testing.T) {
 			backend := pagedBackend(t, tc.pad, tc.gzipped)
 			s := newStack(t, stackOptions{upstream: backend.URL(), roots: backend.Roots()})
 			h := tenantHeader("contoso")
-			if tc.accept != "" {
-				h.Set("Accept-Encoding", tc.accept) // set: the client's transport then leaves the body alone
-			}
+			h.Set("Accept-Encoding", tc.accept) // set: the client's transport then leaves the body alone
 			resp, body := s.do(t, "GET", "/api/incidents", h, nil)
 			if resp.StatusCode != http.StatusOK || resp.Header.Get("Content-Encoding") != "" {
 				t.Fatalf("status %d, Content-Encoding %q", resp.StatusCode, resp.Header.Get("Content-Encoding"))
@@ -143,6 +144,9 @@ func TestPagingLinksLargeAndCompressedPages(t *testing.T) {
 			}
 			if cl := resp.Header.Get("Content-Length"); cl != "" && cl != strconv.Itoa(len(body)) {
 				t.Errorf("Content-Length %s for %d bytes", cl, len(body))
+			}
+			if tc.pad > smallAnswer && (resp.ContentLength != -1 || len(resp.TransferEncoding) == 0) {
+				t.Errorf("a %d-byte page was not streamed: Content-Length %d, Transfer-Encoding %v", len(body), resp.ContentLength, resp.TransferEncoding)
 			}
 			if got := backend.Requests()[0].Header.Get("Accept-Encoding"); tc.sent != "" && got != tc.sent || tc.sent == "" && strings.Contains(got, "br") {
 				t.Errorf("upstream saw Accept-Encoding %q, want %q", got, tc.sent)
@@ -235,5 +239,107 @@ func TestPagingThroughTheSimulator(t *testing.T) {
 	}
 	if n := s.sim.ForeignCredentials(); n != 0 {
 		t.Errorf("%d requests reached the upstream with a client credential: %+v", n, s.sim.ForeignCredentialRequests())
+	}
+}
+
+// TestPagingLinksRouteWithoutTrailingSlash: XDRPROXY_ROUTES accepts a
+// prefix without a trailing slash (/graph=https://graph.microsoft.com).
+// A link on that route's upstream must come back under /graph/, not
+// glued to it (/graphv1.0/…), which the default route would serve with
+// the default scope's token.
+func TestPagingLinksRouteWithoutTrailingSlash(t *testing.T) {
+	backend := pagedBackend(t, 0, false)
+	s := newStack(t, stackOptions{upstream: backend.URL(), roots: backend.Roots(),
+		routes: []config.Route{{Prefix: "/graph", URL: testutil.ParseURL(t, backend.server.URL), Scope: "https://graph.microsoft.com/.default"}}})
+	resp, body := s.do(t, "GET", "/graph/api/incidents", tenantHeader("contoso"), nil)
+	if resp.StatusCode != http.StatusOK {
+		t.Fatalf("status %d: %s", resp.StatusCode, body)
+	}
+	if _, nested, _, _ := links(t, body); nested != s.proxyURL+"/graph/api/incidents/1/alerts?$skip=5" {
+		t.Errorf("nested link %q, want %q", nested, s.proxyURL+"/graph/api/incidents/1/alerts?$skip=5")
+	}
+	// The prefix stands for the URL's path slash for slash: /graph/api/x
+	// goes to /api/x, not //api/x.
+	if reqs := backend.Requests(); reqs[len(reqs)-1].Path != "/api/incidents" {
+		t.Errorf("upstream saw %q", reqs[len(reqs)-1].Path)
+	}
+}
+
+// TestPagingLinksOutsideTheRouteBasePath: a link on the route's upstream
+// host but outside its base path leads back through another route on that
+// host; one no route reaches is left alone.
+func TestPagingLinksOutsideTheRouteBasePath(t *testing.T) {
+	var backend *recordingBackend
+	backend = newBackend(t, func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("Content-Type", "application/json")
+		fmt.Fprintf(w, `{"value":[],"@odata.nextLink":"%[1]s/beta/users?$skiptoken=x","@odata.deltaLink":"%[1]s/other/y"}`, backend.server.URL)
+	})
+	s := newStack(t, stackOptions{upstream: backend.URL(), roots: backend.Roots(),
+		routes: []config.Route{
+			{Prefix: "/g1/", URL: testutil.ParseURL(t, backend.server.URL+"/v1.0"), Scope: "https://graph.microsoft.com/.default"},
+			{Prefix: "/gb/", URL: testutil.ParseURL(t, backend.server.URL+"/beta"), Scope: "https://graph.microsoft.com/.default"},
+		}})
+	_, body := s.do(t, "GET", "/g1/users", tenantHeader("contoso"), nil)
+	var page map[string]string
+	json.Unmarshal(body, &page)
+	if page["@odata.nextLink"] != s.proxyURL+"/gb/users?$skiptoken=x" {
+		t.Errorf("nextLink %q, want it through the /gb/ route", page["@odata.nextLink"])
+	}
+	// The default route (the backend's root) reaches /other/y.
+	if page["@odata.deltaLink"] != s.proxyURL+"/other/y" {
+		t.Errorf("deltaLink %q, want it through the default route", page["@odata.deltaLink"])
+	}
+}
+
+// TestPagingHeadersDescribeTheBodySent: a decoded or rewritten body loses
+// the headers that described the upstream's bytes; HEAD gets what GET
+// would; a 206 is left alone; an answer that cannot be decoded says so.
+func TestPagingHeadersDescribeTheBodySent(t *testing.T) {
+	var backend *recordingBackend
+	backend = newBackend(t, func(w http.ResponseWriter, r *http.Request) {
+		page := []byte(fmt.Sprintf(`{"value":[],"@odata.nextLink":"%s/api/x?$skip=1"}`, backend.server.URL))
+		w.Header().Set("Content-Type", "application/json")
+		w.Header().Set("ETag", `"v1"`)
+		switch r.URL.Query().Get("as") {
+		case "gzip":
+			var z bytes.Buffer
+			zw := gzip.NewWriter(&z)
+			zw.Write(page)
+			zw.Close()
+			page = z.Bytes()
+			w.Header().Set("Content-Encoding", "gzip")
+		case "broken-gzip":
+			page = []byte("not gzip at all")
+			w.Header().Set("Content-Encoding", "gzip")
+		case "partial":
+			w.Header().Set("Content-Range", fmt.Sprintf("bytes 0-%d/1000", len(page)-1))
+			w.Header().Set("Content-Length", strconv.Itoa(len(page)))
+			w.WriteHeader(http.StatusPartialContent)
+		}
+		w.Write(page)
+	})
+	s := newStack(t, stackOptions{upstream: backend.URL(), roots: backend.Roots()})
+	h := tenantHeader("contoso")
+	h.Set("Accept-Encoding", "gzip")
+
+	resp, body := s.do(t, "GET", "/api/x?as=gzip", h, nil)
+	if resp.Header.Get("Content-Encoding") != "" || resp.Header.Get("Etag") != `W/"v1"` || !strings.Contains(string(body), s.proxyURL+"/api/x?$skip=1") {
+		t.Errorf("gzip GET: Content-Encoding %q, ETag %q, body %s", resp.Header.Get("Content-Encoding"), resp.Header.Get("Etag"), body)
+	}
+	resp, _ = s.do(t, "HEAD", "/api/x?as=gzip", h, nil)
+	if resp.Header.Get("Content-Encoding") != "" || resp.Header.Get("Content-Length") != "" || resp.Header.Get("Etag") != `W/"v1"` {
+		t.Errorf("gzip HEAD: headers %v, want what the GET has", resp.Header)
+	}
+	resp, body = s.do(t, "GET", "/api/x?as=identity", h, nil)
+	if resp.Header.Get("Etag") != `W/"v1"` || resp.Header.Get("Content-Length") != strconv.Itoa(len(body)) {
+		t.Errorf("rewritten small body: ETag %q, Content-Length %q for %d bytes", resp.Header.Get("Etag"), resp.Header.Get("Content-Length"), len(body))
+	}
+	resp, body = s.do(t, "GET", "/api/x?as=partial", h, nil)
+	if resp.StatusCode != http.StatusPartialContent || !strings.Contains(string(body), backend.server.URL) || resp.Header.Get("Etag") != `"v1"` {
+		t.Errorf("206: %d %q, %s", resp.StatusCode, resp.Header.Get("Etag"), body)
+	}
+	resp, body = s.do(t, "GET", "/api/x?as=broken-gzip", h, nil)
+	if resp.StatusCode != http.StatusBadGateway || !strings.Contains(string(body), "could not be decoded") {
+		t.Errorf("undecodable answer: %d %s", resp.StatusCode, body)
 	}
 }

@@ -25,9 +25,9 @@ import (
 //     (the scope of the partner-access page's curl sample); application ID
 //     fc780465-2017-40d4-a0c5-307022471b92.
 //
-// The two application IDs of Defender are not in Microsoft's documentation
-// read for this project: they are the ones public code uses consistently
-// (see shared/reference/microsoft-facts.md § 2.2). Microsoft's own
+// The two application IDs of Defender are not in the Microsoft
+// documentation we read: they are the ones public code (SOAR connectors,
+// consent scripts) uses consistently. Microsoft's own
 // examples use tokens for either Defender resource against
 // api.security.microsoft.com, so a request for one is served by a route
 // for the other when the proxy has no route for the one asked.
@@ -49,14 +49,11 @@ func apiOfResource(resource string) apiFamily {
 	if api, ok := resourceIDs[r]; ok {
 		return api
 	}
-	host, _, _ := strings.Cut(strings.TrimPrefix(r, "https://"), "/")
-	if !strings.HasPrefix(r, "https://") {
-		return unknownAPI
-	}
 	if r == "https://securitycenter.onmicrosoft.com/windowsatpservice" {
 		return defenderATPAPI
 	}
-	if strings.Contains(r[len("https://")+len(host):], "/") {
+	host, ok := strings.CutPrefix(r, "https://")
+	if !ok || strings.Contains(host, "/") {
 		return unknownAPI // a path under a host is another resource
 	}
 	switch {
@@ -103,7 +100,7 @@ func (rt *routeTable) scopeFor(resource string) (scope string, ok bool) {
 			return s, true
 		}
 	}
-	api := apiOfResource(want)
+	api := apiOfResource(resource)
 	if api == unknownAPI {
 		return "", false
 	}

@@ -1,6 +1,7 @@
 package proxy
 
 import (
+	"fmt"
 	"testing"
 
 	"github.com/xdrproxy/xdrproxy/config"
@@ -60,11 +61,14 @@ func TestScopeForResource(t *testing.T) {
 		{withGraph, "00000002-0000-0000-c000-000000000000", ""},
 		{withGraph, "api://xdrproxy", ""},
 		{withGraph, "", ""},
+		{withGraph, "https://graph.microsoft.com/.default/.default", ""},
 	}
 	for _, tt := range tests {
-		got, ok := tt.table.scopeFor(tt.resource)
-		if got != tt.want || ok != (tt.want != "") {
-			t.Errorf("scopeFor(%q) with %d routes = %q, %v; want %q", tt.resource, len(tt.table.routes), got, ok, tt.want)
-		}
+		t.Run(fmt.Sprintf("%s with %d routes", tt.resource, len(tt.table.routes)), func(t *testing.T) {
+			got, ok := tt.table.scopeFor(tt.resource)
+			if got != tt.want || ok != (tt.want != "") {
+				t.Errorf("scopeFor(%q) = %q, %v; want %q", tt.resource, got, ok, tt.want)
+			}
+		})
 	}
 }

@@ -12,11 +12,11 @@ import (
 // routeTable is one configuration's routes and rate limits, compiled once
 // so that serving a request never consults configuration types.
 type routeTable struct {
-	upstream *url.URL // the default route's
-	scope    string   // the default route's
-	linkFrom string   // the default route's paging-link origin and base path
-	routes   []route  // longest prefix first
-	limits   []limitGroup
+	upstream     *url.URL // the default route's
+	scope        string   // the default route's
+	defaultLinks []linkTarget
+	routes       []route // longest prefix first
+	limits       []limitGroup
 }
 
 // route sends paths under prefix to another upstream with its own scope.
@@ -24,11 +24,9 @@ type route struct {
 	prefix  string
 	holdKey string   // "route:" + prefix: what an upstream 429 holds when no limit prefix matches
 	origin  *url.URL // the route URL's scheme and host
-	base    string   // what replaces prefix: the route URL's path, "/" when empty
+	base    string   // what replaces prefix: the route URL's path, ending in "/" when prefix does
+	links   []linkTarget
 	scope   string
-	// linkFrom is origin + base: paging links starting with it name this
-	// route's upstream.
-	linkFrom string
 }
 
 // limitGroup is every rate of one prefix; prefixes are lower case,
@@ -45,14 +43,14 @@ type pick struct {
 	upstream *url.URL // joined with the target's path by SetURL
 	scope    string
 	table    *routeTable
-	// prefix is the route's prefix, "/" for the default route, and
-	// linkFrom what it stands for upstream (paging.go).
-	prefix, linkFrom string
+	// links are the paging links of the route's upstream that lead back
+	// through the proxy, the route's own first (linktargets.go).
+	links []linkTarget
 }
 
 // compileRoutes builds the table of Options' routes and limits.
 func compileRoutes(upstream *url.URL, scope string, routes []config.Route, limits []config.RateLimit) (*routeTable, error) {
-	rt := &routeTable{upstream: upstream, scope: scope, linkFrom: strings.TrimSuffix(upstream.String(), "/") + "/"}
+	rt := &routeTable{upstream: upstream, scope: scope}
 	seen := map[string]bool{}
 	for _, r := range routes {
 		if r.URL == nil || r.Scope == "" || r.Prefix == "" {
@@ -62,16 +60,15 @@ func compileRoutes(upstream *url.URL, scope string, routes []config.Route, limit
 			return nil, fmt.Errorf("proxy: prefix %q is routed twice", r.Prefix)
 		}
 		seen[r.Prefix] = true
-		base := r.URL.Path
-		if base == "" {
-			base = "/"
-		}
-		if strings.HasSuffix(r.Prefix, "/") && !strings.HasSuffix(base, "/") {
+		// The base takes the prefix's place, slash for slash: /graph/
+		// for https://graph.microsoft.com is "/", /graph is "".
+		base := strings.TrimSuffix(r.URL.Path, "/")
+		if strings.HasSuffix(r.Prefix, "/") {
 			base += "/"
 		}
-		origin := &url.URL{Scheme: r.URL.Scheme, Host: r.URL.Host}
-		rt.routes = append(rt.routes, route{prefix: r.Prefix, holdKey: "route:" + r.Prefix, origin: origin, base: base, scope: r.Scope, linkFrom: origin.String() + base})
+		rt.routes = append(rt.routes, route{prefix: r.Prefix, holdKey: "route:" + r.Prefix, origin: &url.URL{Scheme: r.URL.Scheme, Host: r.URL.Host}, base: base, scope: r.Scope})
 	}
+	rt.compileLinks()
 	for _, l := range limits {
 		rate := Rate{N: l.N, Per: l.Per}
 		if n := len(rt.limits); n > 0 && rt.limits[n-1].prefix == l.Prefix {
@@ -88,7 +85,7 @@ func compileRoutes(upstream *url.URL, scope string, routes []config.Route, limit
 func (rt *routeTable) pick(t *target) pick {
 	i, fwd, ok := rt.match(t.path)
 	if !ok {
-		return pick{name: "default", holdKey: "route:default", upstream: rt.upstream, scope: rt.scope, table: rt, prefix: "/", linkFrom: rt.linkFrom}
+		return pick{name: "default", holdKey: "route:default", upstream: rt.upstream, scope: rt.scope, table: rt, links: rt.defaultLinks}
 	}
 	r := &rt.routes[i]
 	t.path = fwd
@@ -99,7 +96,7 @@ func (rt *routeTable) pick(t *target) pick {
 			t.rawPath = ""
 		}
 	}
-	return pick{name: r.prefix, holdKey: r.holdKey, upstream: r.origin, scope: r.scope, table: rt, prefix: r.prefix, linkFrom: r.linkFrom}
+	return pick{name: r.prefix, holdKey: r.holdKey, upstream: r.origin, scope: r.scope, table: rt, links: r.links}
 }
 
 // match returns the index of path's route, longest prefix first, and the
@@ -109,10 +106,14 @@ func (rt *routeTable) match(path string) (i int, forwardPath string, ok bool) {
 		if !prefixMatches(r.prefix, path) {
 			continue
 		}
+		fwd := r.base + strings.TrimPrefix(path, r.prefix)
 		if path+"/" == r.prefix {
-			return i, r.base, true
+			fwd = r.base
 		}
-		return i, r.base + strings.TrimPrefix(path, r.prefix), true
+		if fwd == "" {
+			fwd = "/"
+		}
+		return i, fwd, true
 	}
 	return -1, path, false
 }

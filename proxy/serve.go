@@ -44,5 +44,5 @@ func (h *Handler) serve(w http.ResponseWriter, r *http.Request, pin string) {
 		return
 	}
 	h.forward(ex, r, &forward{target: t, upstream: pick.upstream, route: pick.name, scope: pick.scope, token: tok.Value, limit: lim,
-		client: r, routePrefix: pick.prefix, linkFrom: pick.linkFrom})
+		client: r, links: pick.links})
 }

@@ -261,7 +261,7 @@ func requestedResource(form url.Values, v2 bool) (string, *entraError) {
 		r, ok := strings.CutSuffix(sc, "/.default")
 		if !ok {
 			return "", &entraError{Status: http.StatusBadRequest, OAuth: "invalid_scope", Code: 1002012,
-				Message: fmt.Sprintf("The provided value for scope %s is not valid. Client credential flows must have a scope value with /.default suffixed to the resource identifier (application ID URI).", sc)}
+				Message: fmt.Sprintf("The provided value for scope %s is not valid. Client credential flows must have a scope value with /.default suffixed to the resource identifier (application ID URI).", shownResource(sc))}
 		}
 		resources = append(resources, r)
 	}
@@ -272,5 +272,5 @@ func requestedResource(form url.Values, v2 bool) (string, *entraError) {
 		return resources[0], nil
 	}
 	return "", &entraError{Status: http.StatusBadRequest, OAuth: "invalid_scope", Code: 700022,
-		Message: "The provided value for the input parameter scope is not valid because it contains more than one resource. Scope " + scope + " is not valid."}
+		Message: "The provided value for the input parameter scope is not valid because it contains more than one resource. Scope " + shownResource(scope) + " is not valid."}
 }

@@ -1,6 +1,7 @@
 package server
 
 import (
+	"cmp"
 	"crypto/tls"
 	"errors"
 	"fmt"
@@ -60,7 +61,7 @@ func (p *process) listen() (*listeners, error) {
 		if err != nil {
 			closeAll()
 			adminLn.Close()
-			return nil, fmt.Errorf("the TLS listener %s: %w", x.Addr, err)
+			return nil, fmt.Errorf("%s %s: %w", cmp.Or(x.Setting, "the TLS listener"), x.Addr, err)
 		}
 		conf := &tls.Config{Certificates: []tls.Certificate{x.Certificate}, MinVersion: tls.VersionTLS12, CipherSuites: modernCipherSuites}
 		l.proxy = append(l.proxy, tls.NewListener(ln, conf))

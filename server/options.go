@@ -42,6 +42,8 @@ type ExtraTLSListener struct {
 	Addr string
 	// Certificate is what it presents.
 	Certificate tls.Certificate
+	// Setting names what set Addr in errors, such as "--tls-addr".
+	Setting string
 }
 
 // Addrs are the addresses the listeners got.

@@ -33,7 +33,7 @@ func FuzzRewrite(f *testing.F) {
 	f.Add([]byte(`[{"a@odata.nextLink":"https://g/?x"},{"@odata.deltaLink":"HTTPS://G:443"}]`), uint8(2), uint64(7))
 	f.Fuzz(func(t *testing.T, in []byte, ruleIndex uint8, seed uint64) {
 		rule := fuzzRules[int(ruleIndex)%len(fuzzRules)]
-		s := newScanner(rule)
+		s := newScanner([]Rule{rule})
 		want := s.finish(s.process(nil, in))
 
 		r := NewReader(randomChunks(in, seed), rule)

@@ -30,9 +30,9 @@ type Reader struct {
 }
 
 // NewReader returns a Reader that reads src and rewrites its links
-// following rule.
-func NewReader(src io.Reader, rule Rule) *Reader {
-	return &Reader{src: src, s: newScanner(rule), buf: make([]byte, chunkSize)}
+// following the first of rules that matches each.
+func NewReader(src io.Reader, rules ...Rule) *Reader {
+	return &Reader{src: src, s: newScanner(rules), buf: make([]byte, chunkSize)}
 }
 
 // Read reads the rewritten body into p. At the source's end, or at its
@@ -81,10 +81,10 @@ func (r *Reader) Rewritten() int {
 }
 
 // Rewrite appends to dst the body src with its links rewritten following
-// rule, exactly as a Reader would write it, and returns the extended
+// rules, exactly as a Reader would write it, and returns the extended
 // buffer. dst and src must not overlap.
-func Rewrite(dst, src []byte, rule Rule) []byte {
-	s := newScanner(rule)
+func Rewrite(dst, src []byte, rules ...Rule) []byte {
+	s := newScanner(rules)
 	return s.finish(s.process(dst, src))
 }
 

@@ -25,7 +25,7 @@ const (
 // chunk, and every decision it takes depends only on the bytes so far, never
 // on where the chunks end.
 type scanner struct {
-	m     matcher
+	ms    []matcher // the rules, tried in order
 	state state
 	esc   bool // the string so far ends inside a backslash escape
 	name  nameTail
@@ -40,8 +40,12 @@ type scanner struct {
 	rewritten int    // links rewritten so far
 }
 
-func newScanner(r Rule) *scanner {
-	return &scanner{m: compile(r)}
+func newScanner(rules []Rule) *scanner {
+	s := &scanner{ms: make([]matcher, len(rules))}
+	for i, r := range rules {
+		s.ms[i] = compile(r)
+	}
+	return s
 }
 
 // process appends to out the rewritten form of the chunk b, except a link
@@ -162,9 +166,11 @@ func (s *scanner) linkPart(out, seg []byte, closed bool) []byte {
 		s.link = append(s.link, seg...)
 		raw, s.link = s.link, s.link[:0]
 	}
-	if off, ok := s.m.match(raw); ok {
-		s.rewritten++
-		return append(append(out, s.m.to...), raw[off:]...)
+	for i := range s.ms {
+		if off, ok := s.ms[i].match(raw); ok {
+			s.rewritten++
+			return append(append(out, s.ms[i].to...), raw[off:]...)
+		}
 	}
 	return append(out, raw...)
 }
