@@ -78,6 +78,9 @@ type Config struct {
 	UpstreamTimeout time.Duration
 	// ShutdownTimeout bounds the drain of in-flight requests on shutdown.
 	ShutdownTimeout time.Duration
+	// BodyIdleTimeout is the longest a request body may make no progress
+	// before the request is cut.
+	BodyIdleTimeout time.Duration
 	// TLSCertFile and TLSKeyFile, when set, serve the proxy listeners
 	// over TLS; they are re-read when they change. Empty means plain HTTP.
 	TLSCertFile, TLSKeyFile string

@@ -240,6 +240,9 @@ func (e env) timeouts(c *Config, p *problems) {
 	if c.ShutdownTimeout, err = parseDuration(e.ShutdownTimeout); err != nil {
 		p.add("SHUTDOWN_TIMEOUT", "%v", err)
 	}
+	if c.BodyIdleTimeout, err = parseDuration(e.BodyIdleTimeout); err != nil {
+		p.add("BODY_IDLE_TIMEOUT", "%v", err)
+	}
 	if strings.TrimSpace(e.QueueTimeout) == "0" || strings.TrimSpace(e.QueueTimeout) == "0s" {
 		c.QueueTimeout = 0 // answer 429 at once rather than queue
 	} else if c.QueueTimeout, err = parseDuration(e.QueueTimeout); err != nil {

@@ -252,6 +252,12 @@ func TestLoadErrors(t *testing.T) {
 			problems: 1,
 		},
 		{
+			name:     "body idle timeout zero",
+			set:      map[string]string{"XDRPROXY_BODY_IDLE_TIMEOUT": "0s"},
+			want:     []string{"XDRPROXY_BODY_IDLE_TIMEOUT", `"0s"`},
+			problems: 1,
+		},
+		{
 			name:     "shutdown timeout without a unit",
 			set:      map[string]string{"XDRPROXY_SHUTDOWN_TIMEOUT": "30"},
 			want:     []string{"XDRPROXY_SHUTDOWN_TIMEOUT", `"30"`},

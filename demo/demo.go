@@ -93,6 +93,7 @@ func (o Options) config(s *simulated) (*config.Config, error) {
 		RateLimits:        config.DefaultRateLimits,
 		QueueTimeout:      30 * time.Second,
 		ShutdownTimeout:   5 * time.Second,
+		BodyIdleTimeout:   60 * time.Second,
 		TenantListeners:   []config.TenantListener{{Addr: freeAddr(o.FabrikamAddr, "127.0.0.1:8081"), Tenant: "fabrikam"}},
 		TokenEmulation:    true,
 		PublicURL:         o.PublicURL,

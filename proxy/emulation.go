@@ -66,6 +66,7 @@ func (h *Handler) serveEmulated(w http.ResponseWriter, r *http.Request, pin, nam
 	defer ex.finish()
 	switch ep {
 	case tokenV1, tokenV2:
+		ex.body.readWithin(tokenFormTimeout)
 		ex.tenant, ex.client.fingerprint, ex.failure = h.serveToken(&ex.rec, r, pin, name, ep == tokenV2)
 	case discoveryV1, discoveryV2:
 		ex.failure = h.serveDiscovery(&ex.rec, r, name, ep == discoveryV2)

@@ -18,6 +18,11 @@ const (
 	CodeUpstreamUnavailable    = "UpstreamUnavailable"
 	CodeUpstreamTimeout        = "UpstreamTimeout"
 	CodeShuttingDown           = "ShuttingDown"
+	// CodeInvalidRequest is a request whose framing or body the client
+	// got wrong: both Content-Length and Transfer-Encoding, a malformed
+	// or stalled body. Not in the contract's table, which lists no code
+	// for these 400s.
+	CodeInvalidRequest = "InvalidRequest"
 )
 
 // Error is an error the proxy answers a client with. Code and Message go to

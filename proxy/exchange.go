@@ -19,7 +19,7 @@ type exchange struct {
 	h     *Handler
 	r     *http.Request
 	rec   recorder
-	body  countingBody
+	body  clientBody
 	start time.Time
 
 	tenant    config.Tenant
@@ -46,9 +46,10 @@ const statusClientClosed = 499
 func (h *Handler) begin(w http.ResponseWriter, r *http.Request) *exchange {
 	ex := &exchange{h: h, r: r, start: time.Now(), route: "none"}
 	ex.rec.ResponseWriter = w
-	ex.body.ReadCloser = r.Body
 	if r.Body != nil && r.Body != http.NoBody {
+		ex.body = clientBody{ReadCloser: r.Body, rc: http.NewResponseController(w), want: r.ContentLength, idle: h.opts.BodyIdleTimeout}
 		r.Body = &ex.body
+		ex.rec.body = &ex.body
 	}
 	h.opts.Metrics.inflightAdd(1)
 	return ex
@@ -81,6 +82,9 @@ func (ex *exchange) fail(err error) bool {
 // finish records the request's metrics and writes its access-log line.
 // Deferred, it also logs a panic as the failure it is and re-raises it.
 func (ex *exchange) finish() {
+	// Whatever the answer, the server must not then wait for the rest of
+	// a body nobody will read.
+	ex.body.stopReading()
 	if p := recover(); p != nil {
 		// ReverseProxy aborts the response when the upstream or the
 		// client breaks off mid-body; log it as the failure it is.

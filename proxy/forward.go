@@ -41,9 +41,6 @@ func forwardOf(r *http.Request) (*forward, bool) {
 	return f, ok
 }
 
-// bodyReadTimeout bounds reading a small body kept for a 401 retry.
-const bodyReadTimeout = 30 * time.Second
-
 // newReverseProxy builds the forwarding machinery: Rewrite for the
 // outbound request, the 401-retrying transport, and the response steps.
 func (h *Handler) newReverseProxy() *httputil.ReverseProxy {
@@ -59,15 +56,10 @@ func (h *Handler) newReverseProxy() *httputil.ReverseProxy {
 }
 
 // forward sends the request upstream and streams the answer back. A
-// small body is kept for a 401 retry; a client sending it slowly must
-// not hold the request for long.
+// small body is kept for a 401 retry; like any body, it is cut when it
+// makes no progress for BodyIdleTimeout (clientbody.go).
 func (h *Handler) forward(ex *exchange, r *http.Request, f *forward) {
-	if replayable(r) {
-		rc := http.NewResponseController(&ex.rec)
-		_ = rc.SetReadDeadline(time.Now().Add(bodyReadTimeout))
-		keepReplayableBody(r)
-		_ = rc.SetReadDeadline(time.Time{})
-	}
+	keepReplayableBody(r)
 	ctx := context.WithValue(r.Context(), forwardKey{}, f)
 	h.reverse.ServeHTTP(&ex.rec, r.WithContext(ctx))
 	if ex.rec.proxyErr != nil {
@@ -109,6 +101,16 @@ func (h *Handler) rewrite(pr *httputil.ProxyRequest) {
 // upstreamError answers a request the upstream could not serve.
 func (h *Handler) upstreamError(w http.ResponseWriter, r *http.Request, err error) {
 	rec, _ := w.(*recorder)
+	if rec != nil && rec.body != nil {
+		if e := rec.body.err.Load(); e != nil {
+			// The client's body failed, not the upstream: say so.
+			rec.proxyErr = e
+			if !rec.wroteHeader {
+				WriteError(w, e)
+			}
+			return
+		}
+	}
 	if r.Context().Err() != nil {
 		// The client went away; nobody is left to answer.
 		if rec != nil {

@@ -88,6 +88,13 @@ type Options struct {
 	// this Signer mints, and takes a valid placeholder as the bearer
 	// token in place of a client key. Its clock should be Now.
 	Placeholders *placeholder.Signer
+	// BodyIdleTimeout is the longest a request body may make no progress
+	// before the request is cut (408). Zero means DefaultBodyIdleTimeout.
+	BodyIdleTimeout time.Duration
+	// MaxUpstreamPerTenant bounds a tenant's requests upstream at once;
+	// beyond it a request waits up to QueueTimeout for a slot, then gets
+	// 429. Zero means DefaultMaxUpstreamPerTenant.
+	MaxUpstreamPerTenant int
 	// PublicURL, if not nil, is the origin clients reach the proxy at
 	// (scheme and host): discovery documents and rewritten paging links
 	// name it. Nil means each request's own scheme and Host, as the
@@ -106,6 +113,7 @@ type Handler struct {
 	// default tenant, routes and limits, compiled once and replaced whole.
 	served atomic.Pointer[servedConfig]
 	keys   atomic.Pointer[clientKeys] // nil: no client authentication
+	slots  upstreamSlots              // each tenant's requests upstream at once
 
 	draining  chan struct{} // closed by Drain
 	drainOnce sync.Once
@@ -134,7 +142,13 @@ func New(opts Options) (*Handler, error) {
 	if opts.Now == nil {
 		opts.Now = time.Now
 	}
-	h := &Handler{opts: opts, log: opts.Logger, now: opts.Now, limits: opts.Limiter, draining: make(chan struct{})}
+	if opts.BodyIdleTimeout == 0 {
+		opts.BodyIdleTimeout = DefaultBodyIdleTimeout
+	}
+	if opts.MaxUpstreamPerTenant == 0 {
+		opts.MaxUpstreamPerTenant = DefaultMaxUpstreamPerTenant
+	}
+	h := &Handler{opts: opts, log: opts.Logger, now: opts.Now, limits: opts.Limiter, draining: make(chan struct{}), slots: upstreamSlots{max: opts.MaxUpstreamPerTenant}}
 	if h.limits == nil {
 		h.limits = newLocalLimiter(opts.QueueTimeout, opts.Now)
 	}

@@ -1,16 +1,13 @@
 package proxy
 
-import (
-	"io"
-	"net/http"
-	"sync/atomic"
-)
+import "net/http"
 
 // recorder wraps the client's ResponseWriter to learn the status and the
 // bytes sent, for the access log. Unwrap lets http.ResponseController reach
 // the underlying writer's Flush.
 type recorder struct {
 	http.ResponseWriter
+	body        *clientBody // the request's, or nil without one
 	status      int
 	bytes       int64
 	wroteHeader bool
@@ -19,6 +16,7 @@ type recorder struct {
 
 func (r *recorder) WriteHeader(status int) {
 	if !r.wroteHeader {
+		r.closeIfBodyPending()
 		if status >= 200 || status == http.StatusSwitchingProtocols {
 			r.wroteHeader = true
 			r.status = status
@@ -29,6 +27,7 @@ func (r *recorder) WriteHeader(status int) {
 
 func (r *recorder) Write(p []byte) (int, error) {
 	if !r.wroteHeader {
+		r.closeIfBodyPending()
 		r.wroteHeader = true
 		r.status = http.StatusOK
 	}
@@ -40,14 +39,11 @@ func (r *recorder) Write(p []byte) (int, error) {
 // Unwrap returns the wrapped writer, for http.ResponseController.
 func (r *recorder) Unwrap() http.ResponseWriter { return r.ResponseWriter }
 
-// countingBody counts the request body bytes read from the client.
-type countingBody struct {
-	io.ReadCloser
-	n atomic.Int64 // the transport may read the body on another goroutine
-}
-
-func (b *countingBody) Read(p []byte) (int, error) {
-	n, err := b.ReadCloser.Read(p)
-	b.n.Add(int64(n))
-	return n, err
+// closeIfBodyPending answers with Connection: close when the client has
+// not sent its whole body: Go's server would otherwise read (and wait
+// for) the rest before writing the answer.
+func (r *recorder) closeIfBodyPending() {
+	if r.body.pending() {
+		r.Header().Set("Connection", "close")
+	}
 }

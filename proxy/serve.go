@@ -43,6 +43,11 @@ func (h *Handler) serve(w http.ResponseWriter, r *http.Request, pin string) {
 	if ex.fail(err) {
 		return
 	}
+	slots, err := h.takeSlot(ex, r, t.tenant)
+	if ex.fail(err) {
+		return
+	}
+	defer func() { <-slots }()
 	h.forward(ex, r, &forward{target: t, upstream: pick.upstream, route: pick.name, scope: pick.scope, token: tok.Value, limit: lim,
 		client: r, links: pick.links})
 }

@@ -75,6 +75,9 @@ type stackOptions struct {
 	pins []string
 	// publicURL is passed to the proxy as it is.
 	publicURL *url.URL
+	// maxUpstream and bodyIdle are passed to the proxy as they are.
+	maxUpstream int
+	bodyIdle    time.Duration
 }
 
 var testTenants = []config.Tenant{
@@ -156,22 +159,24 @@ func newStack(t *testing.T, o stackOptions) *stack {
 		}
 	}
 	h, err := proxy.New(proxy.Options{
-		Placeholders:    signer,
-		Now:             o.now,
-		Upstream:        upstream,
-		Scope:           scope,
-		Tenants:         tenants,
-		DefaultTenant:   def,
-		Routes:          routes,
-		ClientKeys:      o.clientKeys,
-		RateLimits:      o.rateLimits,
-		QueueTimeout:    o.queueTimeout,
-		Tokens:          cache,
-		Transport:       transport,
-		Logger:          logger.Named("access"),
-		ConsentURL:      func(id string) string { return tokencache.AdminConsentURL(simURL, simulator.DefaultClientID, id) },
-		UpstreamTimeout: rht,
-		PublicURL:       o.publicURL,
+		Placeholders:         signer,
+		Now:                  o.now,
+		Upstream:             upstream,
+		Scope:                scope,
+		Tenants:              tenants,
+		DefaultTenant:        def,
+		Routes:               routes,
+		ClientKeys:           o.clientKeys,
+		RateLimits:           o.rateLimits,
+		QueueTimeout:         o.queueTimeout,
+		Tokens:               cache,
+		Transport:            transport,
+		Logger:               logger.Named("access"),
+		ConsentURL:           func(id string) string { return tokencache.AdminConsentURL(simURL, simulator.DefaultClientID, id) },
+		UpstreamTimeout:      rht,
+		PublicURL:            o.publicURL,
+		MaxUpstreamPerTenant: o.maxUpstream,
+		BodyIdleTimeout:      o.bodyIdle,
 	})
 	if err != nil {
 		t.Fatal(err)

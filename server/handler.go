@@ -51,5 +51,6 @@ func (p *process) newHandler(signer *placeholder.Signer) (*proxy.Handler, error)
 		Metrics:         p.metrics,
 		Placeholders:    signer,
 		PublicURL:       cfg.PublicURL,
+		BodyIdleTimeout: cfg.BodyIdleTimeout,
 	})
 }

@@ -222,6 +222,7 @@ func (t *inboundTLS) RecheckClientCertificates(next http.Handler) http.Handler {
 		g, ok := r.Context().Value(connGeneration{}).(*atomic.Int64)
 		if now := t.caGeneration.Load(); ok && g.Load() != now {
 			if err := verifyClient(r.TLS, t.current.Load().ClientCAs); err != nil {
+				holdNoBody(w, r)
 				w.Header().Set("Connection", "close")
 				proxy.WriteError(w, &proxy.Error{Status: http.StatusUnauthorized, Code: proxy.CodeUnauthenticated,
 					Message: "the client certificate is no longer trusted (XDRPROXY_TLS_CLIENT_CA_FILE changed); reconnect with a certificate its CAs sign"})

@@ -67,9 +67,9 @@ func (p *process) listen() (*listeners, error) {
 		l.proxy = append(l.proxy, tls.NewListener(ln, conf))
 		l.proxySrvs = append(l.proxySrvs, newHTTPServer(refuseWhileDraining(p.handler, p.ready), p.log))
 	}
-	l.adminSrv = newHTTPServer(admin.NewHandler(admin.Options{
+	l.adminSrv = newHTTPServer(ignoreBodies(admin.NewHandler(admin.Options{
 		Config: p.cfg, Tenants: p.handler, Tokens: p.cache, Registry: p.registry, Readiness: p.ready,
-	}), p.log)
+	})), p.log)
 	return l, nil
 }
 

@@ -48,6 +48,7 @@ func refuseWhileDraining(next http.Handler, ready *admin.Readiness) http.Handler
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		if ready.Draining() {
 			w.Header().Set("Connection", "close")
+			holdNoBody(w, r)
 			proxy.WriteShuttingDown(w)
 			return
 		}
