@@ -25,14 +25,15 @@ const (
 	attackKinds = 3
 )
 
-// payload is what an attacker of kind k writes after connecting.
-func (k attackKind) payload(host string) []byte {
+// payload is what an attacker of kind k writes after connecting; it
+// names a tenant but holds no key.
+func (k attackKind) payload(host, tenant string) []byte {
 	switch k {
 	case stuckBody:
-		return fmt.Appendf(nil, "POST /api/incidents HTTP/1.1\r\nHost: %s\r\nX-Tenant-ID: contoso\r\n"+
-			"Content-Type: application/json\r\nContent-Length: 100000\r\n\r\n{", host)
+		return fmt.Appendf(nil, "POST /api/incidents HTTP/1.1\r\nHost: %s\r\nX-Tenant-ID: %s\r\n"+
+			"Content-Type: application/json\r\nContent-Length: 100000\r\n\r\n{", host, tenant)
 	case partialHeaders:
-		return fmt.Appendf(nil, "GET /api/incidents HTTP/1.1\r\nHost: %s\r\nX-Tenant-ID: cont", host)
+		return fmt.Appendf(nil, "GET /api/incidents HTTP/1.1\r\nHost: %s\r\nX-Tenant-ID: %s", host, tenant)
 	}
 	return nil
 }
@@ -41,7 +42,7 @@ func (k attackKind) payload(host string) []byte {
 // connection and, when the proxy closes it, opens the next at once (or
 // after the reconnect delay).
 type attack struct {
-	addr           string
+	addr, tenant   string
 	n              int
 	reconnectDelay time.Duration
 	tried          atomic.Int64 // attackers that have tried their first connection
@@ -57,8 +58,8 @@ type attackStats struct {
 	opened, closed, dialErrors int64
 }
 
-func startAttack(ctx context.Context, addr string, n int, reconnectDelay time.Duration) *attack {
-	a := &attack{addr: addr, n: n, reconnectDelay: reconnectDelay}
+func startAttack(ctx context.Context, addr, tenant string, n int, reconnectDelay time.Duration) *attack {
+	a := &attack{addr: addr, tenant: tenant, n: n, reconnectDelay: reconnectDelay}
 	for i := range n {
 		a.wg.Add(1)
 		go a.attacker(ctx, attackKind(i%attackKinds))
@@ -85,7 +86,7 @@ func (a *attack) snapshot() attackStats {
 
 func (a *attack) attacker(ctx context.Context, kind attackKind) {
 	defer a.wg.Done()
-	payload := kind.payload(a.addr)
+	payload := kind.payload(a.addr, a.tenant)
 	var d net.Dialer
 	first := true
 	for ctx.Err() == nil {

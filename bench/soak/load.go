@@ -5,9 +5,11 @@ import (
 	"fmt"
 	"io"
 	"math"
+	"net"
 	"net/http"
 	"slices"
 	"sync"
+	"sync/atomic"
 	"time"
 )
 
@@ -18,6 +20,7 @@ type load struct {
 	url, key, tenant string
 	workers          int
 	client           *http.Client
+	dials            atomic.Int64 // connections the workers opened
 }
 
 // loadStats is what the measured window saw.
@@ -25,17 +28,24 @@ type loadStats struct {
 	latencies []time.Duration // every request, errors included, sorted
 	errors    map[string]int  // non-200 status or transport error → count
 	elapsed   time.Duration
+	conns     int64 // connections opened, warm-up included; workers when none was lost
 }
 
 func newLoad(url, key, tenant string, workers int, timeout time.Duration) *load {
+	l := &load{url: url, key: key, tenant: tenant, workers: workers}
+	var d net.Dialer
 	tr := &http.Transport{
 		MaxIdleConns:        workers,
 		MaxIdleConnsPerHost: workers,
 		MaxConnsPerHost:     workers,
 		DisableCompression:  true,
+		DialContext: func(ctx context.Context, network, addr string) (net.Conn, error) {
+			l.dials.Add(1)
+			return d.DialContext(ctx, network, addr)
+		},
 	}
-	return &load{url: url, key: key, tenant: tenant, workers: workers,
-		client: &http.Client{Transport: tr, Timeout: timeout}}
+	l.client = &http.Client{Transport: tr, Timeout: timeout}
+	return l
 }
 
 func (l *load) close() { l.client.CloseIdleConnections() }
@@ -94,6 +104,7 @@ func (l *load) run(ctx context.Context, d time.Duration) loadStats {
 	}
 	wg.Wait()
 	stats.elapsed = time.Since(start)
+	stats.conns = l.dials.Load()
 	slices.Sort(stats.latencies)
 	return stats
 }

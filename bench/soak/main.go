@@ -98,7 +98,7 @@ func soak(ctx context.Context, o options, target *url.URL) (Result, error) {
 	}
 	attackCtx, stopAttack := context.WithCancel(ctx)
 	defer stopAttack()
-	atk := startAttack(attackCtx, hostPort(target), o.attackers, o.reconnectDelay)
+	atk := startAttack(attackCtx, hostPort(target), o.tenant, o.attackers, o.reconnectDelay)
 	atk.waitOpened(ctx, 5*time.Second)
 
 	sampler := startSampler(ctx, o.pid)

@@ -24,7 +24,10 @@ type Result struct {
 	MaxMs     float64 `json:"max_ms"`
 	// Errors counts normal requests answered other than 200 or failed in
 	// transport; ErrorKinds splits them by kind.
-	Errors     int            `json:"errors"`
+	Errors int `json:"errors"`
+	// Conns counts the connections the normal load opened, warm-up
+	// included: the number of workers unless the proxy closed some.
+	Conns      int64          `json:"conns"`
 	ErrorKinds map[string]int `json:"error_kinds,omitempty"`
 	// AttackOpened counts attacker connections established, AttackClosed
 	// those the proxy closed, AttackDialErrors failed connection attempts.
@@ -53,7 +56,7 @@ func newResult(o options, s loadStats) Result {
 	r := Result{Label: o.label, Workers: o.workers, Attackers: o.attackers,
 		Seconds: s.elapsed.Seconds(), Requests: len(s.latencies),
 		P50Ms: ms(percentile(s.latencies, 0.50)), P99Ms: ms(percentile(s.latencies, 0.99)),
-		MaxMs: ms(percentile(s.latencies, 1))}
+		MaxMs: ms(percentile(s.latencies, 1)), Conns: s.conns}
 	if r.Label == "" {
 		r.Label = "no attack"
 		if o.attackers > 0 {
@@ -91,7 +94,7 @@ func writeJSON(w io.Writer, r Result) error {
 	return enc.Encode(r)
 }
 
-const tableHeader = "| run | workers | attackers | requests | req/s | p50 ms | p99 ms | max ms | errors | attacker conns opened / closed by proxy | fresh-conn probes ok, max ms | proxy CPU % | max RSS MiB | max fds | soak CPU % |\n" +
+const tableHeader = "| run | workers (conns) | attackers | requests | req/s | p50 ms | p99 ms | max ms | errors | attacker conns opened / closed by proxy / failed | fresh-conn probes ok, max ms | proxy CPU % | max RSS MiB | max fds | soak CPU % |\n" +
 	"|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|\n"
 
 // writeTable prints a markdown table with one row a result.
@@ -107,9 +110,9 @@ func writeTable(w io.Writer, rs []Result) error {
 		if r.Probes > 0 {
 			probes = fmt.Sprintf("%d/%d, %.1f", r.ProbesOK, r.Probes, r.ProbeMaxMs)
 		}
-		fmt.Fprintf(&b, "| %s | %d | %d | %d | %.0f | %.2f | %.2f | %.1f | %d | %d / %d | %s | %s | %.0f |\n",
-			r.Label, r.Workers, r.Attackers, r.Requests, r.ReqPerSec, r.P50Ms, r.P99Ms, r.MaxMs,
-			r.Errors, r.AttackOpened, r.AttackClosed, probes, proc, r.SoakCPUPercent)
+		fmt.Fprintf(&b, "| %s | %d (%d) | %d | %d | %.0f | %.2f | %.2f | %.1f | %d | %d / %d / %d | %s | %s | %.0f |\n",
+			r.Label, r.Workers, r.Conns, r.Attackers, r.Requests, r.ReqPerSec, r.P50Ms, r.P99Ms, r.MaxMs,
+			r.Errors, r.AttackOpened, r.AttackClosed, r.AttackDialErrors, probes, proc, r.SoakCPUPercent)
 	}
 	_, err := io.WriteString(w, b.String())
 	return err

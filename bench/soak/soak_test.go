@@ -136,9 +136,9 @@ func TestVerdict(t *testing.T) {
 }
 
 func ExampleattackKind_payload() {
-	fmt.Printf("%q\n", stuckBody.payload("127.0.0.1:8080"))
-	fmt.Printf("%q\n", silent.payload("127.0.0.1:8080"))
+	fmt.Printf("%q\n", stuckBody.payload("127.0.0.1:8080", "contoso"))
+	fmt.Printf("%q\n", partialHeaders.payload("127.0.0.1:8080", "contoso"))
 	// Output:
 	// "POST /api/incidents HTTP/1.1\r\nHost: 127.0.0.1:8080\r\nX-Tenant-ID: contoso\r\nContent-Type: application/json\r\nContent-Length: 100000\r\n\r\n{"
-	// ""
+	// "GET /api/incidents HTTP/1.1\r\nHost: 127.0.0.1:8080\r\nX-Tenant-ID: contoso"
 }
