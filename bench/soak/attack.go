@@ -52,10 +52,13 @@ type attack struct {
 	dialErrors     atomic.Int64 // connection attempts that failed
 }
 
-// attackStats is a snapshot of an attack's counters.
+// attackStats is a snapshot of an attack's counters, passed from the
+// attack child to the soak as JSON.
 type attackStats struct {
-	attackers                  int
-	opened, closed, dialErrors int64
+	Attackers  int   `json:"attackers"`
+	Opened     int64 `json:"opened"`      // connections established
+	Closed     int64 `json:"closed"`      // of those, closed by the proxy
+	DialErrors int64 `json:"dial_errors"` // connection attempts that failed
 }
 
 func startAttack(ctx context.Context, addr, tenant string, n int, reconnectDelay time.Duration) *attack {
@@ -81,7 +84,7 @@ func (a *attack) waitOpened(ctx context.Context, limit time.Duration) {
 func (a *attack) wait() { a.wg.Wait() }
 
 func (a *attack) snapshot() attackStats {
-	return attackStats{attackers: a.n, opened: a.opened.Load(), closed: a.closed.Load(), dialErrors: a.dialErrors.Load()}
+	return attackStats{Attackers: a.n, Opened: a.opened.Load(), Closed: a.closed.Load(), DialErrors: a.dialErrors.Load()}
 }
 
 func (a *attack) attacker(ctx context.Context, kind attackKind) {

@@ -37,6 +37,7 @@ type options struct {
 	duration, timeout       time.Duration
 	reconnectDelay, probe   time.Duration
 	json, report            bool
+	attackChild             bool
 }
 
 func parseFlags() options {
@@ -54,6 +55,7 @@ func parseFlags() options {
 	flag.DurationVar(&o.probe, "probe", time.Second, "interval of fresh-connection probes (a keyed request on a new connection); 0 turns them off")
 	flag.BoolVar(&o.json, "json", false, "print the result as JSON instead of a markdown table row")
 	flag.BoolVar(&o.report, "report", false, "read JSON results from the files named as arguments and print a markdown table and a verdict")
+	flag.BoolVar(&o.attackChild, "attack-child", false, "internal: run only the attackers, until standard input closes")
 	flag.Parse()
 	if o.key == "" {
 		o.key = os.Getenv("SOAK_KEY")
@@ -72,6 +74,9 @@ func run() error {
 	}
 	if err := requireLoopback(context.Background(), target); err != nil {
 		return err
+	}
+	if o.attackChild {
+		return runAttackChild(o, target)
 	}
 	if o.workers < 1 || o.attackers < 0 || o.duration <= 0 {
 		return errors.New("-c must be at least 1, -a at least 0 and -d positive")
@@ -96,25 +101,32 @@ func soak(ctx context.Context, o options, target *url.URL) (Result, error) {
 	if err := load.warm(ctx); err != nil {
 		return Result{}, fmt.Errorf("warming the normal load's connections: %w", err)
 	}
-	attackCtx, stopAttack := context.WithCancel(ctx)
-	defer stopAttack()
-	atk := startAttack(attackCtx, hostPort(target), o.tenant, o.attackers, o.reconnectDelay)
-	atk.waitOpened(ctx, 5*time.Second)
+	var atk *attackProcess
+	if o.attackers > 0 {
+		var err error
+		if atk, err = startAttackProcess(ctx, o); err != nil {
+			return Result{}, err
+		}
+		defer atk.kill()
+	}
 
 	sampler := startSampler(ctx, o.pid)
-	self := startSampler(ctx, os.Getpid())
+	self, child := startSampler(ctx, os.Getpid()), startSampler(ctx, atk.pid())
 	probes := startProbes(ctx, target.String(), o.key, o.tenant, o.probe, o.timeout)
 	stats := load.run(ctx, o.duration)
 	probeStats := probes.stop()
-	procStats := sampler.stop()
-	selfStats := self.stop()
-	stopAttack()
-	atk.wait()
+	procStats, selfStats, childStats := sampler.stop(), self.stop(), child.stop()
 
 	res := newResult(o, stats)
-	res.addAttack(atk.snapshot())
+	if atk != nil {
+		a, err := atk.stop()
+		if err != nil {
+			return Result{}, err
+		}
+		res.addAttack(a)
+	}
 	res.addProbes(probeStats)
 	res.addProc(procStats)
-	res.SoakCPUPercent = selfStats.cpuPercent
+	res.SoakCPUPercent = selfStats.cpuPercent + childStats.cpuPercent
 	return res, nil
 }

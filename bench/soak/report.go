@@ -45,7 +45,7 @@ type Result struct {
 	MaxFDs     int     `json:"max_fds"`
 	CPUPercent float64 `json:"cpu_percent"`
 	// SoakCPUPercent is this program's own CPU (normal load, probes and
-	// attackers together), in % of one core: it shares a machine with the
+	// the attack child together), in % of one core: it shares a machine with the
 	// proxy, so a busy soak slows what it measures.
 	SoakCPUPercent float64 `json:"soak_cpu_percent"`
 }
@@ -76,7 +76,7 @@ func newResult(o options, s loadStats) Result {
 }
 
 func (r *Result) addAttack(a attackStats) {
-	r.AttackOpened, r.AttackClosed, r.AttackDialErrors = a.opened, a.closed, a.dialErrors
+	r.AttackOpened, r.AttackClosed, r.AttackDialErrors = a.Opened, a.Closed, a.DialErrors
 }
 
 func (r *Result) addProbes(p probeStats) {
