@@ -165,6 +165,10 @@ func verdict(base, atk Result) string {
 	v := "normal traffic unaffected"
 	if len(broke) > 0 {
 		v = "normal traffic affected: " + strings.Join(broke, "; ")
+		if atk.SoakCPUPercent > base.SoakCPUPercent+20 {
+			v += fmt.Sprintf(" (the soak itself used %.0f%% of a core, %.0f%% without attack: on a small machine it takes CPU from what it measures)",
+				atk.SoakCPUPercent, base.SoakCPUPercent)
+		}
 	}
 	if atk.Probes > atk.ProbesOK {
 		v += fmt.Sprintf("; %d of %d fresh-connection probes failed", atk.Probes-atk.ProbesOK, atk.Probes)

@@ -122,6 +122,7 @@ func TestVerdict(t *testing.T) {
 		{"slow", Result{P99Ms: 25, Requests: 900}, []string{"affected", "p99 25.00 ms is 2.5×"}},
 		{"errors", Result{P99Ms: 10, Requests: 900, Errors: 3, ErrorKinds: map[string]int{"timeout": 2, "status 503": 1}},
 			[]string{"affected", "3 of 900 normal requests failed (1× status 503, 2× timeout)"}},
+		{"busy soak", Result{P99Ms: 30, SoakCPUPercent: 45}, []string{"affected", "the soak itself used 45% of a core, 0% without"}},
 		{"probes", Result{P99Ms: 10, Probes: 60, ProbesOK: 58}, []string{"unaffected; 2 of 60 fresh-connection probes failed"}},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
