@@ -38,15 +38,19 @@ go build -o "$work/xdrsim" ./cmd/xdrsim
 go build -o "$work/xdrproxy" ./cmd/xdrproxy
 go build -o "$work/soak" ./bench/soak
 
-# free_port: a loopback TCP port nothing listens on now.
+# free_port: a loopback TCP port below the ephemeral range (so no outgoing
+# connection can take it meanwhile) that no socket uses now.
+low=$(cut -f1 /proc/sys/net/ipv4/ip_local_port_range); [ "$low" -gt 11000 ] || low=11000
 free_port() {
   local p
   while :; do
-    p=$(( 20000 + RANDOM % 20000 ))
-    [ -z "$(ss -Htln "sport = :$p")" ] && { echo $p; return; }
+    p=$(( 10000 + RANDOM % (low - 10000) ))
+    [ -z "$(ss -Htan "sport = :$p")" ] && { echo $p; return; }
   done
 }
 SIM_PORT=$(free_port); PROXY_PORT=$(free_port); ADMIN_PORT=$(free_port)
+[ $SIM_PORT != $PROXY_PORT ] && [ $SIM_PORT != $ADMIN_PORT ] && [ $PROXY_PORT != $ADMIN_PORT ] ||
+  { echo "soak: picked one port twice; run again" >&2; exit 1; }
 
 taskset -c $OTHER_CPU "$work/xdrsim" -addr 127.0.0.1:$SIM_PORT -ca-file "$work/ca.pem" >"$work/xdrsim.log" 2>&1 & pids+=($!)
 for _ in $(seq 100); do curl -s --cacert "$work/ca.pem" https://127.0.0.1:$SIM_PORT/ >/dev/null 2>&1 && break; sleep 0.1; done
