@@ -31,6 +31,7 @@ type env struct {
 	RequiredRoles         string `split_words:"true"`
 	Routes                string `split_words:"true"`
 	ClientKeysFile        string `split_words:"true"`
+	AdminKeysFile         string `split_words:"true"`
 	RateLimits            string `split_words:"true"`
 	QueueTimeout          string `split_words:"true"`
 	Pprof                 string
@@ -111,6 +112,7 @@ var Variables = func() []string {
 		"CLIENT_CERTIFICATE_FILE", "FEDERATED_TOKEN_FILE", "AUTHORITY_HOST", "INSTANCE_DISCOVERY",
 		"TENANTS", "TENANTS_FILE", "DEFAULT_TENANT", "UPSTREAM_URL", "SCOPE", "REQUIRED_ROLES",
 		"ROUTES", "CLIENT_KEYS_FILE", "RATE_LIMITS", "QUEUE_TIMEOUT", "PPROF",
+		"ADMIN_KEYS_FILE",
 		"ALLOW_UNAUTHENTICATED", "LOG_LEVEL", "LOG_FORMAT", "CLOUD", "UPSTREAM_TIMEOUT", "SHUTDOWN_TIMEOUT",
 		"TLS_CERT_FILE", "TLS_KEY_FILE", "TLS_CLIENT_CA_FILE", "TENANT_LISTENERS",
 		"TOKEN_EMULATION", "PLACEHOLDER_KEY_FILE",

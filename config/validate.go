@@ -62,6 +62,8 @@ func (e env) check() (*Config, problems) {
 	e.switches(c, &p)
 	e.clientKeys(c, &p)
 	c.checkListenerExposure(&p) // needs the switches and client keys
+	e.adminKeys(c, &p)
+	c.checkAdminExposure(&p) // needs the switches and admin keys
 	e.inboundTLS(c, &p)
 	e.tenantListeners(c, &p) // needs the tenants, addresses and keys
 	e.tokenEmulation(c, &p)
@@ -201,6 +203,43 @@ func (e env) clientKeys(c *Config, p *problems) {
 		p.add("CLIENT_KEYS_FILE", "%v", err)
 	}
 	c.ClientKeysFileContent = data
+}
+
+// adminKeys reads the admin keys file, which must list a key.
+func (e env) adminKeys(c *Config, p *problems) {
+	path := strings.TrimSpace(e.AdminKeysFile)
+	if path == "" {
+		return
+	}
+	c.AdminKeysFile = path
+	data, err := readFile(path)
+	if err == nil {
+		c.AdminKeys, err = ParseAdminKeys(path, data)
+	}
+	if err == nil && c.AdminKeys.Len() == 0 {
+		err = fmt.Errorf("%s lists no key: every request for /tenants would be refused", path)
+	}
+	if err != nil {
+		p.add("ADMIN_KEYS_FILE", "%v", err)
+	}
+	c.AdminKeysFileContent = data
+}
+
+// AdminKeysMissing reports whether the admin listener can be reached
+// from other machines and no admin keys are configured: /tenants and
+// /debug/pprof/ then answer 403 to everyone, which start-up warns about.
+func (c *Config) AdminKeysMissing() bool {
+	return c.AdminKeysFile == "" && !IsLoopbackAddr(c.AdminAddr)
+}
+
+// checkAdminExposure refuses XDRPROXY_PPROF=true on an admin listener
+// that other machines can reach without admin keys: profiling was asked
+// for, and it could never be served. An admin address already reported
+// as bad is not reported again.
+func (c *Config) checkAdminExposure(p *problems) {
+	if c.Pprof && checkListenAddr(c.AdminAddr) == nil && c.AdminKeysMissing() {
+		p.add("PPROF", "is true, but the admin listener %q is reachable from other machines and no admin keys are configured: set XDRPROXY_ADMIN_KEYS_FILE (pprof then needs Authorization: Bearer <admin key>) or put XDRPROXY_ADMIN_ADDR on 127.0.0.1", c.AdminAddr)
+	}
 }
 
 // openToAnyone reports whether a proxy listener on addr would act for

@@ -69,6 +69,7 @@ func (p *process) listen() (*listeners, error) {
 	}
 	l.adminSrv = newHTTPServer(ignoreBodies(admin.NewHandler(admin.Options{
 		Config: p.cfg, Tenants: p.handler, Tokens: p.cache, Registry: p.registry, Readiness: p.ready,
+		RequireKeys: admin.KeysRequired(p.cfg.AdminAddr, p.adminKeys != nil), Keys: p.adminKeys,
 	})), p.log)
 	return l, nil
 }
