@@ -647,6 +647,8 @@ func TestAccessLogLine(t *testing.T) {
 	s.do(t, "GET", "/api/incidents", tenantHeader("acme"), nil)
 	hunt := `{"Query":"DeviceProcessEvents | take 1"}`
 	s.do(t, "POST", "/api/advancedhunting/run", tenantHeader("contoso"), strings.NewReader(hunt))
+	// A line is written once its answer has gone: wait for the three.
+	s.logs.WaitFor(`"logger":"access"`, 3, 5*time.Second)
 	var lines []map[string]any
 	for _, l := range strings.Split(strings.TrimSpace(s.logs.String()), "\n") {
 		var m map[string]any
