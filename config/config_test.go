@@ -58,6 +58,7 @@ func defaultConfig(t *testing.T) *Config {
 		Cloud:             publicCloud,
 		UpstreamTimeout:   210 * time.Second,
 		ShutdownTimeout:   25 * time.Second,
+		MaxConnections:    10000,
 	}
 }
 
@@ -135,6 +136,7 @@ func TestLoad(t *testing.T) {
 				"XDRPROXY_LOG_FORMAT":         "Console",
 				"XDRPROXY_UPSTREAM_TIMEOUT":   "2m",
 				"XDRPROXY_SHUTDOWN_TIMEOUT":   "1500ms",
+				"XDRPROXY_MAX_CONNECTIONS":    " 50 ",
 			},
 			want: func(c *Config) {
 				c.ListenAddr = "127.0.0.1:18080"
@@ -147,7 +149,13 @@ func TestLoad(t *testing.T) {
 				c.LogFormat = "console"
 				c.UpstreamTimeout = 2 * time.Minute
 				c.ShutdownTimeout = 1500 * time.Millisecond
+				c.MaxConnections = 50
 			},
+		},
+		{
+			name: "no connection cap",
+			set:  map[string]string{"XDRPROXY_MAX_CONNECTIONS": "0"},
+			want: func(c *Config) { c.MaxConnections = 0 },
 		},
 		{
 			name: "boolean spellings",
