@@ -18,9 +18,12 @@ import (
 // that connects and never completes a handshake is dropped when its
 // request headers would be. A nil tlsConfig serves plain connections.
 //
-// errorLog, if not nil, gets a line for each failed TLS handshake, as
-// http.Server logs those of its own TLS listeners. A plain HTTP request
-// to a TLS listener is answered 400, as http.Server answers it.
+// http.Server sees the connections as plain and speaks HTTP/1.1 on them
+// (the watcher follows nothing else), so tlsConfig must not offer h2 in
+// NextProtos. errorLog, if not nil, gets a line for each failed TLS
+// handshake, as http.Server logs those of its own TLS listeners. A plain
+// HTTP request to a TLS listener is answered 400, as http.Server answers
+// it.
 func Listen(ln net.Listener, tlsConfig *tls.Config, errorLog *log.Logger) net.Listener {
 	return &listener{Listener: ln, tls: tlsConfig, log: errorLog}
 }

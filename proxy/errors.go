@@ -18,6 +18,10 @@ const (
 	CodeUpstreamUnavailable    = "UpstreamUnavailable"
 	CodeUpstreamTimeout        = "UpstreamTimeout"
 	CodeShuttingDown           = "ShuttingDown"
+	// CodeInvalidRequest answers, with 400 and a closed connection, a
+	// request whose framing is ambiguous: Content-Length together with
+	// Transfer-Encoding (RFC 9112 §6.1).
+	CodeInvalidRequest = "InvalidRequest"
 )
 
 // Error is an error the proxy answers a client with. Code and Message go to
