@@ -109,6 +109,10 @@ type Config struct {
 	// no path), named in discovery documents, issuers and rewritten
 	// paging links. Nil means each request's own scheme and Host.
 	PublicURL *url.URL
+	// MaxConnections caps the client connections open at once on each
+	// proxy and tenant listener; beyond it new connections wait in the
+	// kernel's accept queue. 0 means no cap.
+	MaxConnections int
 }
 
 // TLS reports whether the proxy listeners serve TLS.

@@ -49,6 +49,7 @@ type env struct {
 	PlaceholderKeyFile    string `split_words:"true"`
 	PublicURL             string `split_words:"true"`
 	BodyIdleTimeout       string `split_words:"true"`
+	MaxConnections        string `split_words:"true"`
 
 	// source names the variable each fallback-capable value came from.
 	clientIDVar, federatedVar, authorityVar string
@@ -98,6 +99,7 @@ func (e *env) defaults() {
 		&e.QueueTimeout:         "30s",
 		&e.Pprof:                "false",
 		&e.TokenEmulation:       "false",
+		&e.MaxConnections:       "10000",
 	} {
 		if strings.TrimSpace(*field) == "" {
 			*field = value
@@ -116,7 +118,7 @@ var Variables = func() []string {
 		"ALLOW_UNAUTHENTICATED", "LOG_LEVEL", "LOG_FORMAT", "CLOUD", "UPSTREAM_TIMEOUT", "SHUTDOWN_TIMEOUT",
 		"TLS_CERT_FILE", "TLS_KEY_FILE", "TLS_CLIENT_CA_FILE", "TENANT_LISTENERS",
 		"TOKEN_EMULATION", "PLACEHOLDER_KEY_FILE",
-		"CLIENT_CERTIFICATE_SEND_X5C", "PUBLIC_URL", "BODY_IDLE_TIMEOUT",
+		"CLIENT_CERTIFICATE_SEND_X5C", "PUBLIC_URL", "BODY_IDLE_TIMEOUT", "MAX_CONNECTIONS",
 	}
 	for i, n := range names {
 		names[i] = Prefix + "_" + n

@@ -4,6 +4,7 @@ import (
 	"errors"
 	"fmt"
 	"os"
+	"strconv"
 	"strings"
 
 	"go.uber.org/zap/zapcore"
@@ -70,6 +71,7 @@ func (e env) check() (*Config, problems) {
 	e.publicURL(c, &p)
 	e.logging(c, &p)
 	e.timeouts(c, &p)
+	e.maxConnections(c, &p)
 	e.rateLimits(c, &p)
 	e.redactSecrets(c, p) // once every value that might be quoted is
 	checkSendX5C(c, &p)
@@ -287,6 +289,17 @@ func (e env) timeouts(c *Config, p *problems) {
 	} else if c.QueueTimeout, err = parseDuration(e.QueueTimeout); err != nil {
 		p.add("QUEUE_TIMEOUT", "%v", err)
 	}
+}
+
+// maxConnections fills the cap on each proxy listener's open
+// connections: a whole number, 0 for none.
+func (e env) maxConnections(c *Config, p *problems) {
+	n, err := strconv.Atoi(strings.TrimSpace(e.MaxConnections))
+	if err != nil || n < 0 {
+		p.add("MAX_CONNECTIONS", "%q is not a number of connections (want a whole number; 0 for no cap)", e.MaxConnections)
+		return
+	}
+	c.MaxConnections = n
 }
 
 // rateLimits fills the per-tenant limits: Microsoft's published ones
