@@ -12,8 +12,11 @@ RUN CGO_ENABLED=0 go build -trimpath -ldflags="-s -w -X main.version=${VERSION}"
 FROM gcr.io/distroless/static-debian12:nonroot
 COPY --from=build /out/xdrproxy /xdrproxy
 # The admin listener must be reachable by the kubelet's probes and the
-# Prometheus scraper; the proxy listener stays on loopback unless the
-# deployment sets XDRPROXY_LISTEN_ADDR (and client keys) itself.
+# Prometheus scraper (/healthz, /readyz and /metrics stay open); off
+# loopback, /tenants and /debug/pprof/ need a key from
+# XDRPROXY_ADMIN_KEYS_FILE, and answer 403 until it is set. The proxy
+# listener stays on loopback unless the deployment sets
+# XDRPROXY_LISTEN_ADDR (and client keys) itself.
 ENV XDRPROXY_ADMIN_ADDR=0.0.0.0:9090
 USER 65532:65532
 EXPOSE 8080 9090

@@ -1,6 +1,8 @@
 // Package admin serves xdrproxy's admin listener: liveness (/healthz),
 // readiness (/readyz), Prometheus metrics (/metrics), every tenant's token
-// state (/tenants) and, when enabled, /debug/pprof/.
+// state (/tenants) and, when enabled, /debug/pprof/. Off loopback, or
+// whenever admin keys are configured, all but the first three need an
+// admin key.
 package admin
 
 import (
@@ -45,6 +47,14 @@ type Options struct {
 	// Now is the clock that decides whether a retry time is still to
 	// come. Nil means time.Now.
 	Now func() time.Time
+	// RequireKeys makes every path but /healthz, /readyz and /metrics
+	// (that is /tenants, POST /tenants/{tenant}/retry and /debug/pprof/)
+	// need Authorization: Bearer with an admin key; KeysRequired decides
+	// it from the listener's address. False leaves every path open.
+	RequireKeys bool
+	// Keys are the admin keys accepted when RequireKeys is set. Nil means
+	// XDRPROXY_ADMIN_KEYS_FILE is not set: the guarded paths answer 403.
+	Keys *Keys
 }
 
 // endpoints serves the admin listener's paths from its collaborators.
@@ -54,7 +64,8 @@ type endpoints struct {
 
 // NewHandler returns the admin listener's handler: /healthz, /readyz,
 // /tenants, /metrics when o.Registry is set and, with XDRPROXY_PPROF=true,
-// /debug/pprof/.
+// /debug/pprof/; with o.RequireKeys, each but the first three asks for an
+// admin key.
 func NewHandler(o Options) http.Handler {
 	if o.Now == nil {
 		o.Now = time.Now
@@ -76,5 +87,5 @@ func NewHandler(o Options) http.Handler {
 		mux.HandleFunc("/debug/pprof/symbol", pprof.Symbol)
 		mux.HandleFunc("/debug/pprof/trace", pprof.Trace)
 	}
-	return mux
+	return guard(o, mux)
 }

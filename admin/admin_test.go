@@ -43,6 +43,12 @@ func (s tokenStates) Status(k tokencache.Key) (tokencache.Status, bool) {
 // Defender API and a Graph route, and the token states given.
 func newAdmin(t *testing.T, required []string, pprof bool, states tokenStates, ready *admin.Readiness) *httptest.Server {
 	t.Helper()
+	return serveAdmin(t, adminOptions(t, required, pprof, states, ready))
+}
+
+// adminOptions are the collaborators newAdmin serves with.
+func adminOptions(t *testing.T, required []string, pprof bool, states tokenStates, ready *admin.Readiness) admin.Options {
+	t.Helper()
 	tenants, err := config.NewTenantSet([]config.Tenant{{ID: contoso, Alias: "contoso"}, {ID: fabrikam}})
 	if err != nil {
 		t.Fatal(err)
@@ -56,13 +62,20 @@ func newAdmin(t *testing.T, required []string, pprof bool, states tokenStates, r
 		RequiredRoles: required,
 		Pprof:         pprof,
 	}
-	srv := httptest.NewServer(admin.NewHandler(admin.Options{
+	return admin.Options{
 		Config:    cfg,
 		Tenants:   tenantList{tenants},
 		Tokens:    states,
 		Registry:  prometheus.NewRegistry(),
 		Readiness: ready,
-	}))
+	}
+}
+
+// serveAdmin serves the admin handler of o on a real server, closed when
+// the test ends.
+func serveAdmin(t *testing.T, o admin.Options) *httptest.Server {
+	t.Helper()
+	srv := httptest.NewServer(admin.NewHandler(o))
 	t.Cleanup(srv.Close)
 	return srv
 }

@@ -2,7 +2,6 @@ package config
 
 import (
 	"crypto/sha256"
-	"crypto/subtle"
 	"encoding/hex"
 	"fmt"
 	"strings"
@@ -38,7 +37,8 @@ func (k ClientKey) Allows(t Tenant) bool {
 
 // ClientKeys are the inbound keys of XDRPROXY_CLIENT_KEYS_FILE.
 type ClientKeys struct {
-	keys []ClientKey
+	keys   []ClientKey
+	hashes keyHashes // keys[i].Hash, index for index
 }
 
 // Len returns the number of keys.
@@ -53,16 +53,10 @@ func (ks *ClientKeys) Len() int {
 // compared, in constant time, so the time taken says nothing about which
 // entry, if any, matched.
 func (ks *ClientKeys) Match(presented string) (ClientKey, bool) {
-	if ks == nil || presented == "" {
+	if ks == nil {
 		return ClientKey{}, false
 	}
-	sum := sha256.Sum256([]byte(presented))
-	found := -1
-	for i := range ks.keys {
-		if subtle.ConstantTimeCompare(sum[:], ks.keys[i].Hash[:]) == 1 {
-			found = i
-		}
-	}
+	found := ks.hashes.find(presented)
 	if found < 0 {
 		return ClientKey{}, false
 	}
@@ -84,26 +78,19 @@ func (ks *ClientKeys) All() []ClientKey {
 func ParseClientKeys(name string, data []byte) (*ClientKeys, error) {
 	ks := &ClientKeys{}
 	var bad []string
-	seen := map[[sha256.Size]byte]int{}
+	hashes := hashReader{}
 	for n, line := range entryLines(data) {
 		fields := strings.Fields(line)
 		if len(fields) != 2 {
 			bad = append(bad, fmt.Sprintf("line %d: want \"<sha256 hex> <tenant>[,<tenant>…]\" or \"<sha256 hex> *\"", n))
 			continue
 		}
-		raw, err := hex.DecodeString(fields[0])
-		if err != nil || len(raw) != sha256.Size {
-			// Not echoed: a pasted key instead of its hash must not be printed.
-			bad = append(bad, fmt.Sprintf("line %d: the first field is not a SHA-256 in hex (64 hex digits); store the hash of the key (printf %%s KEY | sha256sum), never the key", n))
-			continue
-		}
 		var k ClientKey
-		copy(k.Hash[:], raw)
-		if prev, dup := seen[k.Hash]; dup {
-			bad = append(bad, fmt.Sprintf("line %d: the same key is listed on line %d", n, prev))
+		var problem string
+		if k.Hash, problem = hashes.read(n, fields[0]); problem != "" {
+			bad = append(bad, problem)
 			continue
 		}
-		seen[k.Hash] = n
 		if fields[1] == "*" {
 			k.AllTenants = true
 		} else {
@@ -120,6 +107,7 @@ func ParseClientKeys(name string, data []byte) (*ClientKeys, error) {
 			}
 		}
 		ks.keys = append(ks.keys, k)
+		ks.hashes = append(ks.hashes, k.Hash)
 	}
 	if len(bad) > 0 {
 		return nil, fmt.Errorf("%s: %s", name, strings.Join(bad, "; "))

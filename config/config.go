@@ -66,6 +66,14 @@ type Config struct {
 	ClientKeysFile string
 	// ClientKeysFileContent is the keys file as read at start-up.
 	ClientKeysFileContent []byte
+	// AdminKeys are the admin listener's keys; nil means
+	// XDRPROXY_ADMIN_KEYS_FILE is not set.
+	AdminKeys *AdminKeys
+	// AdminKeysFile is XDRPROXY_ADMIN_KEYS_FILE, re-read when it changes;
+	// empty means none.
+	AdminKeysFile string
+	// AdminKeysFileContent is the admin keys file as read at start-up.
+	AdminKeysFileContent []byte
 	// AllowUnauthenticated permits a non-loopback listener with no client keys.
 	AllowUnauthenticated bool
 	// LogLevel is the minimum level logged.
@@ -101,6 +109,10 @@ type Config struct {
 	// no path), named in discovery documents, issuers and rewritten
 	// paging links. Nil means each request's own scheme and Host.
 	PublicURL *url.URL
+	// MaxConnections caps the client connections open at once on each
+	// proxy and tenant listener; beyond it new connections wait in the
+	// kernel's accept queue. 0 means no cap.
+	MaxConnections int
 }
 
 // TLS reports whether the proxy listeners serve TLS.

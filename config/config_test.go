@@ -59,6 +59,7 @@ func defaultConfig(t *testing.T) *Config {
 		UpstreamTimeout:   210 * time.Second,
 		ShutdownTimeout:   25 * time.Second,
 		BodyIdleTimeout:   60 * time.Second,
+		MaxConnections:    10000,
 	}
 }
 
@@ -137,6 +138,7 @@ func TestLoad(t *testing.T) {
 				"XDRPROXY_UPSTREAM_TIMEOUT":   "2m",
 				"XDRPROXY_SHUTDOWN_TIMEOUT":   "1500ms",
 				"XDRPROXY_BODY_IDLE_TIMEOUT":  "90s",
+				"XDRPROXY_MAX_CONNECTIONS":    " 50 ",
 			},
 			want: func(c *Config) {
 				c.ListenAddr = "127.0.0.1:18080"
@@ -150,7 +152,13 @@ func TestLoad(t *testing.T) {
 				c.UpstreamTimeout = 2 * time.Minute
 				c.ShutdownTimeout = 1500 * time.Millisecond
 				c.BodyIdleTimeout = 90 * time.Second
+				c.MaxConnections = 50
 			},
+		},
+		{
+			name: "no connection cap",
+			set:  map[string]string{"XDRPROXY_MAX_CONNECTIONS": "0"},
+			want: func(c *Config) { c.MaxConnections = 0 },
 		},
 		{
 			name: "boolean spellings",

@@ -27,26 +27,6 @@ const (
 	FederatedToken
 )
 
-// Secret is a string that never prints: fmt, zap and JSON all see
-// "[redacted]". Use Reveal where the value itself is needed.
-type Secret string
-
-// String returns "[redacted]".
-func (Secret) String() string { return "[redacted]" }
-
-// GoString returns "[redacted]", for %#v.
-func (Secret) GoString() string { return "[redacted]" }
-
-// MarshalText returns "[redacted]", for JSON and text encoders.
-func (Secret) MarshalText() ([]byte, error) { return []byte("[redacted]"), nil }
-
-// Format prints "[redacted]" for every verb, so that even a wrong verb
-// (%d, %x) cannot print the value.
-func (Secret) Format(f fmt.State, _ rune) { _, _ = f.Write([]byte("[redacted]")) }
-
-// Reveal returns the secret's value.
-func (s Secret) Reveal() string { return string(s) }
-
 // Credential is the application's one configured credential.
 type Credential struct {
 	// Kind says which variable configured it.
@@ -131,6 +111,10 @@ func (e env) credentials() []Credential {
 // content.
 func (c Credential) load() (Credential, error) {
 	switch c.Kind {
+	case ClientSecret:
+		if err := checkSecret(c.Secret.Reveal()); err != nil {
+			return Credential{}, fmt.Errorf("%s: %v", c.Variable(), err)
+		}
 	case ClientSecretFile:
 		data, err := readFile(c.File)
 		if err != nil {
@@ -138,7 +122,10 @@ func (c Credential) load() (Credential, error) {
 		}
 		secret, err := SecretFromFile(data)
 		if err != nil {
-			return Credential{}, fmt.Errorf("%s: %s %v", c.Variable(), c.File, err)
+			// The refused value is kept for redactSecrets to remove from
+			// the other problems.
+			refused := Credential{Secret: Secret(strings.TrimSpace(string(data)))}
+			return refused, fmt.Errorf("%s: %s %v", c.Variable(), c.File, err)
 		}
 		c.Secret = secret
 	case ClientCertificate:
@@ -183,16 +170,6 @@ func checkSendX5C(c *Config, p *problems) {
 	if _, err := sendX5C(); err != nil && c.Credential.Kind != ClientCertificate {
 		p.addErr(err)
 	}
-}
-
-// SecretFromFile returns a secret file's content, trimmed; an empty file
-// is an error.
-func SecretFromFile(data []byte) (Secret, error) {
-	secret := strings.TrimSpace(string(data))
-	if secret == "" {
-		return "", errors.New("is empty")
-	}
-	return Secret(secret), nil
 }
 
 // CheckCertificatePEM checks that a certificate credential file holds at

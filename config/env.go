@@ -31,6 +31,7 @@ type env struct {
 	RequiredRoles         string `split_words:"true"`
 	Routes                string `split_words:"true"`
 	ClientKeysFile        string `split_words:"true"`
+	AdminKeysFile         string `split_words:"true"`
 	RateLimits            string `split_words:"true"`
 	QueueTimeout          string `split_words:"true"`
 	Pprof                 string
@@ -48,6 +49,7 @@ type env struct {
 	PlaceholderKeyFile    string `split_words:"true"`
 	PublicURL             string `split_words:"true"`
 	BodyIdleTimeout       string `split_words:"true"`
+	MaxConnections        string `split_words:"true"`
 
 	// source names the variable each fallback-capable value came from.
 	clientIDVar, federatedVar, authorityVar string
@@ -97,6 +99,7 @@ func (e *env) defaults() {
 		&e.QueueTimeout:         "30s",
 		&e.Pprof:                "false",
 		&e.TokenEmulation:       "false",
+		&e.MaxConnections:       "10000",
 	} {
 		if strings.TrimSpace(*field) == "" {
 			*field = value
@@ -111,10 +114,11 @@ var Variables = func() []string {
 		"CLIENT_CERTIFICATE_FILE", "FEDERATED_TOKEN_FILE", "AUTHORITY_HOST", "INSTANCE_DISCOVERY",
 		"TENANTS", "TENANTS_FILE", "DEFAULT_TENANT", "UPSTREAM_URL", "SCOPE", "REQUIRED_ROLES",
 		"ROUTES", "CLIENT_KEYS_FILE", "RATE_LIMITS", "QUEUE_TIMEOUT", "PPROF",
+		"ADMIN_KEYS_FILE",
 		"ALLOW_UNAUTHENTICATED", "LOG_LEVEL", "LOG_FORMAT", "CLOUD", "UPSTREAM_TIMEOUT", "SHUTDOWN_TIMEOUT",
 		"TLS_CERT_FILE", "TLS_KEY_FILE", "TLS_CLIENT_CA_FILE", "TENANT_LISTENERS",
 		"TOKEN_EMULATION", "PLACEHOLDER_KEY_FILE",
-		"CLIENT_CERTIFICATE_SEND_X5C", "PUBLIC_URL", "BODY_IDLE_TIMEOUT",
+		"CLIENT_CERTIFICATE_SEND_X5C", "PUBLIC_URL", "BODY_IDLE_TIMEOUT", "MAX_CONNECTIONS",
 	}
 	for i, n := range names {
 		names[i] = Prefix + "_" + n

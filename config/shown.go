@@ -79,12 +79,9 @@ func shownURL(s string) string {
 // pasted into the wrong variable must not be printed, even when the
 // credential itself was refused.
 func (e env) redactSecrets(c *Config, p problems) {
-	for _, secret := range []string{c.Credential.Secret.Reveal(), strings.TrimSpace(e.ClientSecret)} {
-		if secret == "" {
-			continue
-		}
+	for _, secret := range []Secret{c.Credential.Secret, Secret(strings.TrimSpace(e.ClientSecret))} {
 		for i := range p {
-			p[i] = strings.ReplaceAll(p[i], secret, "[redacted]")
+			p[i] = secret.Redact(p[i])
 		}
 	}
 }

@@ -4,6 +4,7 @@ import (
 	"errors"
 	"fmt"
 	"os"
+	"strconv"
 	"strings"
 
 	"go.uber.org/zap/zapcore"
@@ -62,12 +63,15 @@ func (e env) check() (*Config, problems) {
 	e.switches(c, &p)
 	e.clientKeys(c, &p)
 	c.checkListenerExposure(&p) // needs the switches and client keys
+	e.adminKeys(c, &p)
+	c.checkAdminExposure(&p) // needs the switches and admin keys
 	e.inboundTLS(c, &p)
 	e.tenantListeners(c, &p) // needs the tenants, addresses and keys
 	e.tokenEmulation(c, &p)
 	e.publicURL(c, &p)
 	e.logging(c, &p)
 	e.timeouts(c, &p)
+	e.maxConnections(c, &p)
 	e.rateLimits(c, &p)
 	e.redactSecrets(c, p) // once every value that might be quoted is
 	checkSendX5C(c, &p)
@@ -203,6 +207,43 @@ func (e env) clientKeys(c *Config, p *problems) {
 	c.ClientKeysFileContent = data
 }
 
+// adminKeys reads the admin keys file, which must list a key.
+func (e env) adminKeys(c *Config, p *problems) {
+	path := strings.TrimSpace(e.AdminKeysFile)
+	if path == "" {
+		return
+	}
+	c.AdminKeysFile = path
+	data, err := readFile(path)
+	if err == nil {
+		c.AdminKeys, err = ParseAdminKeys(path, data)
+	}
+	if err == nil && c.AdminKeys.Len() == 0 {
+		err = fmt.Errorf("%s lists no key: every request for /tenants would be refused", path)
+	}
+	if err != nil {
+		p.add("ADMIN_KEYS_FILE", "%v", err)
+	}
+	c.AdminKeysFileContent = data
+}
+
+// AdminKeysMissing reports whether the admin listener can be reached
+// from other machines and no admin keys are configured: /tenants and
+// /debug/pprof/ then answer 403 to everyone, which start-up warns about.
+func (c *Config) AdminKeysMissing() bool {
+	return c.AdminKeysFile == "" && !IsLoopbackAddr(c.AdminAddr)
+}
+
+// checkAdminExposure refuses XDRPROXY_PPROF=true on an admin listener
+// that other machines can reach without admin keys: profiling was asked
+// for, and it could never be served. An admin address already reported
+// as bad is not reported again.
+func (c *Config) checkAdminExposure(p *problems) {
+	if c.Pprof && checkListenAddr(c.AdminAddr) == nil && c.AdminKeysMissing() {
+		p.add("PPROF", "is true, but the admin listener %q is reachable from other machines and no admin keys are configured: set XDRPROXY_ADMIN_KEYS_FILE (pprof then needs Authorization: Bearer <admin key>) or put XDRPROXY_ADMIN_ADDR on 127.0.0.1", c.AdminAddr)
+	}
+}
+
 // openToAnyone reports whether a proxy listener on addr would act for
 // other machines without authenticating them: it is not on loopback, no
 // client keys are configured, and XDRPROXY_ALLOW_UNAUTHENTICATED does not
@@ -248,6 +289,17 @@ func (e env) timeouts(c *Config, p *problems) {
 	} else if c.QueueTimeout, err = parseDuration(e.QueueTimeout); err != nil {
 		p.add("QUEUE_TIMEOUT", "%v", err)
 	}
+}
+
+// maxConnections fills the cap on each proxy listener's open
+// connections: a whole number, 0 for none.
+func (e env) maxConnections(c *Config, p *problems) {
+	n, err := strconv.Atoi(strings.TrimSpace(e.MaxConnections))
+	if err != nil || n < 0 {
+		p.add("MAX_CONNECTIONS", "%q is not a number of connections (want a whole number; 0 for no cap)", e.MaxConnections)
+		return
+	}
+	c.MaxConnections = n
 }
 
 // rateLimits fills the per-tenant limits: Microsoft's published ones

@@ -258,6 +258,18 @@ func TestLoadErrors(t *testing.T) {
 			problems: 1,
 		},
 		{
+			name:     "negative connection cap",
+			set:      map[string]string{"XDRPROXY_MAX_CONNECTIONS": "-1"},
+			want:     []string{"XDRPROXY_MAX_CONNECTIONS", `"-1"`},
+			problems: 1,
+		},
+		{
+			name:     "connection cap not a whole number",
+			set:      map[string]string{"XDRPROXY_MAX_CONNECTIONS": "1e4"},
+			want:     []string{"XDRPROXY_MAX_CONNECTIONS", `"1e4"`},
+			problems: 1,
+		},
+		{
 			name:     "shutdown timeout without a unit",
 			set:      map[string]string{"XDRPROXY_SHUTDOWN_TIMEOUT": "30"},
 			want:     []string{"XDRPROXY_SHUTDOWN_TIMEOUT", `"30"`},

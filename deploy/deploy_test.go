@@ -3,6 +3,7 @@ package deploy
 import (
 	"bytes"
 	"fmt"
+	"maps"
 	"net"
 	"os"
 	"path/filepath"
@@ -295,6 +296,83 @@ func (o overlay) provides(path string) error {
 	return fmt.Errorf("no volume is mounted there")
 }
 
+// fromSecret reports whether path is in a volume backed by a Secret.
+func (o overlay) fromSecret(path string) bool {
+	for _, m := range o.container.VolumeMounts {
+		if !strings.HasPrefix(path, strings.TrimSuffix(m.MountPath, "/")+"/") {
+			continue
+		}
+		for _, v := range o.pod.Volumes {
+			if v.Name == m.Name {
+				return v.Secret != nil
+			}
+		}
+	}
+	return false
+}
+
+// exposesAdmin reports whether a Service of the overlay reaches the admin
+// listener's port (by name or number).
+func (o overlay) exposesAdmin(adminPort string) bool {
+	for _, ob := range o.objects {
+		svc, ok := ob.obj.(*corev1.Service)
+		if !ok {
+			continue
+		}
+		for _, p := range svc.Spec.Ports {
+			if p.TargetPort.StrVal == "admin" || fmt.Sprint(p.TargetPort.IntVal) == adminPort || (p.TargetPort.IntVal == 0 && p.TargetPort.StrVal == "" && fmt.Sprint(p.Port) == adminPort) {
+				return true
+			}
+		}
+	}
+	return false
+}
+
+// checkAdminIngress checks that the NetworkPolicy admits the admin port
+// only from pods in namespaces labelled xdrproxy.io/monitoring=true, and
+// the proxy port only from pods labelled xdrproxy-client=true.
+func checkAdminIngress(t *testing.T, np *networkingv1.NetworkPolicy, adminPort, proxyPort string) {
+	t.Helper()
+	admits := func(rule networkingv1.NetworkPolicyIngressRule, port string) bool {
+		if len(rule.Ports) == 0 {
+			return true // a rule without ports admits every port
+		}
+		for _, p := range rule.Ports {
+			if p.Port == nil || p.Port.String() == port || (p.Port.StrVal == "admin" && port == adminPort) {
+				return true
+			}
+		}
+		return false
+	}
+	monitoring := map[string]string{"xdrproxy.io/monitoring": "true"}
+	clients := map[string]string{"xdrproxy-client": "true"}
+	adminRules := 0
+	for _, rule := range np.Spec.Ingress {
+		if admits(rule, adminPort) {
+			adminRules++
+			if len(rule.From) == 0 {
+				t.Errorf("an ingress rule admits the admin port %s from anywhere", adminPort)
+			}
+			for _, peer := range rule.From {
+				if peer.IPBlock != nil || peer.PodSelector != nil || peer.NamespaceSelector == nil ||
+					len(peer.NamespaceSelector.MatchExpressions) > 0 || !maps.Equal(peer.NamespaceSelector.MatchLabels, monitoring) {
+					t.Errorf("the admin port %s is admitted from %+v, want only namespaces labelled %v", adminPort, peer, monitoring)
+				}
+			}
+		}
+		if admits(rule, proxyPort) {
+			for _, peer := range rule.From {
+				if peer.IPBlock != nil || peer.NamespaceSelector != nil || peer.PodSelector == nil || !maps.Equal(peer.PodSelector.MatchLabels, clients) {
+					t.Errorf("the proxy port %s is admitted from %+v, want only pods labelled %v", proxyPort, peer, clients)
+				}
+			}
+		}
+	}
+	if adminRules == 0 {
+		t.Errorf("no ingress rule admits the admin port %s: the kubelet's probes and Prometheus need it", adminPort)
+	}
+}
+
 func (o overlay) env(name string) (string, bool) {
 	for _, e := range o.container.Env {
 		if e.Name == name {
@@ -394,6 +472,20 @@ func TestManifests(t *testing.T) {
 			if !config.IsLoopbackAddr(listen) && !keys {
 				t.Errorf("listens on %q without client keys", listen)
 			}
+			// Off loopback, /tenants and pprof show only to admin keys. The
+			// probes reach the admin listener at the pod's IP, so it cannot
+			// be on loopback: an overlay that exposes it through a Service
+			// sets XDRPROXY_ADMIN_KEYS_FILE from a Secret; one that does
+			// not (the sidecars) leaves them answering 403.
+			adminKeys, hasAdminKeys := o.env("XDRPROXY_ADMIN_KEYS_FILE")
+			if !config.IsLoopbackAddr(adminAddr) {
+				switch {
+				case hasAdminKeys && !o.fromSecret(adminKeys):
+					t.Errorf("XDRPROXY_ADMIN_KEYS_FILE=%s is not mounted from a Secret", adminKeys)
+				case !hasAdminKeys && o.exposesAdmin(adminPort):
+					t.Errorf("a Service exposes the admin listener on %q without XDRPROXY_ADMIN_KEYS_FILE", adminAddr)
+				}
+			}
 			switch name {
 			case "sidecar", "sidecar-workload-identity":
 				if !config.IsLoopbackAddr(listen) {
@@ -434,6 +526,7 @@ func TestManifests(t *testing.T) {
 				for _, ob := range o.objects {
 					kinds[ob.kind] = true
 					if np, ok := ob.obj.(*networkingv1.NetworkPolicy); ok {
+						checkAdminIngress(t, np, adminPort, port(t, listen))
 						for _, eg := range np.Spec.Egress {
 							for _, p := range eg.Ports {
 								if v := p.Port.IntValue(); v != 53 && v != 443 {
@@ -451,12 +544,20 @@ func TestManifests(t *testing.T) {
 				if _, ok := o.env("XDRPROXY_TENANTS_FILE"); !ok {
 					t.Error("the gateway reads its tenants from the ConfigMap")
 				}
+				if !hasAdminKeys {
+					t.Error("the gateway's Service exposes the admin listener: it needs XDRPROXY_ADMIN_KEYS_FILE for /tenants")
+				}
 				// The sample keys must not work: a gateway applied without
 				// editing them refuses to start rather than accept a known key.
 				for _, ob := range o.objects {
 					if sec, ok := ob.obj.(*corev1.Secret); ok && sec.StringData["client-keys"] != "" {
 						if _, err := config.ParseClientKeys("client-keys", []byte(sec.StringData["client-keys"])); err == nil {
 							t.Errorf("secret %s ships client keys that would be accepted", sec.Name)
+						}
+					}
+					if sec, ok := ob.obj.(*corev1.Secret); ok && sec.StringData["admin-keys"] != "" {
+						if _, err := config.ParseAdminKeys("admin-keys", []byte(sec.StringData["admin-keys"])); err == nil {
+							t.Errorf("secret %s ships admin keys that would be accepted", sec.Name)
 						}
 					}
 				}

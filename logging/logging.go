@@ -7,12 +7,17 @@ import (
 
 	"go.uber.org/zap"
 	"go.uber.org/zap/zapcore"
+
+	"github.com/xdrproxy/xdrproxy/config"
 )
 
 // New builds the process logger: JSON lines to w, or console lines when
 // format is "console", at level and above, never sampled (an access log
 // must not drop lines), with every credential-shaped string and each of
-// secrets redacted.
+// secrets redacted. A secret is replaced whole, wherever it appears, as
+// config.Secret.Redact does: never a part of it, and a secret shorter
+// than config.MinSecretLength (which the configuration refuses) only
+// where it is a word of its own, so that it cannot mangle other text.
 func New(w io.Writer, level zapcore.Level, format string, secrets ...string) *zap.Logger {
 	encCfg := zap.NewProductionEncoderConfig()
 	encCfg.TimeKey = "ts"
@@ -25,6 +30,11 @@ func New(w io.Writer, level zapcore.Level, format string, secrets ...string) *za
 	} else {
 		enc = zapcore.NewJSONEncoder(encCfg)
 	}
-	core := &redactingCore{Core: zapcore.NewCore(enc, zapcore.Lock(zapcore.AddSync(w)), level), secrets: secrets}
+	core := &redactingCore{Core: zapcore.NewCore(enc, zapcore.Lock(zapcore.AddSync(w)), level)}
+	for _, s := range secrets {
+		if s != "" {
+			core.secrets = append(core.secrets, config.Secret(s))
+		}
+	}
 	return zap.New(core, zap.ErrorOutput(zapcore.Lock(zapcore.AddSync(w))))
 }

@@ -5,6 +5,8 @@ import (
 	"strings"
 
 	"go.uber.org/zap/zapcore"
+
+	"github.com/xdrproxy/xdrproxy/config"
 )
 
 // redactingCore is the last line of secret hygiene: whatever a log line
@@ -14,7 +16,7 @@ import (
 // purpose; this catches what a future change might.
 type redactingCore struct {
 	zapcore.Core
-	secrets []string
+	secrets []config.Secret
 }
 
 var (
@@ -26,9 +28,7 @@ var (
 // redact returns s with every credential-shaped part replaced.
 func (c *redactingCore) redact(s string) string {
 	for _, secret := range c.secrets {
-		if secret != "" && strings.Contains(s, secret) {
-			s = strings.ReplaceAll(s, secret, "[redacted]")
-		}
+		s = secret.Redact(s) // the whole value only, never a part of it
 	}
 	if strings.Contains(s, "eyJ") {
 		s = jwtShape.ReplaceAllString(s, "[redacted-token]")

@@ -1,6 +1,7 @@
 package logging
 
 import (
+	"encoding/json"
 	"errors"
 	"strings"
 	"testing"
@@ -8,6 +9,7 @@ import (
 	"go.uber.org/zap"
 	"go.uber.org/zap/zapcore"
 
+	"github.com/xdrproxy/xdrproxy/config"
 	"github.com/xdrproxy/xdrproxy/internal/testutil"
 )
 
@@ -38,12 +40,65 @@ func TestLoggerRedactsCredentials(t *testing.T) {
 	}
 }
 
+// TestLoggerRedactsWholeSecretOnly: a secret of the shortest length
+// accepted is replaced whole where it appears, inside a longer word too,
+// and text that merely shares its characters is left exactly as it was.
+func TestLoggerRedactsWholeSecretOnly(t *testing.T) {
+	const secret = "Qx7~mP2.vL9_rT4-" // 16 characters, as Entra ID's secrets use them
+	if len(secret) != config.MinSecretLength {
+		t.Fatalf("the secret has %d characters, want %d", len(secret), config.MinSecretLength)
+	}
+	fields := map[string]struct{ in, want string }{
+		"alone":       {secret, "[redacted]"},
+		"inside":      {"prefix" + secret + "suffix", "prefix[redacted]suffix"},
+		"sentence":    {"the secret " + secret + " was refused", "the secret [redacted] was refused"},
+		"shared":      {"Qx7 mP2 vL9 rT4 Qx7~mP2.vL9_rT4 x7~mP2.vL9_rT4-", "Qx7 mP2 vL9 rT4 Qx7~mP2.vL9_rT4 x7~mP2.vL9_rT4-"},
+		"unrelated":   {"tenant contoso, status 200, 3.1ms", "tenant contoso, status 200, 3.1ms"},
+		"error":       {"post: client_id=x&client_secret=" + secret + "&scope=y", "post: client_id=x&client_secret=[redacted]&scope=y"},
+		"almost":      {secret[:15], secret[:15]},
+		"split":       {secret[:8] + " " + secret[8:], secret[:8] + " " + secret[8:]},
+		"twice":       {secret + secret, "[redacted][redacted]"},
+		"with spaces": {" " + secret + " ", " [redacted] "},
+	}
+	var buf testutil.SyncBuffer
+	log := New(&buf, zapcore.InfoLevel, "json", secret)
+	var zf []zap.Field
+	for k, f := range fields {
+		zf = append(zf, zap.String(k, f.in))
+	}
+	log.Info("message with "+secret+"!", zf...)
+	var got map[string]any
+	if err := json.Unmarshal([]byte(buf.String()), &got); err != nil {
+		t.Fatalf("%v: %s", err, buf.String())
+	}
+	if got["msg"] != "message with [redacted]!" {
+		t.Errorf("msg = %q", got["msg"])
+	}
+	for k, f := range fields {
+		if got[k] != f.want {
+			t.Errorf("%s: %q, want %q", k, got[k], f.want)
+		}
+	}
+}
+
+// TestLoggerShortSecretManglesNothing: a secret shorter than the
+// configuration accepts is redacted only as a word of its own; the
+// words it is part of are left whole rather than masked piecemeal.
+func TestLoggerShortSecretManglesNothing(t *testing.T) {
+	var buf testutil.SyncBuffer
+	New(&buf, zapcore.InfoLevel, "console", "e").Info("the tenant secret e was refused")
+	_, line, _ := strings.Cut(strings.TrimSpace(buf.String()), "INFO\t")
+	if want := "the tenant secret [redacted] was refused"; line != want {
+		t.Errorf("logged %q, want %q", line, want)
+	}
+}
+
 type stringer string
 
 func (s stringer) String() string { return string(s) }
 
 func BenchmarkRedactAccessLine(b *testing.B) {
-	c := &redactingCore{secrets: []string{"s3cr3t"}}
+	c := &redactingCore{secrets: []config.Secret{"s3cr3t"}}
 	fields := []string{"contoso", "GET", "/api/incidents", "f00dfeed", "3.1ms"}
 	b.ReportAllocs()
 	for b.Loop() {

@@ -141,7 +141,7 @@ func TestTokenEmulationV1(t *testing.T) {
 		t.Fatalf("status %d: %v", status, body)
 	}
 	// The access log counts the form's bytes.
-	if want := fmt.Sprintf(`"route":"token-emulation","method":"POST","path":"/contoso/oauth2/token","status":200,"bytes_in":%d,`, len(v1Form(toolKey).Encode())); !strings.Contains(s.logs.String(), want) {
+	if want := fmt.Sprintf(`"route":"token-emulation","method":"POST","path":"/contoso/oauth2/token","status":200,"bytes_in":%d,`, len(v1Form(toolKey).Encode())); !s.logs.WaitFor(want, 1, 5*time.Second) {
 		t.Errorf("no access-log line with %s in:\n%s", want, s.logs.String())
 	}
 	if hdr.Get("Cache-Control") != "no-store, no-cache" || !strings.HasPrefix(hdr.Get("Content-Type"), "application/json") {

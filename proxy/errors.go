@@ -14,6 +14,7 @@ const (
 	CodeUnauthenticated        = "Unauthenticated"
 	CodeRateLimited            = "RateLimited"
 	CodeInvalidPath            = "InvalidPath"
+	CodeMethodNotAllowed       = "MethodNotAllowed"
 	CodeTokenAcquisitionFailed = "TokenAcquisitionFailed"
 	CodeUpstreamUnavailable    = "UpstreamUnavailable"
 	CodeUpstreamTimeout        = "UpstreamTimeout"

@@ -25,7 +25,7 @@ func rawExchange(t *testing.T, proxyURL, raw string, deadline time.Duration) (*h
 	return resp, body, closed
 }
 
-func errorCode(body map[string]any) any {
+func codeOf(body map[string]any) any {
 	e, _ := body["error"].(map[string]any)
 	return e["code"]
 }
@@ -80,7 +80,7 @@ func TestStalledBodyIsCut(t *testing.T) {
 	s := newStack(t, stackOptions{upstream: backend.URL(), roots: backend.Roots(), bodyIdle: 200 * time.Millisecond})
 	resp, body, closed := rawExchange(t, s.proxyURL,
 		"POST /api/advancedhunting/run HTTP/1.1\r\nHost: x\r\nX-Tenant-ID: contoso\r\nTransfer-Encoding: chunked\r\n\r\n5\r\nhello\r\n", 3*time.Second)
-	if resp.StatusCode != http.StatusRequestTimeout || errorCode(body) != "InvalidRequest" || !closed {
+	if resp.StatusCode != http.StatusRequestTimeout || codeOf(body) != "InvalidRequest" || !closed {
 		t.Errorf("stalled body: %d %v, closed %v", resp.StatusCode, body, closed)
 	}
 	select {
@@ -91,7 +91,7 @@ func TestStalledBodyIsCut(t *testing.T) {
 	case <-time.After(3 * time.Second):
 		t.Error("the upstream request was not cancelled")
 	}
-	if !strings.Contains(s.logs.String(), "made no progress for 200ms (XDRPROXY_BODY_IDLE_TIMEOUT)") {
+	if !s.logs.WaitFor("made no progress for 200ms (XDRPROXY_BODY_IDLE_TIMEOUT)", 1, 5*time.Second) {
 		t.Errorf("the access log does not say the body was cut:\n%s", s.logs.String())
 	}
 }
@@ -102,7 +102,7 @@ func TestMalformedChunkedBody(t *testing.T) {
 	s := newStack(t, stackOptions{upstream: backend.URL(), roots: backend.Roots()})
 	resp, body, _ := rawExchange(t, s.proxyURL,
 		"POST /api/advancedhunting/run HTTP/1.1\r\nHost: x\r\nX-Tenant-ID: contoso\r\nTransfer-Encoding: chunked\r\n\r\nzz\r\nhello\r\n0\r\n\r\n", 3*time.Second)
-	if resp.StatusCode != http.StatusBadRequest || errorCode(body) != "InvalidRequest" {
+	if resp.StatusCode != http.StatusBadRequest || codeOf(body) != "InvalidRequest" {
 		t.Errorf("malformed chunked body: %d %v", resp.StatusCode, body)
 	}
 }

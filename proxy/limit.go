@@ -40,7 +40,8 @@ type Admission struct {
 // waitTurn waits for the request's turn under its tenant's limit. A
 // request over the limit, or held by an upstream 429 that arrived while
 // it waited, gets 429 RateLimited; one queued during a shutdown gets 503.
-// path is the path the client sent, after any /tenants/ prefix.
+// path is the request's canonical path (parsePath), after any /tenants/
+// prefix.
 func (h *Handler) waitTurn(ex *exchange, r *http.Request, t config.Tenant, path string, lim Limit) error {
 	adm := h.limits.Reserve(t.ID, lim)
 	if !adm.Refused && adm.Wait > 0 {

@@ -61,9 +61,11 @@ func TestForwardsMethodPathQueryAndBodyIntact(t *testing.T) {
 		{"GET with OData query", "GET", "/api/incidents?$top=10&$filter=severity%20eq%20'High'", "", "/api/incidents", "", "$top=10&$filter=severity%20eq%20'High'"},
 		{"POST with JSON body", "POST", "/api/advancedhunting/run", `{"Query":"DeviceEvents | take 1"}`, "/api/advancedhunting/run", "", ""},
 		{"PATCH", "PATCH", "/api/incidents/42", `{"status":"Resolved"}`, "/api/incidents/42", "", ""},
-		{"escaped slash kept escaped", "GET", "/api/files/a%2Fb?x=1", "", "/api/files/a/b", "/api/files/a%2Fb", "x=1"},
+		{"escapes kept escaped", "GET", "/api/files/a%3Ab%41%c3%a9?x=1", "", "/api/files/a:bAé", "/api/files/a%3Ab%41%c3%a9", "x=1"},
+		{"case kept", "GET", "/API/Files/X", "", "/API/Files/X", "", ""},
 		{"OData nested options with ; kept byte for byte", "GET", "/api/incidents?$top=2&$expand=alerts($select=id;$top=5)&z=50%off&b=2&a=1", "", "/api/incidents", "", "$top=2&$expand=alerts($select=id;$top=5)&z=50%off&b=2&a=1"},
-		{"prefix stripped, escapes kept", "GET", "/tenants/contoso/api/files/a%2Fb", "", "/api/files/a/b", "/api/files/a%2Fb", ""},
+		{"prefix stripped, escapes kept", "GET", "/tenants/contoso/api/files/a%3Ab%41", "", "/api/files/a:bA", "/api/files/a%3Ab%41", ""},
+		{"prefix in another case stripped", "GET", "/Tenants/CONTOSO/api/x%3Ay", "", "/api/x:y", "/api/x%3Ay", ""},
 	}
 	for i, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -411,6 +413,8 @@ func TestContractErrors(t *testing.T) {
 		{name: "GUID not served even with a default", path: "/api/incidents", header: tenantHeader("44444444-4444-4444-8444-444444444444"), defaultTenant: "contoso", status: 403, code: "TenantNotAllowed", noTokenAsked: true},
 		{name: "dot-dot segment", path: "/tenants/contoso/../fabrikam/api/incidents", status: 400, code: "InvalidPath", golden: "invalid-path.json", noTokenAsked: true},
 		{name: "escaped dot-dot segment", path: "/api/%2e%2e/incidents", header: tenantHeader("contoso"), status: 400, code: "InvalidPath", noTokenAsked: true},
+		{name: "encoded backslash", path: "/api/incidents/..%5Cmachines", header: tenantHeader("contoso"), status: 400, code: "InvalidPath", golden: "invalid-path-encoded-separator.json", noTokenAsked: true},
+		{name: "method not allowed", method: "TRACE", path: "/api/incidents", header: tenantHeader("contoso"), status: 405, code: "MethodNotAllowed", golden: "method-not-allowed.json", noTokenAsked: true},
 		{name: "no consent", path: "/api/incidents", header: tenantHeader("northwind"), status: 502, code: "TokenAcquisitionFailed",
 			contains: []string{"AADSTS700016", "northwind", "admin consent", "oauth2/authorize?client_id=" + simulator.DefaultClientID + "&prompt=consent", simulator.UnconsentedTenantID}},
 	}
@@ -643,6 +647,8 @@ func TestAccessLogLine(t *testing.T) {
 	s.do(t, "GET", "/api/incidents", tenantHeader("acme"), nil)
 	hunt := `{"Query":"DeviceProcessEvents | take 1"}`
 	s.do(t, "POST", "/api/advancedhunting/run", tenantHeader("contoso"), strings.NewReader(hunt))
+	// A line is written once its answer has gone: wait for the three.
+	s.logs.WaitFor(`"logger":"access"`, 3, 5*time.Second)
 	var lines []map[string]any
 	for _, l := range strings.Split(strings.TrimSpace(s.logs.String()), "\n") {
 		var m map[string]any
@@ -856,8 +862,9 @@ func TestRoutesGetTheirOwnUpstreamAndScope(t *testing.T) {
 	}
 }
 
-// A route rewrites the path's prefix and keeps its escapes: a %2F inside
-// a segment stays one, also under a /tenants/ prefix.
+// A route rewrites the path's prefix and keeps its escapes: a %3A stays
+// one, also under a /tenants/ prefix. (An encoded / is refused: see
+// TestPathSpellings.)
 func TestRouteKeepsEscapes(t *testing.T) {
 	graph := newBackend(t, nil)
 	graphURL := graph.URL()
@@ -867,7 +874,7 @@ func TestRouteKeepsEscapes(t *testing.T) {
 		t.Fatal(err)
 	}
 	s := newStack(t, stackOptions{upstream: graph.URL(), roots: graph.Roots(), routes: routes})
-	for _, path := range []string{"/graph/drives/a%2Fb/items", "/tenants/fabrikam/graph/drives/a%2Fb/items"} {
+	for _, path := range []string{"/graph/drives/a%3Ab/items", "/tenants/fabrikam/graph/drives/a%3Ab/items"} {
 		h := http.Header{}
 		if !strings.HasPrefix(path, "/tenants/") {
 			h = tenantHeader("fabrikam")
@@ -877,7 +884,7 @@ func TestRouteKeepsEscapes(t *testing.T) {
 		}
 	}
 	for i, r := range graph.Requests() {
-		if r.Path != "/v1.0/drives/a/b/items" || r.RawPath != "/v1.0/drives/a%2Fb/items" {
+		if r.Path != "/v1.0/drives/a:b/items" || r.RawPath != "/v1.0/drives/a%3Ab/items" {
 			t.Errorf("request %d reached the route as %q (raw %q), want the escape kept", i, r.Path, r.RawPath)
 		}
 	}

@@ -68,7 +68,9 @@ func TestRouteTableMatch(t *testing.T) {
 
 func TestRouteTableLimits(t *testing.T) {
 	rt := table(t, "/graph/=https://graph.microsoft.com", "/api/incidents=50/m, /api/incidents=1500/h,/api/advancedhunting/run=45/m,/x=3/s")
-	limitOf := func(rt *routeTable, path string) Limit { return rt.pick(&target{path: path}).limitFor(path) }
+	limitOf := func(rt *routeTable, path string) Limit {
+		return rt.pick(&target{req: requestPath{escaped: path, canon: path}}).limitFor(path)
+	}
 	if lim := limitOf(rt, "/api/incidents/123"); lim.Key != "/api/incidents" || len(lim.Rates) != 2 {
 		t.Fatalf("limit = %+v", lim)
 	}
@@ -104,15 +106,20 @@ func TestRouteTableRefusesAPrefixRoutedTwice(t *testing.T) {
 	if err == nil || !strings.Contains(err.Error(), "routed twice") {
 		t.Errorf("two routes for /x/: err = %v, want a refusal", err)
 	}
+	_, err = compileRoutes(a, "s", []config.Route{{Prefix: "/X/", URL: a, Scope: "a"}, {Prefix: "/x/", URL: b, Scope: "b"}}, nil)
+	if err == nil || !strings.Contains(err.Error(), "in any case") {
+		t.Errorf("routes for /X/ and /x/: err = %v, want a refusal: paths match in any case", err)
+	}
 }
 
 // FuzzRoutes checks route parsing and matching: a parsed route's prefix
-// is a plain path, and a match forwards below the route URL's path,
-// never with dot segments it did not get.
+// is a plain path, and a match (of the prefix in any case) forwards below
+// the route URL's path, never with dot segments it did not get.
 func FuzzRoutes(f *testing.F) {
 	f.Add("/graph/=https://graph.microsoft.com", "/graph/v1.0/security/incidents")
 	f.Add("/g=https://a.example/base|https://a.example/.default,/g/x/=https://b.example", "/g/x/y")
 	f.Add("/mde=https://api.securitycenter.microsoft.com/api", "/mdex")
+	f.Add("/Graph/=https://graph.microsoft.com", "/graph/v1.0")
 	f.Fuzz(func(t *testing.T, list, path string) {
 		routes, err := config.ParseRoutes(list)
 		if err != nil {
@@ -135,7 +142,7 @@ func FuzzRoutes(f *testing.F) {
 			return
 		}
 		r := routes[i]
-		if !prefixMatches(r.Prefix, path) {
+		if !prefixMatches(foldPath(r.Prefix), path) { // prefixes match in any case
 			t.Fatalf("route %q matched %q across a segment boundary", r.Prefix, path)
 		}
 		if base := r.URL.Path; !strings.HasPrefix(fwd, base) {

@@ -23,20 +23,20 @@ func (h *Handler) serve(w http.ResponseWriter, r *http.Request, pin string) {
 		return
 	}
 	ex.identify(who)
-	if ex.fail(admit(r)) {
+	path, err := admit(r, ex.rec.Header())
+	if ex.fail(err) {
 		return
 	}
 	served := h.served.Load()
-	t, err := resolve(r, served, pin, who)
+	t, err := resolve(r, path, served, pin, who)
 	if ex.fail(err) {
 		return
 	}
 	ex.tenant = t.tenant
-	clientPath := t.path // before the route rewrites it, for limits and holds
 	pick := served.routes.pick(&t)
 	ex.route = pick.name
-	lim := pick.limitFor(clientPath)
-	if ex.fail(h.waitTurn(ex, r, t.tenant, clientPath, lim)) {
+	lim := pick.limitFor(t.req.canon)
+	if ex.fail(h.waitTurn(ex, r, t.tenant, t.req.canon, lim)) {
 		return
 	}
 	tok, err := h.token(ex, r, who, t.tenant, pick.scope)

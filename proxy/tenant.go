@@ -18,9 +18,13 @@ const tenantPrefix = "/tenants/"
 
 // target is where a request goes: its tenant and the path to forward.
 type target struct {
-	tenant  config.Tenant
-	path    string // decoded path to forward
-	rawPath string // its escaped form when it differs from the default encoding, else ""
+	tenant config.Tenant
+	// req is the request's path after any /tenants/{tenant} prefix: what
+	// routes and limits match.
+	req requestPath
+	// path and rawPath are the path to forward, decoded and as the client
+	// spelled it, with a route's prefix replaced (routeTable.pick).
+	path, rawPath string
 	// tenantPrefix is the /tenants/{tenant} prefix as the client spelled
 	// it (escaped), or "" when the path named no tenant.
 	tenantPrefix string
@@ -32,8 +36,8 @@ type target struct {
 // resolve finds the request's tenant and the path to forward. A key
 // limited to some tenants learns nothing about the others: unknown,
 // served elsewhere or in conflict all read the same 403.
-func resolve(r *http.Request, served *servedConfig, pin string, who caller) (target, error) {
-	t, perr := resolveTarget(r, served.tenants, served.def, pin, who.placeholder)
+func resolve(r *http.Request, p requestPath, served *servedConfig, pin string, who caller) (target, error) {
+	t, perr := resolveTarget(r, p, served.tenants, served.def, pin, who.placeholder)
 	if who.keyed && !who.key.AllTenants && !limitedKeyMaySee(who.key, t, perr) {
 		perr = keyMayNotUseTenant()
 	}
@@ -43,13 +47,13 @@ func resolve(r *http.Request, served *servedConfig, pin string, who caller) (tar
 	return t, nil
 }
 
-// resolveTarget finds the request's tenant and the path to forward, with
-// any /tenants/{tenant} prefix stripped. The tenant is named by the
+// resolveTarget finds the request's tenant and its path p (admitted by
+// parsePath), with any /tenants/{tenant} prefix stripped. The tenant is named by the
 // X-Tenant-ID header, the path prefix, the placeholder token the request
 // bears (ph, or nil) and the tenant listener it arrived on (pin, or "");
 // when several name one, they must agree. With none, def serves.
-func resolveTarget(r *http.Request, tenants *config.TenantSet, def config.Tenant, pin string, ph *placeholder.Claims) (target, *Error) {
-	t := target{path: r.URL.Path, rawPath: r.URL.RawPath}
+func resolveTarget(r *http.Request, p requestPath, tenants *config.TenantSet, def config.Tenant, pin string, ph *placeholder.Claims) (target, *Error) {
+	t := target{req: p}
 	var buf [4]namedBy // on the stack: no allocation per request
 	named := buf[:0]
 	fromHeader, ok, err := tenantFromHeader(r, tenants)
@@ -59,7 +63,7 @@ func resolveTarget(r *http.Request, tenants *config.TenantSet, def config.Tenant
 	if ok {
 		named = append(named, namedBy{fromHeader, "the " + TenantHeader + " header names tenant %s"})
 	}
-	fromPath, ok, err := tenantFromPath(r, tenants, &t)
+	fromPath, ok, err := tenantFromPath(tenants, &t)
 	if err != nil {
 		return t, err
 	}
@@ -99,32 +103,28 @@ func tenantFromHeader(r *http.Request, tenants *config.TenantSet) (config.Tenant
 	return tenant, err == nil, err
 }
 
-// tenantFromPath reads a /tenants/{tenant}/ prefix and strips it from t's
-// path; ok is false when the path has none.
-func tenantFromPath(r *http.Request, tenants *config.TenantSet, t *target) (config.Tenant, bool, *Error) {
-	escaped := r.URL.EscapedPath()
-	if !strings.HasPrefix(escaped, tenantPrefix) {
+// tenantFromPath reads a /tenants/{tenant}/ prefix, in any case or
+// spelling, and strips it from t's path; ok is false when the path has
+// none.
+func tenantFromPath(tenants *config.TenantSet, t *target) (config.Tenant, bool, *Error) {
+	if !strings.HasPrefix(t.req.canon, tenantPrefix) {
 		return config.Tenant{}, false, nil
 	}
-	segment, rest, _ := strings.Cut(escaped[len(tenantPrefix):], "/")
+	head, rest := t.req.cut(2)
+	segment := head.escaped[strings.LastIndexByte(head.escaped, '/')+1:]
 	name, err := url.PathUnescape(segment)
 	if err != nil || name == "" {
-		return config.Tenant{}, false, invalidTenant("the path %s%s/ does not name a tenant", tenantPrefix, segment)
+		return config.Tenant{}, false, invalidTenant("the path %s/ does not name a tenant", head.escaped)
 	}
 	tenant, perr := lookupTenant(name, tenants, "path")
 	if perr != nil {
 		return config.Tenant{}, false, perr
 	}
-	t.tenantPrefix = tenantPrefix + segment
-	rest = "/" + rest
-	decoded, err := url.PathUnescape(rest)
-	if err != nil {
-		return config.Tenant{}, false, invalidPath("the request path is not validly escaped")
+	t.tenantPrefix = head.escaped
+	if rest.escaped == "" {
+		rest = requestPath{escaped: "/", canon: "/"}
 	}
-	t.path, t.rawPath = decoded, ""
-	if decoded != rest && (&url.URL{Path: decoded}).EscapedPath() != rest {
-		t.rawPath = rest
-	}
+	t.req = rest
 	return tenant, true, nil
 }
 

@@ -79,22 +79,27 @@ func startServeAdmin(t *testing.T, cfg *config.Config, roots *x509.CertPool) (st
 // returns the addresses it listens on and the reload outcomes.
 func startServeListening(t *testing.T, cfg *config.Config, roots *x509.CertPool) (Addrs, chan error) {
 	t.Helper()
+	return startServeOptions(t, cfg, Options{Roots: roots})
+}
+
+// startServeOptions is startServeListening with more options; it sets
+// their reload and listening callbacks.
+func startServeOptions(t *testing.T, cfg *config.Config, o Options) (Addrs, chan error) {
+	t.Helper()
 	reloads := make(chan error)
 	addrs := make(chan Addrs, 1)
 	ctx, cancel := context.WithCancel(context.Background())
 	done := make(chan error, 1)
+	o.ReloadInterval = 5e6 // 5ms
+	o.Reloaded = func(err error) {
+		select {
+		case reloads <- err:
+		case <-ctx.Done():
+		}
+	}
+	o.OnListening = func(l Addrs) { addrs <- l }
 	go func() {
-		done <- Run(ctx, cfg, logging.New(io.Discard, cfg.LogLevel, "json"), Options{
-			Roots:          roots,
-			ReloadInterval: 5e6, // 5ms
-			Reloaded: func(err error) {
-				select {
-				case reloads <- err:
-				case <-ctx.Done():
-				}
-			},
-			OnListening: func(l Addrs) { addrs <- l },
-		})
+		done <- Run(ctx, cfg, logging.New(io.Discard, cfg.LogLevel, "json"), o)
 	}()
 	t.Cleanup(func() {
 		cancel()

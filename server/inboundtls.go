@@ -17,6 +17,7 @@ import (
 	"go.uber.org/zap"
 
 	"github.com/xdrproxy/xdrproxy/config"
+	"github.com/xdrproxy/xdrproxy/connguard"
 	"github.com/xdrproxy/xdrproxy/proxy"
 )
 
@@ -221,7 +222,7 @@ func (t *inboundTLS) RecheckClientCertificates(next http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		g, ok := r.Context().Value(connGeneration{}).(*atomic.Int64)
 		if now := t.caGeneration.Load(); ok && g.Load() != now {
-			if err := verifyClient(r.TLS, t.current.Load().ClientCAs); err != nil {
+			if err := verifyClient(connguard.TLSState(r), t.current.Load().ClientCAs); err != nil {
 				holdNoBody(w, r)
 				w.Header().Set("Connection", "close")
 				proxy.WriteError(w, &proxy.Error{Status: http.StatusUnauthorized, Code: proxy.CodeUnauthenticated,

@@ -2,9 +2,11 @@ package server
 
 import (
 	"cmp"
+	"context"
 	"crypto/tls"
 	"errors"
 	"fmt"
+	"log"
 	"net"
 	"net/http"
 	"time"
@@ -13,6 +15,7 @@ import (
 
 	"github.com/xdrproxy/xdrproxy/admin"
 	"github.com/xdrproxy/xdrproxy/config"
+	"github.com/xdrproxy/xdrproxy/connguard"
 )
 
 // listeners are the process's open listeners and the servers that serve
@@ -27,10 +30,16 @@ type listeners struct {
 	adminSrv  *http.Server
 }
 
+// adminMaxConnections caps the admin listener's open connections. It has
+// a cap of its own so that a flood on the proxy listeners never holds
+// back probes and scrapes, and a small one: they need few.
+const adminMaxConnections = 64
+
 // listen opens the proxy, tenant and admin listeners and builds their
 // servers. On error none is left open.
 func (p *process) listen() (*listeners, error) {
-	proxyLns, err := listenProxies(p.cfg, p.tls)
+	errLog := zap.NewStdLog(p.log.Named("http"))
+	proxyLns, err := listenProxies(p.cfg, p.tls, errLog)
 	if err != nil {
 		return nil, err
 	}
@@ -44,15 +53,17 @@ func (p *process) listen() (*listeners, error) {
 		closeAll()
 		return nil, fmt.Errorf("XDRPROXY_ADMIN_ADDR: %w", err)
 	}
-	l := &listeners{proxy: proxyLns, admin: adminLn}
+	l := &listeners{proxy: proxyLns, admin: connguard.Listen(connguard.Limit(adminLn, adminMaxConnections), nil, nil)}
 	handlers := []http.Handler{p.handler}
 	for _, tl := range p.cfg.TenantListeners {
 		handlers = append(handlers, p.handler.ForTenant(tl.Tenant))
 	}
 	for _, h := range handlers {
-		srv := newHTTPServer(refuseWhileDraining(p.tls.RecheckClientCertificates(h), p.ready), p.log)
+		srv := p.newHTTPServer(refuseWhileDraining(p.tls.RecheckClientCertificates(h), p.ready))
 		if p.tls != nil {
-			srv.ConnContext = p.tls.ConnContext
+			srv.ConnContext = func(ctx context.Context, c net.Conn) context.Context {
+				return p.tls.ConnContext(connguard.ConnContext(ctx, c), c)
+			}
 		}
 		l.proxySrvs = append(l.proxySrvs, srv)
 	}
@@ -64,22 +75,29 @@ func (p *process) listen() (*listeners, error) {
 			return nil, fmt.Errorf("%s %s: %w", cmp.Or(x.Setting, "the TLS listener"), x.Addr, err)
 		}
 		conf := &tls.Config{Certificates: []tls.Certificate{x.Certificate}, MinVersion: tls.VersionTLS12, CipherSuites: modernCipherSuites}
-		l.proxy = append(l.proxy, tls.NewListener(ln, conf))
-		l.proxySrvs = append(l.proxySrvs, newHTTPServer(refuseWhileDraining(p.handler, p.ready), p.log))
+		l.proxy = append(l.proxy, connguard.Listen(connguard.Limit(ln, p.cfg.MaxConnections), conf, errLog))
+		l.proxySrvs = append(l.proxySrvs, p.newHTTPServer(refuseWhileDraining(p.handler, p.ready)))
 	}
-	l.adminSrv = newHTTPServer(ignoreBodies(admin.NewHandler(admin.Options{
+	l.adminSrv = p.newHTTPServer(ignoreBodies(admin.NewHandler(admin.Options{
 		Config: p.cfg, Tenants: p.handler, Tokens: p.cache, Registry: p.registry, Readiness: p.ready,
-	})), p.log)
+		RequireKeys: admin.KeysRequired(p.cfg.AdminAddr, p.adminKeys != nil), Keys: p.adminKeys,
+	})))
 	return l, nil
 }
 
-// listenProxies opens the proxy listener, then each tenant listener, over
-// TLS when inTLS is set. On error none is left open.
-func listenProxies(cfg *config.Config, inTLS *inboundTLS) ([]net.Listener, error) {
+// listenProxies opens the proxy listener, then each tenant listener, each
+// capped at XDRPROXY_MAX_CONNECTIONS, terminating TLS when inTLS is set,
+// and watching the framing of their requests. errLog gets failed TLS
+// handshakes. On error none is left open.
+func listenProxies(cfg *config.Config, inTLS *inboundTLS, errLog *log.Logger) ([]net.Listener, error) {
 	type want struct{ addr, variable string }
 	wants := []want{{cfg.ListenAddr, "XDRPROXY_LISTEN_ADDR"}}
 	for _, l := range cfg.TenantListeners {
 		wants = append(wants, want{l.Addr, "XDRPROXY_TENANT_LISTENERS (" + l.Addr + "=" + l.Tenant + ")"})
+	}
+	var conf *tls.Config
+	if inTLS != nil {
+		conf = inTLS.ServerConfig()
 	}
 	var lns []net.Listener
 	for _, w := range wants {
@@ -90,10 +108,7 @@ func listenProxies(cfg *config.Config, inTLS *inboundTLS) ([]net.Listener, error
 			}
 			return nil, fmt.Errorf("%s: %w", w.variable, err)
 		}
-		if inTLS != nil {
-			ln = tls.NewListener(ln, inTLS.ServerConfig())
-		}
-		lns = append(lns, ln)
+		lns = append(lns, connguard.Listen(connguard.Limit(ln, cfg.MaxConnections), conf, errLog))
 	}
 	return lns, nil
 }
@@ -122,15 +137,24 @@ func (p *process) announce(l *listeners) {
 	}
 }
 
+// headerTimeout is how long a client has to send its request headers
+// (and, on TLS listeners, to complete its handshake first).
+const headerTimeout = 10 * time.Second
+
 // newHTTPServer is a server for h with the limits every listener has:
-// slow or oversized request headers are refused, idle connections closed.
-func newHTTPServer(h http.Handler, log *zap.Logger) *http.Server {
+// slow or oversized request headers are refused, idle connections
+// closed, and requests whose framing is ambiguous refused before h sees
+// them. Its listener must come from connguard.Listen.
+func (p *process) newHTTPServer(h http.Handler) *http.Server {
 	return &http.Server{
-		Handler:           h,
-		ReadHeaderTimeout: 10 * time.Second,
+		Handler:           refuseAmbiguous(h),
+		ReadHeaderTimeout: cmp.Or(p.opts.HeaderTimeout, headerTimeout),
 		IdleTimeout:       120 * time.Second,
 		MaxHeaderBytes:    64 << 10,
-		ErrorLog:          zap.NewStdLog(log.Named("http")),
+		ErrorLog:          zap.NewStdLog(p.log.Named("http")),
+		ConnContext:       connguard.ConnContext,
+		// "OPTIONS *" must reach refuseAmbiguous too.
+		DisableGeneralOptionsHandler: true,
 	}
 }
 

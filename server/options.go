@@ -29,6 +29,10 @@ type Options struct {
 	// consent step should not take a minute); the longest wait is six
 	// times it.
 	PermanentBackoff time.Duration
+	// HeaderTimeout, if not zero, replaces the 10 s every listener gives
+	// a client to send its request headers (and first, on TLS listeners,
+	// to complete its handshake).
+	HeaderTimeout time.Duration
 	// ExtraTLS, if set, is one more proxy listener, over TLS with its own
 	// certificate, besides those the configuration names: the demo serves
 	// MSAL-based tools, which insist on https, on it.

@@ -7,6 +7,7 @@ import (
 
 	"go.uber.org/zap"
 
+	"github.com/xdrproxy/xdrproxy/admin"
 	"github.com/xdrproxy/xdrproxy/config"
 	"github.com/xdrproxy/xdrproxy/proxy"
 	"github.com/xdrproxy/xdrproxy/tokencache"
@@ -28,6 +29,7 @@ type reloader struct {
 	source  *tokencache.MSALSource
 	cred    *config.FileWatcher // the secret or certificate file; nil otherwise
 	keys    *config.FileWatcher // the client keys file; nil without one
+	admin   *config.FileWatcher // the admin keys file; nil without one
 	tls     *inboundTLS         // the listeners' certificate files; nil without TLS
 	lastErr map[string]string   // per file, the read error last logged: each is logged once
 	metrics *proxy.Metrics      // nil in tests that need none
@@ -35,6 +37,9 @@ type reloader struct {
 	// applied, if set, is called after each change of the file was
 	// handled: with nil when it took effect, else with why it did not.
 	applied func(error)
+	// adminKeys are the admin listener's keys, replaced when the admin
+	// keys file changes; nil without one.
+	adminKeys *admin.Keys
 }
 
 func newReloader(cfg *config.Config, log *zap.Logger, h *proxy.Handler, cache *tokencache.Cache, src *tokencache.MSALSource) *reloader {
@@ -44,6 +49,9 @@ func newReloader(cfg *config.Config, log *zap.Logger, h *proxy.Handler, cache *t
 	}
 	if cfg.ClientKeysFile != "" {
 		r.keys = config.NewFileWatcher(cfg.ClientKeysFile, cfg.ClientKeysFileContent)
+	}
+	if cfg.AdminKeysFile != "" {
+		r.admin = config.NewFileWatcher(cfg.AdminKeysFile, cfg.AdminKeysFileContent)
 	}
 	switch cfg.Credential.Kind {
 	case config.ClientSecretFile, config.ClientCertificate:
@@ -56,7 +64,7 @@ func newReloader(cfg *config.Config, log *zap.Logger, h *proxy.Handler, cache *t
 
 // run polls until ctx is done.
 func (r *reloader) run(ctx context.Context, interval time.Duration) {
-	if r.file == nil && r.cred == nil && r.keys == nil && r.tls == nil {
+	if r.file == nil && r.cred == nil && r.keys == nil && r.admin == nil && r.tls == nil {
 		return
 	}
 	done := make(chan struct{})
@@ -71,6 +79,7 @@ func (r *reloader) run(ctx context.Context, interval time.Duration) {
 		case <-t.C:
 			r.pollCredential(ctx)
 			r.pollKeys()
+			r.pollAdminKeys()
 			r.pollTLS()
 			if r.file != nil {
 				r.poll(ctx)
@@ -214,27 +223,57 @@ func (r *reloader) pollKeys() {
 	if r.keys == nil {
 		return
 	}
-	data, changed, err := r.keys.Check()
-	if r.readFailed(r.keys.Path, err) {
-		r.log.Warn("client keys file unreadable; keeping the current keys", zap.String("file", r.keys.Path), zap.Error(err))
+	r.pollKeysFile(r.keys, "client keys file", func(data []byte) (int, error) {
+		keys, err := config.ParseClientKeys(r.keys.Path, data)
+		if err != nil {
+			return 0, err
+		}
+		r.handler.SetClientKeys(keys)
+		return keys.Len(), nil
+	})
+}
+
+// pollAdminKeys re-reads the admin keys file, as pollKeys the client
+// keys file: the admin listener takes the keys it lists at once.
+func (r *reloader) pollAdminKeys() {
+	if r.admin == nil {
+		return
+	}
+	r.pollKeysFile(r.admin, "admin keys file", func(data []byte) (int, error) {
+		keys, err := config.ParseAdminKeys(r.admin.Path, data)
+		if err != nil {
+			return 0, err
+		}
+		r.adminKeys.Set(keys)
+		return keys.Len(), nil
+	})
+}
+
+// pollKeysFile re-reads the keys file w (what names it in logs) and,
+// when it changed, has apply parse and serve it; apply returns how many
+// keys it now holds. A malformed file changes nothing and is logged. The
+// log names the file, never a key or a hash.
+func (r *reloader) pollKeysFile(w *config.FileWatcher, what string, apply func(data []byte) (int, error)) {
+	data, changed, err := w.Check()
+	if r.readFailed(w.Path, err) {
+		r.log.Warn(what+" unreadable; keeping the current keys", zap.String("file", w.Path), zap.Error(err))
 	}
 	if err != nil || !changed {
 		return
 	}
-	keys, err := config.ParseClientKeys(r.keys.Path, data)
+	n, err := apply(data)
 	if err != nil {
-		r.log.Warn("client keys file is malformed; keeping the current keys", zap.String("file", r.keys.Path), zap.Error(err))
+		r.log.Warn(what+" is malformed; keeping the current keys", zap.String("file", w.Path), zap.Error(err))
 		if r.applied != nil {
 			r.applied(err)
 		}
 		return
 	}
-	r.handler.SetClientKeys(keys)
 	level := zap.InfoLevel
-	if keys.Len() == 0 {
-		level = zap.WarnLevel
+	if n == 0 {
+		level = zap.WarnLevel // every request that needs a key is refused now
 	}
-	r.log.Check(level, "client keys file reloaded").Write(zap.String("file", r.keys.Path), zap.Int("keys", keys.Len()))
+	r.log.Check(level, what+" reloaded").Write(zap.String("file", w.Path), zap.Int("keys", n))
 	if r.applied != nil {
 		r.applied(nil)
 	}

@@ -90,7 +90,7 @@ func TestTenantsFileReload(t *testing.T) {
 func TestSecretFileRotation(t *testing.T) {
 	sim := testutil.StartSimulator(t, nil)
 	secretFile := filepath.Join(t.TempDir(), "client-secret")
-	if err := os.WriteFile(secretFile, []byte("an-old-secret\n"), 0o600); err != nil {
+	if err := os.WriteFile(secretFile, []byte("an-old-secret-entra-does-not-know\n"), 0o600); err != nil {
 		t.Fatal(err)
 	}
 	cfg := serveConfig(t, sim, map[string]string{
@@ -129,6 +129,13 @@ func TestSecretFileRotation(t *testing.T) {
 	swapFile(t, secretFile, "")
 	if err := <-reloads; err == nil {
 		t.Fatal("an empty secret file was applied")
+	}
+	swapFile(t, secretFile, "15-characters!!\n")
+	if err := <-reloads; err == nil || !strings.Contains(err.Error(), "15 characters long") || strings.Contains(err.Error(), "15-characters!!") {
+		t.Fatalf("a secret of 15 characters: %v, want it refused without being shown", err)
+	}
+	if code, _ := get(); code != 200 {
+		t.Errorf("after a refused rotation: %d, want 200 (the current secret kept)", code)
 	}
 	swapFile(t, secretFile, "a-newer-secret-not-yet-known-to-entra\n")
 	if err := <-reloads; err != nil {

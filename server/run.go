@@ -50,6 +50,9 @@ type process struct {
 	cache    *tokencache.Cache
 	handler  *proxy.Handler
 	ready    *admin.Readiness
+	// adminKeys are XDRPROXY_ADMIN_KEYS_FILE's keys, replaced when it
+	// changes; nil without the file.
+	adminKeys *admin.Keys
 }
 
 // assemble builds the process's parts in dependency order: placeholder
@@ -57,6 +60,9 @@ type process struct {
 // source, metrics, token cache, proxy handler.
 func assemble(cfg *config.Config, log *zap.Logger, o Options) (*process, error) {
 	p := &process{cfg: cfg, log: log, opts: o, ready: &admin.Readiness{}}
+	if cfg.AdminKeys != nil {
+		p.adminKeys = admin.NewKeys(cfg.AdminKeys)
+	}
 	signer, err := newSigner(cfg, log)
 	if err != nil {
 		return nil, err
@@ -95,6 +101,10 @@ func logStart(cfg *config.Config, log *zap.Logger, version string) {
 		zap.Bool("tls", cfg.TLS()),
 		zap.Bool("token_emulation", cfg.TokenEmulation),
 		zap.String("public_url", publicURL(cfg)))
+	if cfg.AdminKeysMissing() {
+		log.Warn("the admin listener can be reached from other machines and XDRPROXY_ADMIN_KEYS_FILE is not set: /tenants, POST /tenants/{tenant}/retry and /debug/pprof/ answer 403 to everyone; /healthz, /readyz and /metrics stay open",
+			zap.String("admin", cfg.AdminAddr))
+	}
 }
 
 // publicURL is what the start line says of XDRPROXY_PUBLIC_URL.
@@ -120,6 +130,7 @@ func (p *process) serve(ctx context.Context, l *listeners) error {
 	})
 	rl := newReloader(p.cfg, p.log, p.handler, p.cache, p.source)
 	rl.metrics, rl.tls, rl.applied = p.metrics, p.tls, p.opts.Reloaded
+	rl.adminKeys = p.adminKeys
 	interval := p.opts.ReloadInterval
 	if interval == 0 {
 		interval = reloadInterval

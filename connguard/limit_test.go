@@ -1,0 +1,128 @@
+package connguard
+
+import (
+	"bufio"
+	"errors"
+	"io"
+	"net"
+	"net/http"
+	"testing"
+	"time"
+)
+
+// With Limit(ln, 50) and 50 idle connections open, a 51st is not served
+// until one of them closes; then it is.
+func TestLimitHoldsTheCap(t *testing.T) {
+	const max = 50
+	accepted := make(chan struct{}, 2*max)
+	s := startServer(t, serverOptions{max: max, connState: func(_ net.Conn, st http.ConnState) {
+		if st == http.StateNew {
+			accepted <- struct{}{}
+		}
+	}})
+	idle := make([]net.Conn, max)
+	for i := range idle {
+		idle[i] = s.dial(t)
+		<-accepted
+	}
+
+	late := s.dial(t)
+	io.WriteString(late, "GET /late HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n")
+	// A bounded look for what must not happen: an answer while the cap
+	// is reached.
+	late.SetReadDeadline(time.Now().Add(300 * time.Millisecond))
+	var nerr net.Error
+	if n, err := late.Read(make([]byte, 1)); n > 0 || !errors.As(err, &nerr) || !nerr.Timeout() {
+		t.Fatalf("the 51st connection got %d bytes, %v, while 50 were open", n, err)
+	}
+	if len(accepted) > 0 {
+		t.Fatal("the server accepted a 51st connection")
+	}
+
+	idle[0].Close()
+	<-accepted
+	late.SetReadDeadline(time.Now().Add(10 * time.Second))
+	resp, err := http.ReadResponse(bufio.NewReader(late), nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp.Body.Close()
+	if resp.StatusCode != 200 {
+		t.Errorf("the 51st connection, once one closed: %d", resp.StatusCode)
+	}
+}
+
+// A connection closed twice frees one place only.
+func TestLimitClosingTwiceFreesOnce(t *testing.T) {
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	l := Limit(ln, 2).(*limitListener)
+	defer l.Close()
+	accept := func() net.Conn {
+		t.Helper()
+		c, err := net.Dial("tcp", ln.Addr().String())
+		if err != nil {
+			t.Fatal(err)
+		}
+		t.Cleanup(func() { c.Close() })
+		s, err := l.Accept()
+		if err != nil {
+			t.Fatal(err)
+		}
+		return s
+	}
+	first := accept()
+	second := accept()
+	first.Close()
+	first.Close()
+	if n := len(l.slots); n != 1 {
+		t.Fatalf("%d places taken after one of two connections was closed twice, want 1", n)
+	}
+	accept()
+	if n := len(l.slots); n != 2 {
+		t.Fatalf("%d places taken, want 2", n)
+	}
+	second.Close()
+}
+
+// Closing the listener ends an Accept that waits for a place.
+func TestLimitCloseEndsAWaitingAccept(t *testing.T) {
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	l := Limit(ln, 1)
+	c, err := net.Dial("tcp", ln.Addr().String())
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer c.Close()
+	held, err := l.Accept()
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer held.Close()
+	waiting := make(chan error)
+	go func() {
+		_, err := l.Accept()
+		waiting <- err
+	}()
+	l.Close()
+	if err := <-waiting; !errors.Is(err, net.ErrClosed) {
+		t.Errorf("Accept after Close: %v, want net.ErrClosed", err)
+	}
+}
+
+// A cap of 0 is no cap.
+func TestLimitZeroIsNoCap(t *testing.T) {
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer ln.Close()
+	if Limit(ln, 0) != ln {
+		t.Error("Limit(ln, 0) wraps ln")
+	}
+}
