@@ -26,6 +26,8 @@ cleanup() {
   rm -rf "$work"
 }
 trap cleanup EXIT
+trap "exit 130" INT
+trap "exit 143" TERM
 
 # The attackers hold thousands of sockets: raise the open-file limit (for
 # this shell and what it starts) as far as allowed.
