@@ -64,6 +64,7 @@ type framing struct {
 	skip int
 
 	queue []bool // decisions not yet taken by Ambiguous
+	seen  int    // header blocks ended so far
 	head  int
 	// observe, if not nil, is told of each header block's end and each
 	// request's end (tests).
@@ -199,6 +200,7 @@ func (f *framing) decide(ambiguous bool) {
 		f.queue, f.head = f.queue[:0], 0
 	}
 	f.queue = append(f.queue, ambiguous)
+	f.seen++
 	if f.observe != nil {
 		f.observe(event{pos: f.pos, ambiguous: ambiguous})
 	}

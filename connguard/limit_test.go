@@ -126,3 +126,39 @@ func TestLimitZeroIsNoCap(t *testing.T) {
 		t.Error("Limit(ln, 0) wraps ln")
 	}
 }
+
+// At the cap, connections with no request in progress (silent since they
+// connected, or idle) are reclaimed after reclaimAfter to let a waiting
+// client in; a connection whose request is in progress is left alone.
+func TestLimitReclaimsSilentConnectionsAtTheCap(t *testing.T) {
+	s := startServer(t, serverOptions{max: 3, connState: ConnState})
+	busy := s.dial(t)
+	io.WriteString(busy, "POST /busy HTTP/1.1\r\nHost: x\r\nContent-Length: 10\r\n\r\nab")
+	silent := []net.Conn{s.dial(t), s.dial(t)}
+
+	late := s.dial(t)
+	io.WriteString(late, "GET /late HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n")
+	late.SetReadDeadline(time.Now().Add(5 * reclaimAfter))
+	resp, err := http.ReadResponse(bufio.NewReader(late), nil)
+	if err != nil {
+		t.Fatalf("a client waiting at the cap was not let in: %v", err)
+	}
+	resp.Body.Close()
+	for i, c := range silent {
+		c.SetReadDeadline(time.Now().Add(5 * reclaimAfter))
+		if _, err := c.Read(make([]byte, 1)); err != io.EOF {
+			t.Errorf("silent connection %d: %v, want it closed", i, err)
+		}
+	}
+	// The busy one finishes its request on the same connection.
+	io.WriteString(busy, "cdefghij")
+	busy.SetReadDeadline(time.Now().Add(5 * reclaimAfter))
+	resp, err = http.ReadResponse(bufio.NewReader(busy), nil)
+	if err != nil {
+		t.Fatalf("the connection with a request in progress was reclaimed: %v", err)
+	}
+	body, _ := io.ReadAll(resp.Body)
+	if string(body) != "POST /busy 10 http" {
+		t.Errorf("busy request: %q", body)
+	}
+}

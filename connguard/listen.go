@@ -76,8 +76,13 @@ func (c *conn) Read(p []byte) (int, error) {
 	}
 	if n > 0 {
 		c.mu.Lock()
+		before := c.framing.seen
 		c.framing.feed(p[:n])
+		started := c.framing.seen > before
 		c.mu.Unlock()
+		if lc, ok := c.Conn.(*limitConn); ok && started {
+			lc.requestStarted()
+		}
 	}
 	return n, err
 }

@@ -155,6 +155,8 @@ func (p *process) newHTTPServer(h http.Handler) *http.Server {
 		ConnContext:       connguard.ConnContext,
 		// "OPTIONS *" must reach refuseAmbiguous too.
 		DisableGeneralOptionsHandler: true,
+		// Idle connections may be reclaimed at the connection cap.
+		ConnState: connguard.ConnState,
 	}
 }
 
