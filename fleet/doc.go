@@ -1,0 +1,9 @@
+// Package fleet holds the state shared by replicas through Redis: sealed
+// tokens, fleet-wide limits.
+//
+// Replicas that share one Redis (same URL, key prefix and client ID) act as
+// one against Microsoft's per (application, tenant) limits. Tokens are put in
+// Redis only sealed with AES-256-GCM under keys from
+// XDRPROXY_TOKEN_ENCRYPTION_KEY_FILE (see [ParseKeys] and [Keys.Seal]), so
+// nothing stored there is a usable credential.
+package fleet
