@@ -25,6 +25,14 @@ type windowKey struct {
 	per            time.Duration
 }
 
+// NewLocalLimiter returns the Limiter a Handler keeps in its process when
+// Options.Limiter is nil: requests wait their turn up to queueTimeout,
+// timed on now (nil means time.Now). A fleet's limiter falls back to one
+// while Redis does not answer.
+func NewLocalLimiter(queueTimeout time.Duration, now func() time.Time) Limiter {
+	return newLocalLimiter(queueTimeout, now)
+}
+
 func newLocalLimiter(queueTimeout time.Duration, now func() time.Time) *localLimiter {
 	if now == nil {
 		now = time.Now

@@ -1,0 +1,122 @@
+package fleet
+
+import (
+	"context"
+	"io"
+	"net"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/redis/go-redis/v9"
+
+	"github.com/xdrproxy/xdrproxy/internal/testutil"
+)
+
+// dial connects to the Redis at addr as one replica, closing it when the
+// test ends.
+func dial(t testing.TB, opts Options) *Client {
+	t.Helper()
+	c, err := Dial(opts)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { _ = c.Close() })
+	return c
+}
+
+// rawRedis is a plain client for a test to look into Redis.
+func rawRedis(t testing.TB, addr string) *redis.Client {
+	t.Helper()
+	r := redis.NewClient(&redis.Options{Addr: addr})
+	t.Cleanup(func() { _ = r.Close() })
+	return r
+}
+
+func TestDialRejectsBadURLs(t *testing.T) {
+	for _, url := range []string{"", "http://127.0.0.1:6379", "127.0.0.1:6379", "redis://user:s3cret@127.0.0.1:6379/notadb"} {
+		t.Run(url, func(t *testing.T) {
+			_, err := Dial(Options{URL: url})
+			if err == nil {
+				t.Fatal("Dial accepted it")
+			}
+			if strings.Contains(err.Error(), "s3cret") {
+				t.Errorf("the error shows the password: %v", err)
+			}
+		})
+	}
+}
+
+func TestDialRedissUsesTLSWithSystemRoots(t *testing.T) {
+	// Nothing listens there: Dial must still return, with Redis down.
+	c := dial(t, Options{URL: "rediss://redis.invalid:6380/0", Timeout: 20 * time.Millisecond})
+	tc := c.rdb.Options().TLSConfig
+	if tc == nil {
+		t.Fatal("rediss:// gave no TLS configuration")
+	}
+	if tc.RootCAs != nil || tc.InsecureSkipVerify || tc.ServerName != "redis.invalid" {
+		t.Errorf("TLS config: roots %v, skip verify %v, server name %q; want system roots, verification, redis.invalid", tc.RootCAs, tc.InsecureSkipVerify, tc.ServerName)
+	}
+	if c.Up() {
+		t.Error("Up() is true with nothing listening")
+	}
+}
+
+func TestDialPassword(t *testing.T) {
+	addr, _ := testutil.StartRedis(t)
+	if err := rawRedis(t, addr).ConfigSet(context.Background(), "requirepass", "pw-1").Err(); err != nil {
+		t.Fatal(err)
+	}
+	for _, tc := range []struct {
+		name, url, password string
+		up                  bool
+	}{
+		{"none", "redis://" + addr, "", false},
+		{"from the URL", "redis://:pw-1@" + addr, "", true},
+		{"from the argument", "redis://" + addr, "pw-1", true},
+		{"argument over URL", "redis://:wrong@" + addr, "pw-1", true},
+		{"wrong", "redis://" + addr, "wrong", false},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			c := dial(t, Options{URL: tc.url, Password: tc.password})
+			if c.Up() != tc.up {
+				t.Errorf("Up() = %v, want %v", c.Up(), tc.up)
+			}
+		})
+	}
+}
+
+// silentRedis accepts connections, reads what they send and never answers.
+func silentRedis(t testing.TB) string {
+	t.Helper()
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	var wg sync.WaitGroup
+	var mu sync.Mutex
+	var conns []net.Conn
+	wg.Go(func() {
+		for {
+			conn, err := ln.Accept()
+			if err != nil {
+				return
+			}
+			mu.Lock()
+			conns = append(conns, conn)
+			mu.Unlock()
+			wg.Go(func() { _, _ = io.Copy(io.Discard, conn) })
+		}
+	})
+	t.Cleanup(func() {
+		_ = ln.Close()
+		mu.Lock()
+		for _, c := range conns {
+			_ = c.Close()
+		}
+		mu.Unlock()
+		wg.Wait()
+	})
+	return ln.Addr().String()
+}
