@@ -65,7 +65,10 @@ type framing struct {
 
 	queue []bool // decisions not yet taken by Ambiguous
 	seen  int    // header blocks ended so far
-	head  int
+	ended int    // requests received whole so far
+	// endPos is the stream offset just after the last whole request.
+	endPos int64
+	head   int
 	// observe, if not nil, is told of each header block's end and each
 	// request's end (tests).
 	observe func(event)
@@ -211,11 +214,19 @@ func (f *framing) endRequest() {
 	if f.observe != nil {
 		f.observe(event{body: true, pos: f.pos})
 	}
+	f.ended++
+	f.endPos = f.pos
 	f.skip = 0
 	if f.req.post {
 		f.skip = 4
 	}
 	f.phase, f.req, f.line = phaseRequestLine, request{}, line{}
+}
+
+// owing reports whether the client is part-way through sending a
+// request: its headers, or a body it announced. A lost stream counts.
+func (f *framing) owing() bool {
+	return f.phase == phaseLost || f.seen > f.ended || f.pos > f.endPos
 }
 
 // lose gives up on the stream.

@@ -27,12 +27,15 @@ func Limit(ln net.Listener, max int) net.Listener {
 }
 
 // reclaimAfter is how long, at the cap, a connection may hold its place
-// without a request in progress — connected and silent, mid-way through
-// its request headers, or idle between requests — before it is closed to
-// let a waiting one in. Without it, clients that connect and say nothing
-// hold every place until their header timeout, and new clients, keyed or
-// not, never get in (bench/soak measured 0 of 7 fresh connections served
-// at 2,000 such attackers against a cap of 500).
+// while its client owes the proxy bytes (silent since it connected, part-
+// way through request headers or an announced body) or while it is idle
+// between requests, before it is closed to let a waiting one in. Without
+// it, clients that connect and say nothing, or announce a token form and
+// send one byte, hold every place until their timeouts, and new clients,
+// keyed or not, never get in (bench/soak measured 0 of 7 fresh
+// connections served at 2,000 such attackers against a cap of 500). A
+// connection whose request is with the proxy (received whole, its answer
+// not done) is never reclaimed, however long the upstream takes.
 const reclaimAfter = time.Second
 
 type limitListener struct {
@@ -94,7 +97,7 @@ func (l *limitListener) reclaim() {
 	var stale []*limitConn
 	l.mu.Lock()
 	for c := range l.open {
-		if !c.busy.Load() && c.since.Load() <= cutoff {
+		if c.reclaimable(cutoff) {
 			stale = append(stale, c)
 		}
 	}
@@ -115,11 +118,26 @@ type limitConn struct {
 	net.Conn
 	l           *limitListener
 	releaseOnce sync.Once
-	// busy is set while a request is in progress (its header block has
-	// arrived and its answer is not done); since is when the connection
-	// last became free of one.
-	busy  atomic.Bool
-	since atomic.Int64
+	// seen counts the requests whose headers have arrived and answered
+	// those answered; owing says the client is part-way through sending
+	// one; since is when bytes last arrived or the connection went idle.
+	seen, answered atomic.Int64
+	owing          atomic.Bool
+	since          atomic.Int64
+}
+
+// reclaimable reports whether, at the cap, the connection may be closed:
+// nothing has happened on it since cutoff, and either its client owes
+// bytes or no request of it is with the proxy.
+func (c *limitConn) reclaimable(cutoff int64) bool {
+	return c.since.Load() <= cutoff && (c.owing.Load() || c.seen.Load() <= c.answered.Load())
+}
+
+// progress records what the framing watcher saw in a read.
+func (c *limitConn) progress(seen int, owing bool) {
+	c.seen.Store(int64(seen))
+	c.owing.Store(owing)
+	c.since.Store(c.l.now().UnixNano())
 }
 
 // Close closes the connection and frees its place.
@@ -134,13 +152,11 @@ func (c *limitConn) Close() error {
 	return err
 }
 
-// requestStarted marks that a request's header block has arrived.
-func (c *limitConn) requestStarted() { c.busy.Store(true) }
-
-// requestDone marks the connection idle between requests.
+// requestDone records that a request has been answered and the
+// connection is idle until the next.
 func (c *limitConn) requestDone() {
+	c.answered.Add(1)
 	c.since.Store(c.l.now().UnixNano())
-	c.busy.Store(false)
 }
 
 // CloseWrite shuts the sending side of a TCP connection.

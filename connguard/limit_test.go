@@ -10,19 +10,23 @@ import (
 	"time"
 )
 
-// With Limit(ln, 50) and 50 idle connections open, a 51st is not served
-// until one of them closes; then it is.
+// With Limit(ln, 50) and 50 connections open, each with a request in
+// progress (so none may be reclaimed), a 51st is not served until one of
+// them closes; then it is.
 func TestLimitHoldsTheCap(t *testing.T) {
 	const max = 50
 	accepted := make(chan struct{}, 2*max)
-	s := startServer(t, serverOptions{max: max, connState: func(_ net.Conn, st http.ConnState) {
+	s := startServer(t, serverOptions{max: max, connState: func(c net.Conn, st http.ConnState) {
+		ConnState(c, st)
 		if st == http.StateNew {
 			accepted <- struct{}{}
 		}
 	}})
+	defer close(s.release)
 	idle := make([]net.Conn, max)
 	for i := range idle {
 		idle[i] = s.dial(t)
+		io.WriteString(idle[i], "GET /wait HTTP/1.1\r\nHost: x\r\n\r\n")
 		<-accepted
 	}
 
@@ -127,14 +131,17 @@ func TestLimitZeroIsNoCap(t *testing.T) {
 	}
 }
 
-// At the cap, connections with no request in progress (silent since they
-// connected, or idle) are reclaimed after reclaimAfter to let a waiting
-// client in; a connection whose request is in progress is left alone.
+// At the cap, connections whose client owes bytes and sent none for
+// reclaimAfter (silent since they connected, or stalled in an announced
+// body, such as a token form) are reclaimed to let a waiting client in;
+// a connection whose request is with the server is left alone.
 func TestLimitReclaimsSilentConnectionsAtTheCap(t *testing.T) {
 	s := startServer(t, serverOptions{max: 3, connState: ConnState})
 	busy := s.dial(t)
-	io.WriteString(busy, "POST /busy HTTP/1.1\r\nHost: x\r\nContent-Length: 10\r\n\r\nab")
-	silent := []net.Conn{s.dial(t), s.dial(t)}
+	io.WriteString(busy, "POST /wait HTTP/1.1\r\nHost: x\r\nContent-Length: 10\r\n\r\nabcdefghij")
+	stalled := s.dial(t)
+	io.WriteString(stalled, "POST /oauth2/token HTTP/1.1\r\nHost: x\r\nContent-Length: 60000\r\n\r\ng")
+	silent := s.dial(t)
 
 	late := s.dial(t)
 	io.WriteString(late, "GET /late HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n")
@@ -144,21 +151,21 @@ func TestLimitReclaimsSilentConnectionsAtTheCap(t *testing.T) {
 		t.Fatalf("a client waiting at the cap was not let in: %v", err)
 	}
 	resp.Body.Close()
-	for i, c := range silent {
+	for i, c := range []net.Conn{stalled, silent} {
 		c.SetReadDeadline(time.Now().Add(5 * reclaimAfter))
-		if _, err := c.Read(make([]byte, 1)); err != io.EOF {
-			t.Errorf("silent connection %d: %v, want it closed", i, err)
+		if _, err := io.ReadAll(c); err != nil {
+			t.Errorf("connection %d: %v, want it closed", i, err)
 		}
 	}
-	// The busy one finishes its request on the same connection.
-	io.WriteString(busy, "cdefghij")
+	// The busy one is answered on its connection once the server is done.
+	close(s.release)
 	busy.SetReadDeadline(time.Now().Add(5 * reclaimAfter))
 	resp, err = http.ReadResponse(bufio.NewReader(busy), nil)
 	if err != nil {
 		t.Fatalf("the connection with a request in progress was reclaimed: %v", err)
 	}
 	body, _ := io.ReadAll(resp.Body)
-	if string(body) != "POST /busy 10 http" {
+	if string(body) != "POST /wait 10 http" {
 		t.Errorf("busy request: %q", body)
 	}
 }

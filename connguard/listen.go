@@ -76,12 +76,11 @@ func (c *conn) Read(p []byte) (int, error) {
 	}
 	if n > 0 {
 		c.mu.Lock()
-		before := c.framing.seen
 		c.framing.feed(p[:n])
-		started := c.framing.seen > before
+		seen, owing := c.framing.seen, c.framing.owing()
 		c.mu.Unlock()
-		if lc, ok := c.Conn.(*limitConn); ok && started {
-			lc.requestStarted()
+		if lc, ok := c.Conn.(*limitConn); ok {
+			lc.progress(seen, owing)
 		}
 	}
 	return n, err

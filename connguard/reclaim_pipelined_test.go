@@ -17,7 +17,7 @@ func TestLimitKeepsAPipelinedRequestInProgress(t *testing.T) {
 	s := startServer(t, serverOptions{max: 3, connState: ConnState})
 	busy := s.dial(t)
 	io.WriteString(busy, "GET /first HTTP/1.1\r\nHost: x\r\n\r\n"+
-		"POST /busy HTTP/1.1\r\nHost: x\r\nContent-Length: 10\r\n\r\nab")
+		"POST /wait HTTP/1.1\r\nHost: x\r\nContent-Length: 10\r\n\r\nabcdefghij")
 	br := bufio.NewReader(busy)
 	busy.SetReadDeadline(time.Now().Add(5 * reclaimAfter))
 	resp, err := http.ReadResponse(br, nil)
@@ -39,14 +39,14 @@ func TestLimitKeepsAPipelinedRequestInProgress(t *testing.T) {
 	for _, c := range silent {
 		c.Close()
 	}
-	io.WriteString(busy, "cdefghij")
+	close(s.release)
 	busy.SetReadDeadline(time.Now().Add(5 * reclaimAfter))
 	resp, err = http.ReadResponse(br, nil)
 	if err != nil {
 		t.Fatalf("the connection with a pipelined request in progress was reclaimed: %v", err)
 	}
 	body, _ := io.ReadAll(resp.Body)
-	if string(body) != "POST /busy 10 http" {
+	if string(body) != "POST /wait 10 http" {
 		t.Errorf("busy request: %q", body)
 	}
 }

@@ -39,6 +39,10 @@ type testServer struct {
 
 	mu   sync.Mutex
 	seen []string // "METHOD PATH" of each request past the middleware
+	// release, once closed, lets requests for /wait be answered: until
+	// then (or until their client leaves) they are with the server, in
+	// progress.
+	release chan struct{}
 }
 
 func startServer(t *testing.T, o serverOptions) *testServer {
@@ -47,7 +51,7 @@ func startServer(t *testing.T, o serverOptions) *testServer {
 	if err != nil {
 		t.Fatal(err)
 	}
-	s := &testServer{addr: ln.Addr().String(), log: &testutil.SyncBuffer{}}
+	s := &testServer{addr: ln.Addr().String(), log: &testutil.SyncBuffer{}, release: make(chan struct{})}
 	var conf *tls.Config
 	if o.tls {
 		ca := testutil.NewCA(t)
@@ -107,6 +111,13 @@ func (s *testServer) serve(w http.ResponseWriter, r *http.Request) {
 	if err != nil {
 		http.Error(w, err.Error(), http.StatusBadRequest)
 		return
+	}
+	if r.URL.Path == "/wait" {
+		select {
+		case <-s.release:
+		case <-r.Context().Done(): // the client went away
+			return
+		}
 	}
 	scheme := "http"
 	if st := TLSState(r); st != nil && st.HandshakeComplete {

@@ -1,8 +1,10 @@
 package proxy_test
 
 import (
+	"bufio"
 	"encoding/json"
 	"io"
+	"net"
 	"net/http"
 	"net/url"
 	"strings"
@@ -156,5 +158,48 @@ func TestUpstreamSlotsPerTenant(t *testing.T) {
 	wg.Wait()
 	if resp, _ := s.do(t, "GET", "/api/fast", tenantHeader("contoso"), nil); resp.StatusCode != http.StatusOK {
 		t.Errorf("after the slots were given back: %d", resp.StatusCode)
+	}
+}
+
+// TestExpectContinueKeepsTheConnection: the 100 Continue relayed from
+// the upstream does not close the connection (the client is about to
+// send its body), nor does the answer once the body came whole.
+func TestExpectContinueKeepsTheConnection(t *testing.T) {
+	backend := newBackend(t, func(w http.ResponseWriter, r *http.Request) {
+		if r.Header.Get("Expect") == "" {
+			t.Error("the upstream was not asked to continue")
+		}
+		io.Copy(io.Discard, r.Body)
+	})
+	s := newStack(t, stackOptions{upstream: backend.URL(), roots: backend.Roots()})
+	u, _ := url.Parse(s.proxyURL)
+	c, err := net.Dial("tcp", u.Host)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer c.Close()
+	c.SetDeadline(time.Now().Add(5 * time.Second))
+	io.WriteString(c, "POST /api/advancedhunting/run HTTP/1.1\r\nHost: x\r\nX-Tenant-ID: contoso\r\nExpect: 100-continue\r\nContent-Length: 100000\r\n\r\n")
+	br := bufio.NewReader(c)
+	resp, err := http.ReadResponse(br, nil)
+	if err != nil || resp.StatusCode != http.StatusContinue {
+		t.Fatalf("first answer: %v %v", resp, err)
+	}
+	// Larger than the body kept for a retry, so it streams upstream.
+	io.WriteString(c, strings.Repeat("x", 100000))
+	for {
+		if resp, err = http.ReadResponse(br, nil); err != nil {
+			t.Fatal(err)
+		}
+		if resp.Header.Get("Connection") == "close" {
+			t.Errorf("%d answer carries Connection: close", resp.StatusCode)
+		}
+		if resp.StatusCode >= 200 {
+			break
+		}
+	}
+	io.Copy(io.Discard, resp.Body)
+	if resp.StatusCode != http.StatusOK || resp.Close {
+		t.Errorf("final answer %d, Connection: close %v", resp.StatusCode, resp.Close)
 	}
 }

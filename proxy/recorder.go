@@ -16,7 +16,10 @@ type recorder struct {
 
 func (r *recorder) WriteHeader(status int) {
 	if !r.wroteHeader {
-		r.closeIfBodyPending()
+		if status >= 200 {
+			// Not on a relayed 100 Continue: the client is about to send.
+			r.closeIfBodyPending()
+		}
 		if status >= 200 || status == http.StatusSwitchingProtocols {
 			r.wroteHeader = true
 			r.status = status
