@@ -1,0 +1,295 @@
+package fleet
+
+import (
+	"context"
+	crand "crypto/rand"
+	"crypto/sha256"
+	"encoding/hex"
+	"encoding/json"
+	"errors"
+	"math/rand/v2"
+	"sync/atomic"
+	"time"
+
+	"github.com/redis/go-redis/v9"
+	"golang.org/x/sync/singleflight"
+
+	"github.com/xdrproxy/xdrproxy/tokencache"
+)
+
+const (
+	// DefaultLease is how long a replica may hold a token's lock when
+	// TokenStoreOptions.Lease is zero: longer than an acquisition from
+	// Entra ID takes, short enough that the fleet does not wait long on a
+	// replica that died holding it.
+	DefaultLease = 30 * time.Second
+	// pollMin and pollMax bound the jittered interval at which a replica
+	// waiting for another's acquisition looks for its token.
+	pollMin, pollMax = 50 * time.Millisecond, 150 * time.Millisecond
+)
+
+// releaseScript deletes KEYS[1] only while it holds ARGV[1]: a lock
+// only by its owner, a token only if no one replaced it.
+var releaseScript = redis.NewScript(`
+if redis.call('GET', KEYS[1]) == ARGV[1] then return redis.call('DEL', KEYS[1]) end
+return 0
+`)
+
+// TokenStoreOptions configures NewTokenStore.
+type TokenStoreOptions struct {
+	// ClientID is the application's client ID: it is bound to every
+	// sealed token and its hash is part of every key, so two applications
+	// sharing a Redis never hand each other tokens.
+	ClientID string
+	// Keys seal the tokens put in Redis and open those read from it.
+	Keys *Keys
+	// Lease is how long a replica holds a token's lock while it acquires
+	// the token. Zero means DefaultLease.
+	Lease time.Duration
+	// RefreshAt returns when a token obtained at obtained is due for
+	// replacement fleet-wide; a token in Redis is handed out only before
+	// then. Nil means FleetRefreshTime.
+	RefreshAt func(obtained time.Time, tok tokencache.Token) time.Time
+	// Now is the clock; nil means time.Now.
+	Now func() time.Time
+}
+
+// TokenStore is a tokencache.Store shared by every replica that uses the
+// same Redis, key prefix and client ID: a replica hands out a token
+// another one acquired, one replica acquires while the others wait, and a
+// refused token is forgotten by all. Tokens are kept in Redis only sealed
+// with Keys, bound to the client ID, tenant and scope; a value that does
+// not open is ignored and replaced.
+//
+// Redis never fails an acquisition: on any Redis error or timeout the
+// replica acquires the token itself, as in one process, and counts a
+// fallback. Concurrent callers in one process share one acquisition.
+type TokenStore struct {
+	c         *Client
+	keys      *Keys
+	clientID  string
+	idHash    string // hex of the client ID's SHA-256, shortened
+	lease     time.Duration
+	refreshAt func(time.Time, tokencache.Token) time.Time
+	now       func() time.Time
+	flight    singleflight.Group
+	fallbacks atomic.Uint64
+}
+
+// NewTokenStore returns a TokenStore that keeps tokens in c's Redis.
+func NewTokenStore(c *Client, opts TokenStoreOptions) *TokenStore {
+	sum := sha256.Sum256([]byte(opts.ClientID))
+	s := &TokenStore{c: c, keys: opts.Keys, clientID: opts.ClientID, idHash: hex.EncodeToString(sum[:8]),
+		lease: opts.Lease, refreshAt: opts.RefreshAt, now: opts.Now}
+	if s.lease <= 0 {
+		s.lease = DefaultLease
+	}
+	if s.refreshAt == nil {
+		s.refreshAt = FleetRefreshTime
+	}
+	if s.now == nil {
+		s.now = time.Now
+	}
+	return s
+}
+
+// FleetRefreshTime returns when a token obtained at obtained is due for
+// replacement fleet-wide: when a quarter of its lifetime (at least five
+// minutes, or half of it for short tokens) remains, moved earlier by a
+// tenth of that margin, or at Entra ID's refresh hint when earlier. That
+// is the earliest moment tokencache's jittered schedule may find the
+// token due on any replica, so a replica that asks the store for a
+// refresh is never handed back the token it is replacing.
+func FleetRefreshTime(obtained time.Time, tok tokencache.Token) time.Time {
+	lifetime := tok.ExpiresOn.Sub(obtained)
+	if lifetime <= 0 {
+		return obtained
+	}
+	margin := max(lifetime/4, min(lifetime/2, 5*time.Minute))
+	at := tok.ExpiresOn.Add(-margin - margin/10)
+	if r := tok.RefreshOn; !r.IsZero() && r.Before(at) && r.After(obtained) {
+		at = r
+	}
+	return at
+}
+
+// Up reports whether Redis answered the last call made to it.
+func (s *TokenStore) Up() bool { return s.c.Up() }
+
+// Fallbacks returns how many acquisitions and forgets were done locally
+// because Redis did not answer.
+func (s *TokenStore) Fallbacks() uint64 { return s.fallbacks.Load() }
+
+// tokenKey names k's sealed token in Redis. Tenants are GUIDs, so the
+// first ':' after the tenant starts the scope.
+func (s *TokenStore) tokenKey(k tokencache.Key) string {
+	return s.c.prefix + "token:" + s.idHash + ":" + k.TenantID + ":" + k.Scope
+}
+
+// lockKey names the lock of the replica acquiring k's token.
+func (s *TokenStore) lockKey(k tokencache.Key) string {
+	return s.c.prefix + "tokenlock:" + s.idHash + ":" + k.TenantID + ":" + k.Scope
+}
+
+// Acquire returns a fresh token for k from Redis, else waits for the
+// replica that acquires it, else acquires it with fetch, as
+// tokencache.Store says. Callers in this process share one acquisition.
+func (s *TokenStore) Acquire(ctx context.Context, k tokencache.Key, fetch func(context.Context) (tokencache.Token, error)) (tokencache.Token, error) {
+	ch := s.flight.DoChan(k.TenantID+" "+k.Scope, func() (any, error) {
+		return s.acquire(context.Background(), k, fetch) // the Cache bounds fetch and cancels it on Close
+	})
+	select {
+	case r := <-ch:
+		if r.Err != nil {
+			return tokencache.Token{}, r.Err
+		}
+		return r.Val.(tokencache.Token), nil
+	case <-ctx.Done():
+		return tokencache.Token{}, ctx.Err()
+	}
+}
+
+// acquire looks for k's token in Redis and takes k's lock when it is
+// missing, polling while another replica holds the lock, for at most two
+// leases. Any Redis error makes it fetch locally.
+func (s *TokenStore) acquire(ctx context.Context, k tokencache.Key, fetch func(context.Context) (tokencache.Token, error)) (tokencache.Token, error) {
+	owner := crand.Text()
+	deadline := s.now().Add(2 * s.lease)
+	for {
+		tok, _, found, err := s.read(k)
+		if err != nil {
+			return s.fetchLocally(ctx, fetch)
+		}
+		if found {
+			return tok, nil
+		}
+		locked, err := s.lock(k, owner)
+		if err != nil {
+			return s.fetchLocally(ctx, fetch)
+		}
+		if locked {
+			return s.fetchAndShare(ctx, k, owner, fetch)
+		}
+		if !s.now().Before(deadline) {
+			return s.fetchLocally(ctx, fetch) // lock holders that never finish
+		}
+		wait := pollMin + rand.N(pollMax-pollMin)
+		select {
+		case <-time.After(wait):
+		case <-ctx.Done():
+			return tokencache.Token{}, ctx.Err()
+		}
+	}
+}
+
+// fetchLocally acquires the token in this process only, counting a
+// fallback: Redis did not answer, or the fleet did not deliver.
+func (s *TokenStore) fetchLocally(ctx context.Context, fetch func(context.Context) (tokencache.Token, error)) (tokencache.Token, error) {
+	s.fallbacks.Add(1)
+	return fetch(ctx)
+}
+
+// fetchAndShare acquires k's token while holding k's lock, writes it to
+// Redis sealed for its remaining lifetime and releases the lock. A
+// failed fetch is returned, the lock released so another replica may try.
+func (s *TokenStore) fetchAndShare(ctx context.Context, k tokencache.Key, owner string, fetch func(context.Context) (tokencache.Token, error)) (tokencache.Token, error) {
+	tok, err := fetch(ctx)
+	if err != nil {
+		_ = s.unlock(k, owner)
+		return tokencache.Token{}, err
+	}
+	// Written before the lock goes, so waiters find the token.
+	if errWrite, errUnlock := s.write(k, tok), s.unlock(k, owner); errWrite != nil || errUnlock != nil {
+		s.fallbacks.Add(1) // acquired, but maybe not shared
+	}
+	return tok, nil
+}
+
+// sealedToken is what is sealed in Redis for one token.
+type sealedToken struct {
+	Value     string    `json:"v"`
+	ExpiresOn time.Time `json:"exp"`
+	RefreshOn time.Time `json:"ron,omitzero"`
+	Due       time.Time `json:"due"` // when the fleet replaces it
+}
+
+// read returns k's token from Redis when it opens and is not yet due,
+// with its sealed bytes; found is false when there is none such (a value
+// that does not open counts as none). err is a Redis error.
+func (s *TokenStore) read(k tokencache.Key) (tok tokencache.Token, sealed string, found bool, err error) {
+	err = s.c.do(func(ctx context.Context, rdb *redis.Client) error {
+		var err error
+		sealed, err = rdb.Get(ctx, s.tokenKey(k)).Result()
+		return err
+	})
+	if errors.Is(err, redis.Nil) {
+		return tokencache.Token{}, "", false, nil
+	}
+	if err != nil {
+		return tokencache.Token{}, "", false, err
+	}
+	plain, err := s.keys.Open([]byte(sealed), AssociatedData(s.clientID, k.TenantID, k.Scope))
+	var st sealedToken
+	if err != nil || json.Unmarshal(plain, &st) != nil || st.Value == "" {
+		return tokencache.Token{}, sealed, false, nil // ignored, and replaced by the next write
+	}
+	tok = tokencache.NewToken(st.Value, st.ExpiresOn, st.RefreshOn)
+	return tok, sealed, s.now().Before(st.Due), nil
+}
+
+// write seals tok into Redis for k, to live until it expires.
+func (s *TokenStore) write(k tokencache.Key, tok tokencache.Token) error {
+	now := s.now()
+	ttl := tok.ExpiresOn.Sub(now)
+	if ttl < time.Millisecond {
+		return nil // nothing worth sharing
+	}
+	plain, err := json.Marshal(sealedToken{Value: tok.Value, ExpiresOn: tok.ExpiresOn, RefreshOn: tok.RefreshOn, Due: s.refreshAt(now, tok)})
+	if err != nil {
+		return err
+	}
+	sealed := s.keys.Seal(plain, AssociatedData(s.clientID, k.TenantID, k.Scope))
+	clear(plain)
+	return s.c.do(func(ctx context.Context, rdb *redis.Client) error {
+		return rdb.Set(ctx, s.tokenKey(k), sealed, ttl).Err()
+	})
+}
+
+// lock takes k's lock for the lease, reporting whether it got it.
+func (s *TokenStore) lock(k tokencache.Key, owner string) (bool, error) {
+	var locked bool
+	err := s.c.do(func(ctx context.Context, rdb *redis.Client) error {
+		var err error
+		locked, err = rdb.SetNX(ctx, s.lockKey(k), owner, s.lease).Result()
+		return err
+	})
+	return locked, err
+}
+
+// unlock releases k's lock if owner still holds it.
+func (s *TokenStore) unlock(k tokencache.Key, owner string) error {
+	return s.c.do(func(ctx context.Context, rdb *redis.Client) error {
+		return releaseScript.Run(ctx, rdb, []string{s.lockKey(k)}, owner).Err()
+	})
+}
+
+// Forget deletes k's token from Redis if it is still token, so that no
+// replica hands it out again; a newer token is left alone.
+func (s *TokenStore) Forget(k tokencache.Key, token string) {
+	tok, sealed, _, err := s.read(k)
+	if err != nil {
+		s.fallbacks.Add(1)
+		return
+	}
+	if tok.Value != token {
+		return
+	}
+	err = s.c.do(func(ctx context.Context, rdb *redis.Client) error {
+		return releaseScript.Run(ctx, rdb, []string{s.tokenKey(k)}, sealed).Err()
+	})
+	if err != nil {
+		s.fallbacks.Add(1)
+	}
+}
+
+var _ tokencache.Store = (*TokenStore)(nil)

@@ -1,0 +1,303 @@
+package fleet
+
+import (
+	"context"
+	"errors"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"github.com/redis/go-redis/v9"
+
+	"github.com/xdrproxy/xdrproxy/internal/testutil"
+	"github.com/xdrproxy/xdrproxy/tokencache"
+)
+
+var tokenKey = tokencache.Key{TenantID: "0b1f5e2a-6c3d-4e5f-8a9b-0c1d2e3f4a5b", Scope: "https://api.security.microsoft.com/.default"}
+
+// testClientID is the application every test store acts for, unless a
+// test says otherwise.
+const testClientID = "5d6e7f80-1a2b-4c3d-9e8f-a1b2c3d4e5f6"
+
+// tokenReplica is one replica's TokenStore on the Redis at addr.
+func tokenReplica(t testing.TB, addr string, keys *Keys, clientID string) *TokenStore {
+	t.Helper()
+	c := dial(t, Options{URL: "redis://" + addr, Prefix: "xdrproxy:"})
+	return NewTokenStore(c, TokenStoreOptions{ClientID: clientID, Keys: keys})
+}
+
+// fakeToken returns a JWT-shaped token, unique to name, valid for an hour.
+func fakeToken(name string) tokencache.Token {
+	return tokencache.NewToken("eyJhbGciOiJSUzI1NiJ9.eyJ0aWQiOiJ0In0.c2ln-"+name+"-bmF0dXJl", time.Now().Add(time.Hour), time.Time{})
+}
+
+// fetcher is a fetch that counts its calls and hands out tok; when
+// release is not nil, each call tells started and waits for release.
+type fetcher struct {
+	tok     tokencache.Token
+	calls   atomic.Int32
+	started chan struct{}
+	release chan struct{}
+}
+
+func (f *fetcher) fetch(ctx context.Context) (tokencache.Token, error) {
+	f.calls.Add(1)
+	if f.release != nil {
+		f.started <- struct{}{}
+		select {
+		case <-f.release:
+		case <-ctx.Done():
+			return tokencache.Token{}, ctx.Err()
+		}
+	}
+	return f.tok, nil
+}
+
+// mustAcquire acquires tokenKey's token from s and checks it is want;
+// it may run in any goroutine.
+func mustAcquire(t *testing.T, s *TokenStore, f *fetcher, want tokencache.Token) {
+	t.Helper()
+	tok, err := s.Acquire(t.Context(), tokenKey, f.fetch)
+	if err != nil {
+		t.Errorf("Acquire: %v", err)
+		return
+	}
+	if tok.Value != want.Value || !tok.ExpiresOn.Equal(want.ExpiresOn) {
+		t.Errorf("Acquire returned %v, not the token wanted (%v)", tok, want)
+	}
+}
+
+// assertNoCredential scans every key and value in Redis for each token's
+// raw value and signature.
+func assertNoCredential(t *testing.T, raw *redis.Client, tokens ...tokencache.Token) {
+	t.Helper()
+	ctx := t.Context()
+	keys, err := raw.Keys(ctx, "*").Result()
+	if err != nil {
+		t.Fatal(err)
+	}
+	var all []string
+	iter := raw.Scan(ctx, 0, "*", 100).Iterator()
+	for iter.Next(ctx) {
+		v, err := raw.Get(ctx, iter.Val()).Result()
+		if err != nil && !errors.Is(err, redis.Nil) {
+			t.Fatalf("GET %q: %v", iter.Val(), err)
+		}
+		all = append(all, iter.Val(), v)
+	}
+	if err := iter.Err(); err != nil {
+		t.Fatal(err)
+	}
+	if len(all) != 2*len(keys) || len(keys) == 0 {
+		t.Fatalf("scanned %d keys and values, Redis holds %d keys", len(all), len(keys))
+	}
+	for _, tok := range tokens {
+		sig := tok.Value[strings.LastIndex(tok.Value, ".")+1:]
+		for _, s := range all {
+			if strings.Contains(s, tok.Value) || strings.Contains(s, sig) {
+				t.Errorf("Redis holds a token or its signature in plain text")
+			}
+		}
+	}
+}
+
+func TestTokenIsAcquiredOncePerFleet(t *testing.T) {
+	addr, _ := testutil.StartRedis(t)
+	keys := mustParse(t, keyFile(newKey(t)))
+	a, b := tokenReplica(t, addr, keys, testClientID), tokenReplica(t, addr, keys, testClientID)
+	f := &fetcher{tok: fakeToken("fleet"), started: make(chan struct{}, 20), release: make(chan struct{})}
+	var wg sync.WaitGroup
+	for i := range 20 {
+		s := a
+		if i%2 == 1 {
+			s = b
+		}
+		wg.Go(func() { mustAcquire(t, s, f, f.tok) })
+	}
+	<-f.started // one replica holds the lock; the others wait on it
+	close(f.release)
+	wg.Wait()
+	if n := f.calls.Load(); n != 1 {
+		t.Errorf("20 concurrent acquisitions on two replicas fetched %d times, want 1", n)
+	}
+
+	later := tokenReplica(t, addr, keys, testClientID)
+	none := &fetcher{}
+	mustAcquire(t, later, none, f.tok)
+	if n := none.calls.Load(); n != 0 {
+		t.Errorf("a replica started later fetched %d times, want 0", n)
+	}
+	if n := a.Fallbacks() + b.Fallbacks() + later.Fallbacks(); n != 0 {
+		t.Errorf("%d fallbacks with Redis up, want 0", n)
+	}
+	assertNoCredential(t, rawRedis(t, addr), f.tok)
+}
+
+func TestTamperedTokenIsReplaced(t *testing.T) {
+	addr, _ := testutil.StartRedis(t)
+	raw := rawRedis(t, addr)
+	keys := mustParse(t, keyFile(newKey(t)))
+	a, b := tokenReplica(t, addr, keys, testClientID), tokenReplica(t, addr, keys, testClientID)
+	first := &fetcher{tok: fakeToken("first")}
+	mustAcquire(t, a, first, first.tok)
+
+	key := a.tokenKey(tokenKey)
+	sealed, err := raw.Get(t.Context(), key).Bytes()
+	if err != nil {
+		t.Fatal(err)
+	}
+	sealed[len(sealed)/2] ^= 1
+	if err := raw.Set(t.Context(), key, sealed, redis.KeepTTL).Err(); err != nil {
+		t.Fatal(err)
+	}
+	second := &fetcher{tok: fakeToken("second")}
+	mustAcquire(t, b, second, second.tok)
+	if n := second.calls.Load(); n != 1 {
+		t.Errorf("with a tampered value in Redis, fetched %d times, want 1", n)
+	}
+	none := &fetcher{}
+	mustAcquire(t, a, none, second.tok) // the tampered value was replaced
+	if n := none.calls.Load(); n != 0 {
+		t.Errorf("after the replacement, fetched %d times, want 0", n)
+	}
+	assertNoCredential(t, raw, first.tok, second.tok)
+}
+
+func TestTokenSealedWithAnotherKeyIsRefetched(t *testing.T) {
+	addr, _ := testutil.StartRedis(t)
+	a := tokenReplica(t, addr, mustParse(t, keyFile(newKey(t))), testClientID)
+	other := tokenReplica(t, addr, mustParse(t, keyFile(newKey(t))), testClientID)
+	first, second := &fetcher{tok: fakeToken("first")}, &fetcher{tok: fakeToken("second")}
+	mustAcquire(t, a, first, first.tok)
+	mustAcquire(t, other, second, second.tok)
+	if n := second.calls.Load(); n != 1 {
+		t.Errorf("a replica with another key file fetched %d times, want 1", n)
+	}
+	assertNoCredential(t, rawRedis(t, addr), first.tok, second.tok)
+}
+
+func TestApplicationsSharingRedisDoNotMix(t *testing.T) {
+	addr, _ := testutil.StartRedis(t)
+	keys := mustParse(t, keyFile(newKey(t)))
+	a := tokenReplica(t, addr, keys, testClientID)
+	other := tokenReplica(t, addr, keys, "another-application")
+	first, second := &fetcher{tok: fakeToken("first")}, &fetcher{tok: fakeToken("second")}
+	mustAcquire(t, a, first, first.tok)
+	mustAcquire(t, other, second, second.tok)
+	if n := second.calls.Load(); n != 1 {
+		t.Errorf("another application fetched %d times, want 1", n)
+	}
+	none := &fetcher{}
+	mustAcquire(t, a, none, first.tok)
+	assertNoCredential(t, rawRedis(t, addr), first.tok, second.tok)
+}
+
+func TestForgetDropsOnlyThatToken(t *testing.T) {
+	addr, _ := testutil.StartRedis(t)
+	keys := mustParse(t, keyFile(newKey(t)))
+	a, b := tokenReplica(t, addr, keys, testClientID), tokenReplica(t, addr, keys, testClientID)
+	first := &fetcher{tok: fakeToken("first")}
+	mustAcquire(t, a, first, first.tok)
+
+	b.Forget(tokenKey, fakeToken("older").Value)
+	none := &fetcher{}
+	mustAcquire(t, b, none, first.tok)
+	if n := none.calls.Load(); n != 0 {
+		t.Errorf("Forget of another token dropped the one in Redis: fetched %d times", n)
+	}
+	b.Forget(tokenKey, first.tok.Value)
+	second := &fetcher{tok: fakeToken("second")}
+	mustAcquire(t, a, second, second.tok)
+	if n := second.calls.Load(); n != 1 {
+		t.Errorf("after Forget, fetched %d times, want 1", n)
+	}
+}
+
+func TestDeadLockHolderIsOutlived(t *testing.T) {
+	addr, _ := testutil.StartRedis(t)
+	raw := rawRedis(t, addr)
+	a := tokenReplica(t, addr, mustParse(t, keyFile(newKey(t))), testClientID)
+	// A replica that took the lock and died: its lease runs out.
+	if err := raw.Set(t.Context(), a.lockKey(tokenKey), "dead-replica", 300*time.Millisecond).Err(); err != nil {
+		t.Fatal(err)
+	}
+	f := &fetcher{tok: fakeToken("after-lease")}
+	start := time.Now()
+	mustAcquire(t, a, f, f.tok)
+	if waited := time.Since(start); waited < 200*time.Millisecond || f.calls.Load() != 1 {
+		t.Errorf("fetched %d times after %v, want once after the dead holder's lease", f.calls.Load(), waited)
+	}
+	if n := a.Fallbacks(); n != 0 {
+		t.Errorf("%d fallbacks, want 0", n)
+	}
+}
+
+func TestTokenFallsBackWhileRedisIsDown(t *testing.T) {
+	addr, stop := testutil.StartRedis(t)
+	keys := mustParse(t, keyFile(newKey(t)))
+	a := tokenReplica(t, addr, keys, testClientID)
+	stop()
+	f := &fetcher{tok: fakeToken("local")}
+	for range 3 {
+		mustAcquire(t, a, f, f.tok)
+	}
+	if n := f.calls.Load(); n != 3 {
+		t.Errorf("with Redis down, fetched %d times for 3 acquisitions, want 3", n)
+	}
+	if n := a.Fallbacks(); n != 3 || a.Up() {
+		t.Errorf("fallbacks %d, up %v; want 3, false", n, a.Up())
+	}
+	a.Forget(tokenKey, f.tok.Value)
+	if n := a.Fallbacks(); n != 4 {
+		t.Errorf("fallbacks after Forget %d, want 4", n)
+	}
+}
+
+func TestTokenFallsBackWhenRedisNeverAnswers(t *testing.T) {
+	a := tokenReplica(t, silentRedis(t), mustParse(t, keyFile(newKey(t))), testClientID)
+	f := &fetcher{tok: fakeToken("local")}
+	start := time.Now()
+	mustAcquire(t, a, f, f.tok)
+	if waited := time.Since(start); waited > 2*time.Second || a.Fallbacks() != 1 {
+		t.Errorf("acquired after %v with %d fallbacks; want within the timeout, 1", waited, a.Fallbacks())
+	}
+}
+
+func TestFleetRefreshTime(t *testing.T) {
+	t0 := time.Date(2025, 1, 1, 0, 0, 0, 0, time.UTC)
+	for _, tc := range []struct {
+		name      string
+		expires   time.Time
+		refreshOn time.Time
+		want      time.Time
+	}{
+		{"one hour", t0.Add(time.Hour), time.Time{}, t0.Add(60*time.Minute - 16*time.Minute - 30*time.Second)},
+		{"ten minutes", t0.Add(10 * time.Minute), time.Time{}, t0.Add(10*time.Minute - 5*time.Minute - 30*time.Second)},
+		{"hint earlier", t0.Add(time.Hour), t0.Add(30 * time.Minute), t0.Add(30 * time.Minute)},
+		{"hint later", t0.Add(time.Hour), t0.Add(50 * time.Minute), t0.Add(60*time.Minute - 16*time.Minute - 30*time.Second)},
+		{"expired", t0.Add(-time.Minute), time.Time{}, t0},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			got := FleetRefreshTime(t0, tokencache.Token{ExpiresOn: tc.expires, RefreshOn: tc.refreshOn})
+			if !got.Equal(tc.want) {
+				t.Errorf("FleetRefreshTime = %v, want %v", got, tc.want)
+			}
+		})
+	}
+}
+
+func TestDueTokenIsNotHandedOut(t *testing.T) {
+	addr, _ := testutil.StartRedis(t)
+	keys := mustParse(t, keyFile(newKey(t)))
+	c := dial(t, Options{URL: "redis://" + addr, Prefix: "xdrproxy:"})
+	dueAt := func(obtained time.Time, _ tokencache.Token) time.Time { return obtained } // due at once
+	a := NewTokenStore(c, TokenStoreOptions{ClientID: testClientID, Keys: keys, RefreshAt: dueAt})
+	first, second := &fetcher{tok: fakeToken("first")}, &fetcher{tok: fakeToken("second")}
+	mustAcquire(t, a, first, first.tok)
+	mustAcquire(t, a, second, second.tok)
+	if n := second.calls.Load(); n != 1 {
+		t.Errorf("a token due for refresh was handed out: fetched %d times, want 1", n)
+	}
+}
