@@ -5,9 +5,9 @@ import (
 	"net/http"
 	"strings"
 	"sync/atomic"
-	"time"
 
 	"github.com/xdrproxy/xdrproxy/config"
+	"github.com/xdrproxy/xdrproxy/connguard"
 	"github.com/xdrproxy/xdrproxy/proxy"
 )
 
@@ -112,14 +112,8 @@ func refuse(w http.ResponseWriter, r *http.Request, e *proxy.Error) {
 		}
 		w.Header().Set("WWW-Authenticate", challenge)
 	}
-	body := r.ContentLength != 0
-	if body {
-		w.Header().Set("Connection", "close")
+	if r.ContentLength != 0 {
+		connguard.HangUp(w)
 	}
 	proxy.WriteError(w, e)
-	if body {
-		// Without this, the server reads up to 256 KiB of the unread body
-		// after the answer, waiting as long as the client sends nothing.
-		_ = http.NewResponseController(w).SetReadDeadline(time.Now())
-	}
 }

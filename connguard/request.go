@@ -5,6 +5,7 @@ import (
 	"crypto/tls"
 	"net"
 	"net/http"
+	"time"
 )
 
 // connKey is the context key of a request's guarded connection.
@@ -49,4 +50,14 @@ func TLSState(r *http.Request) *tls.ConnectionState {
 func Ambiguous(r *http.Request) bool {
 	c, ok := guarded(r)
 	return ok && c.ambiguous()
+}
+
+// HangUp makes the answer being written the connection's last, and makes
+// net/http read no more of the request: it would otherwise read (and
+// wait for) up to 256 KiB of an unread body, before the answer and after
+// it. For answers made without reading a body the client announced: a
+// client can hold nothing it has not paid for.
+func HangUp(w http.ResponseWriter) {
+	w.Header().Set("Connection", "close")
+	_ = http.NewResponseController(w).SetReadDeadline(time.Now())
 }

@@ -2,7 +2,6 @@ package server
 
 import (
 	"net/http"
-	"time"
 
 	"github.com/xdrproxy/xdrproxy/connguard"
 	"github.com/xdrproxy/xdrproxy/proxy"
@@ -18,7 +17,7 @@ import (
 func refuseAmbiguous(next http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		if connguard.Ambiguous(r) {
-			hangUp(w)
+			connguard.HangUp(w)
 			proxy.WriteError(w, &proxy.Error{Status: http.StatusBadRequest, Code: proxy.CodeInvalidRequest,
 				Message: "the request's framing is ambiguous: it has both Content-Length and Transfer-Encoding (or Transfer-Encoding on HTTP/1.0); send one of them"})
 			return
@@ -26,17 +25,10 @@ func refuseAmbiguous(next http.Handler) http.Handler {
 		if r.Method == http.MethodOptions && r.RequestURI == "*" {
 			w.Header().Set("Content-Length", "0")
 			if r.ContentLength != 0 {
-				hangUp(w)
+				connguard.HangUp(w)
 			}
 			return
 		}
 		next.ServeHTTP(w, r)
 	})
-}
-
-// hangUp closes the connection after the response, reading no more of
-// the request.
-func hangUp(w http.ResponseWriter) {
-	w.Header().Set("Connection", "close")
-	http.NewResponseController(w).SetReadDeadline(time.Now())
 }

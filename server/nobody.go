@@ -2,7 +2,8 @@ package server
 
 import (
 	"net/http"
-	"time"
+
+	"github.com/xdrproxy/xdrproxy/connguard"
 )
 
 // holdNoBody prepares an answer made without reading the request's body:
@@ -14,8 +15,7 @@ func holdNoBody(w http.ResponseWriter, r *http.Request) {
 	if r.ContentLength == 0 {
 		return
 	}
-	w.Header().Set("Connection", "close")
-	_ = http.NewResponseController(w).SetReadDeadline(time.Now())
+	connguard.HangUp(w)
 }
 
 // ignoreBodies wraps a handler that reads no request body, such as the
