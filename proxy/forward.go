@@ -90,10 +90,12 @@ func (h *Handler) rewrite(pr *httputil.ProxyRequest) {
 	// Only compressions the proxy can decode, so paging links in a
 	// compressed answer can be rewritten (paging.go).
 	if accept := hdr.Values("Accept-Encoding"); len(accept) > 0 {
-		if narrowed, ok := decodableEncodings(strings.Join(accept, ",")); ok {
-			hdr.Set("Accept-Encoding", narrowed)
-		} else {
+		joined := strings.Join(accept, ",")
+		switch narrowed, ok := decodableEncodings(joined); {
+		case !ok:
 			hdr.Del("Accept-Encoding")
+		case len(accept) > 1 || narrowed != joined:
+			hdr.Set("Accept-Encoding", narrowed)
 		}
 	}
 }

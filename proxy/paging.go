@@ -168,14 +168,35 @@ func (b *rewrittenBody) Close() error {
 // compressions the proxy can decode to rewrite links (gzip, deflate),
 // keeping their weights. ok is false when none is left: the header is
 // then dropped, and Go's transport asks for gzip and decodes it itself.
+// The common header that needs no narrowing (Go clients send "gzip" on
+// every request) is returned as it is, without allocating.
 func decodableEncodings(accept string) (narrowed string, ok bool) {
+	all, any := true, false
+	for rest := accept; rest != ""; {
+		var part string
+		part, rest, _ = strings.Cut(rest, ",")
+		if decodable(part) {
+			any = true
+		} else if strings.TrimSpace(part) != "" {
+			all = false
+		}
+	}
+	if all {
+		return accept, any
+	}
 	var keep []string
 	for _, part := range strings.Split(accept, ",") {
-		coding, _, _ := strings.Cut(part, ";")
-		switch strings.ToLower(strings.TrimSpace(coding)) {
-		case "gzip", "x-gzip", "deflate":
+		if decodable(part) {
 			keep = append(keep, strings.TrimSpace(part))
 		}
 	}
 	return strings.Join(keep, ", "), len(keep) > 0
+}
+
+// decodable reports whether one Accept-Encoding element names gzip or
+// deflate.
+func decodable(part string) bool {
+	coding, _, _ := strings.Cut(part, ";")
+	coding = strings.TrimSpace(coding)
+	return strings.EqualFold(coding, "gzip") || strings.EqualFold(coding, "x-gzip") || strings.EqualFold(coding, "deflate")
 }
