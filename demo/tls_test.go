@@ -6,6 +6,7 @@ import (
 	"crypto/x509"
 	"encoding/json"
 	"io"
+	"net"
 	"net/http"
 	"os"
 	"strings"
@@ -156,5 +157,21 @@ func TestDemoPublicURLFromEnv(t *testing.T) {
 	t.Setenv("XDRPROXY_PUBLIC_URL", "https://xdrproxy.soc.example")
 	if o, err := demo.OptionsFromEnv(); err != nil || o.PublicURL.String() != "https://xdrproxy.soc.example" {
 		t.Errorf("OptionsFromEnv: %+v, %v", o, err)
+	}
+}
+
+// TestDemoTLSAddrTaken: an explicit --tls-addr that is taken is a start-up
+// error naming the flag, not a silent move to another port.
+func TestDemoTLSAddrTaken(t *testing.T) {
+	taken, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer taken.Close()
+	o := demo.Options{ListenAddr: "127.0.0.1:0", AdminAddr: "127.0.0.1:0", FabrikamAddr: "127.0.0.1:0", TLSAddr: taken.Addr().String(), LogFormat: "json"}
+	var out, logs testutil.SyncBuffer
+	err = demo.Run(context.Background(), o, &out, &logs)
+	if err == nil || !strings.HasPrefix(err.Error(), "--tls-addr "+taken.Addr().String()+": ") {
+		t.Errorf("demo.Run with a taken --tls-addr: %v", err)
 	}
 }
