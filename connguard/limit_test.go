@@ -8,6 +8,8 @@ import (
 	"net/http"
 	"testing"
 	"time"
+
+	"github.com/xdrproxy/xdrproxy/internal/testutil"
 )
 
 // With Limit(ln, 50) and 50 connections open, each with a request in
@@ -136,12 +138,43 @@ func TestLimitZeroIsNoCap(t *testing.T) {
 // body, such as a token form) are reclaimed to let a waiting client in;
 // a connection whose request is with the server is left alone.
 func TestLimitReclaimsSilentConnectionsAtTheCap(t *testing.T) {
-	s := startServer(t, serverOptions{max: 3, connState: ConnState})
+	// The listener's clock is the test's, so "silent for reclaimAfter" is
+	// decided by Advance, not by how fast this machine happens to be:
+	// both silent connections become reclaimable at the same instant.
+	clock := testutil.NewClock(time.Date(2026, 12, 4, 9, 0, 0, 0, time.UTC))
+	states := make(chan http.ConnState, 64)
+	s := startServer(t, serverOptions{max: 3, now: clock.Now, connState: func(c net.Conn, st http.ConnState) {
+		ConnState(c, st)
+		select {
+		case states <- st:
+		default: // the test has stopped looking
+		}
+	}})
+	// waitFor waits for n connections to reach state st.
+	waitFor := func(st http.ConnState, n int) {
+		t.Helper()
+		for n > 0 {
+			select {
+			case got := <-states:
+				if got == st {
+					n--
+				}
+			case <-time.After(10 * time.Second):
+				t.Fatalf("connections never reached %v", st)
+			}
+		}
+	}
 	busy := s.dial(t)
 	io.WriteString(busy, "POST /wait HTTP/1.1\r\nHost: x\r\nContent-Length: 10\r\n\r\nabcdefghij")
+	waitFor(http.StateActive, 1)
 	stalled := s.dial(t)
 	io.WriteString(stalled, "POST /oauth2/token HTTP/1.1\r\nHost: x\r\nContent-Length: 60000\r\n\r\ng")
+	waitFor(http.StateActive, 1)
 	silent := s.dial(t)
+	// All three are in (the third accepted once its state is new); now
+	// nothing happens on any of them for longer than reclaimAfter.
+	waitFor(http.StateNew, 1)
+	clock.Advance(2 * reclaimAfter)
 
 	late := s.dial(t)
 	io.WriteString(late, "GET /late HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n")

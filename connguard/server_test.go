@@ -25,6 +25,7 @@ type serverOptions struct {
 	max           int            // Limit's cap; 0: none
 	headerTimeout time.Duration  // 0: a minute
 	connState     func(net.Conn, http.ConnState)
+	now           func() time.Time // with max: Limit's clock; nil: time.Now
 }
 
 // testServer is a real http.Server on loopback over Listen (and Limit),
@@ -79,7 +80,11 @@ func startServer(t *testing.T, o serverOptions) *testServer {
 		srv.ReadHeaderTimeout = o.headerTimeout
 	}
 	done := make(chan error, 1)
-	go func() { done <- srv.Serve(Listen(Limit(ln, o.max), conf, log.New(s.log, "", 0))) }()
+	limited := Limit(ln, o.max)
+	if ll, ok := limited.(*limitListener); ok && o.now != nil {
+		ll.now = o.now
+	}
+	go func() { done <- srv.Serve(Listen(limited, conf, log.New(s.log, "", 0))) }()
 	t.Cleanup(func() {
 		srv.Close()
 		if err := <-done; !errors.Is(err, http.ErrServerClosed) {
