@@ -113,6 +113,9 @@ type Config struct {
 	// proxy and tenant listener; beyond it new connections wait in the
 	// kernel's accept queue. 0 means no cap.
 	MaxConnections int
+	// Fleet is the Redis replicas share state through; its zero value
+	// means none.
+	Fleet Fleet
 }
 
 // TLS reports whether the proxy listeners serve TLS.

@@ -14,42 +14,46 @@ import (
 // a tag would make envconfig also read the unprefixed name (LISTEN_ADDR,
 // CLIENT_SECRET) when the prefixed one is unset.
 type env struct {
-	ListenAddr            string `split_words:"true"`
-	AdminAddr             string `split_words:"true"`
-	ClientID              string `split_words:"true"`
-	ClientSecret          string `split_words:"true"`
-	ClientSecretFile      string `split_words:"true"`
-	ClientCertificateFile string `split_words:"true"`
-	FederatedTokenFile    string `split_words:"true"`
-	AuthorityHost         string `split_words:"true"`
-	InstanceDiscovery     string `split_words:"true"`
-	Tenants               string `split_words:"true"`
-	TenantsFile           string `split_words:"true"`
-	DefaultTenant         string `split_words:"true"`
-	UpstreamURL           string `split_words:"true"`
-	Scope                 string `split_words:"true"`
-	RequiredRoles         string `split_words:"true"`
-	Routes                string `split_words:"true"`
-	ClientKeysFile        string `split_words:"true"`
-	AdminKeysFile         string `split_words:"true"`
-	RateLimits            string `split_words:"true"`
-	QueueTimeout          string `split_words:"true"`
-	Pprof                 string
-	AllowUnauthenticated  string `split_words:"true"`
-	LogLevel              string `split_words:"true"`
-	LogFormat             string `split_words:"true"`
-	Cloud                 string `split_words:"true"`
-	UpstreamTimeout       string `split_words:"true"`
-	ShutdownTimeout       string `split_words:"true"`
-	TLSCertFile           string `split_words:"true"`
-	TLSKeyFile            string `split_words:"true"`
-	TLSClientCAFile       string `split_words:"true"`
-	TenantListeners       string `split_words:"true"`
-	TokenEmulation        string `split_words:"true"`
-	PlaceholderKeyFile    string `split_words:"true"`
-	PublicURL             string `split_words:"true"`
-	BodyIdleTimeout       string `split_words:"true"`
-	MaxConnections        string `split_words:"true"`
+	ListenAddr             string `split_words:"true"`
+	AdminAddr              string `split_words:"true"`
+	ClientID               string `split_words:"true"`
+	ClientSecret           string `split_words:"true"`
+	ClientSecretFile       string `split_words:"true"`
+	ClientCertificateFile  string `split_words:"true"`
+	FederatedTokenFile     string `split_words:"true"`
+	AuthorityHost          string `split_words:"true"`
+	InstanceDiscovery      string `split_words:"true"`
+	Tenants                string `split_words:"true"`
+	TenantsFile            string `split_words:"true"`
+	DefaultTenant          string `split_words:"true"`
+	UpstreamURL            string `split_words:"true"`
+	Scope                  string `split_words:"true"`
+	RequiredRoles          string `split_words:"true"`
+	Routes                 string `split_words:"true"`
+	ClientKeysFile         string `split_words:"true"`
+	AdminKeysFile          string `split_words:"true"`
+	RateLimits             string `split_words:"true"`
+	QueueTimeout           string `split_words:"true"`
+	Pprof                  string
+	AllowUnauthenticated   string `split_words:"true"`
+	LogLevel               string `split_words:"true"`
+	LogFormat              string `split_words:"true"`
+	Cloud                  string `split_words:"true"`
+	UpstreamTimeout        string `split_words:"true"`
+	ShutdownTimeout        string `split_words:"true"`
+	TLSCertFile            string `split_words:"true"`
+	TLSKeyFile             string `split_words:"true"`
+	TLSClientCAFile        string `split_words:"true"`
+	TenantListeners        string `split_words:"true"`
+	TokenEmulation         string `split_words:"true"`
+	PlaceholderKeyFile     string `split_words:"true"`
+	PublicURL              string `split_words:"true"`
+	BodyIdleTimeout        string `split_words:"true"`
+	MaxConnections         string `split_words:"true"`
+	RedisURL               string `split_words:"true"`
+	RedisPasswordFile      string `split_words:"true"`
+	RedisKeyPrefix         string `split_words:"true"`
+	TokenEncryptionKeyFile string `split_words:"true"`
 
 	// source names the variable each fallback-capable value came from.
 	clientIDVar, federatedVar, authorityVar string
@@ -100,6 +104,7 @@ func (e *env) defaults() {
 		&e.Pprof:                "false",
 		&e.TokenEmulation:       "false",
 		&e.MaxConnections:       "10000",
+		&e.RedisKeyPrefix:       "xdrproxy:",
 	} {
 		if strings.TrimSpace(*field) == "" {
 			*field = value
@@ -119,6 +124,7 @@ var Variables = func() []string {
 		"TLS_CERT_FILE", "TLS_KEY_FILE", "TLS_CLIENT_CA_FILE", "TENANT_LISTENERS",
 		"TOKEN_EMULATION", "PLACEHOLDER_KEY_FILE",
 		"CLIENT_CERTIFICATE_SEND_X5C", "PUBLIC_URL", "BODY_IDLE_TIMEOUT", "MAX_CONNECTIONS",
+		"REDIS_URL", "REDIS_PASSWORD_FILE", "REDIS_KEY_PREFIX", "TOKEN_ENCRYPTION_KEY_FILE",
 	}
 	for i, n := range names {
 		names[i] = Prefix + "_" + n

@@ -79,9 +79,36 @@ func shownURL(s string) string {
 // pasted into the wrong variable must not be printed, even when the
 // credential itself was refused.
 func (e env) redactSecrets(c *Config, p problems) {
-	for _, secret := range []Secret{c.Credential.Secret, Secret(strings.TrimSpace(e.ClientSecret))} {
+	for _, secret := range []Secret{c.Credential.Secret, Secret(strings.TrimSpace(e.ClientSecret)), redisURLPassword(c.Fleet.URL)} {
 		for i := range p {
 			p[i] = secret.Redact(p[i])
 		}
 	}
+}
+
+// redisURLPassword returns the password u holds, if any.
+func redisURLPassword(u *url.URL) Secret {
+	if u == nil {
+		return ""
+	}
+	pw, _ := u.User.Password()
+	return Secret(pw)
+}
+
+// Secrets returns the values a logger must never print: the client
+// secret, the Redis password of the URL and of the password file as read
+// at start. Empty values are left out.
+func (c *Config) Secrets() []string {
+	var out []string
+	for _, s := range []Secret{c.Credential.Secret, redisURLPassword(c.Fleet.URL)} {
+		if s != "" {
+			out = append(out, s.Reveal())
+		}
+	}
+	if c.Fleet.PasswordFile != "" {
+		if pw, err := ReadRedisPassword(c.Fleet.PasswordFile); err == nil {
+			out = append(out, pw)
+		}
+	}
+	return out
 }

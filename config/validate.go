@@ -73,6 +73,7 @@ func (e env) check() (*Config, problems) {
 	e.timeouts(c, &p)
 	e.maxConnections(c, &p)
 	e.rateLimits(c, &p)
+	e.fleet(c, &p)
 	e.redactSecrets(c, p) // once every value that might be quoted is
 	checkSendX5C(c, &p)
 	return c, p

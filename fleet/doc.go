@@ -4,6 +4,6 @@
 // Replicas that share one Redis (same URL, key prefix and client ID) act as
 // one against Microsoft's per (application, tenant) limits. Tokens are put in
 // Redis only sealed with AES-256-GCM under keys from
-// XDRPROXY_TOKEN_ENCRYPTION_KEY_FILE (see [ParseKeys] and [Keys.Seal]), so
+// XDRPROXY_TOKEN_ENCRYPTION_KEY_FILE (see package seal), so
 // nothing stored there is a usable credential.
 package fleet

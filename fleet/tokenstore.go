@@ -14,6 +14,7 @@ import (
 	"github.com/redis/go-redis/v9"
 	"golang.org/x/sync/singleflight"
 
+	"github.com/xdrproxy/xdrproxy/fleet/seal"
 	"github.com/xdrproxy/xdrproxy/tokencache"
 )
 
@@ -42,7 +43,7 @@ type TokenStoreOptions struct {
 	// sharing a Redis never hand each other tokens.
 	ClientID string
 	// Keys seal the tokens put in Redis and open those read from it.
-	Keys *Keys
+	Keys *seal.Keys
 	// Lease is how long a replica holds a token's lock while it acquires
 	// the token. Zero means DefaultLease.
 	Lease time.Duration
@@ -66,7 +67,7 @@ type TokenStoreOptions struct {
 // fallback. Concurrent callers in one process share one acquisition.
 type TokenStore struct {
 	c         *Client
-	keys      *Keys
+	keys      *seal.Keys
 	clientID  string
 	idHash    string // hex of the client ID's SHA-256, shortened
 	lease     time.Duration
@@ -228,7 +229,7 @@ func (s *TokenStore) read(k tokencache.Key) (tok tokencache.Token, sealed string
 	if err != nil {
 		return tokencache.Token{}, "", false, err
 	}
-	plain, err := s.keys.Open([]byte(sealed), AssociatedData(s.clientID, k.TenantID, k.Scope))
+	plain, err := s.keys.Open([]byte(sealed), seal.AssociatedData(s.clientID, k.TenantID, k.Scope))
 	var st sealedToken
 	if err != nil || json.Unmarshal(plain, &st) != nil || st.Value == "" {
 		return tokencache.Token{}, sealed, false, nil // ignored, and replaced by the next write
@@ -248,7 +249,7 @@ func (s *TokenStore) write(k tokencache.Key, tok tokencache.Token) error {
 	if err != nil {
 		return err
 	}
-	sealed := s.keys.Seal(plain, AssociatedData(s.clientID, k.TenantID, k.Scope))
+	sealed := s.keys.Seal(plain, seal.AssociatedData(s.clientID, k.TenantID, k.Scope))
 	clear(plain)
 	return s.c.do(func(ctx context.Context, rdb *redis.Client) error {
 		return rdb.Set(ctx, s.tokenKey(k), sealed, ttl).Err()

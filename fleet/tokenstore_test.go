@@ -11,6 +11,7 @@ import (
 
 	"github.com/redis/go-redis/v9"
 
+	"github.com/xdrproxy/xdrproxy/fleet/seal"
 	"github.com/xdrproxy/xdrproxy/internal/testutil"
 	"github.com/xdrproxy/xdrproxy/tokencache"
 )
@@ -22,7 +23,7 @@ var tokenKey = tokencache.Key{TenantID: "0b1f5e2a-6c3d-4e5f-8a9b-0c1d2e3f4a5b", 
 const testClientID = "5d6e7f80-1a2b-4c3d-9e8f-a1b2c3d4e5f6"
 
 // tokenReplica is one replica's TokenStore on the Redis at addr.
-func tokenReplica(t testing.TB, addr string, keys *Keys, clientID string) *TokenStore {
+func tokenReplica(t testing.TB, addr string, keys *seal.Keys, clientID string) *TokenStore {
 	t.Helper()
 	c := dial(t, Options{URL: "redis://" + addr, Prefix: "xdrproxy:"})
 	return NewTokenStore(c, TokenStoreOptions{ClientID: clientID, Keys: keys})

@@ -21,7 +21,7 @@ func runServe(ctx context.Context, _, stderr io.Writer) error {
 	if err != nil {
 		return usageError(err)
 	}
-	log := logging.New(stderr, cfg.LogLevel, cfg.LogFormat, cfg.Credential.Secret.Reveal())
+	log := logging.New(stderr, cfg.LogLevel, cfg.LogFormat, cfg.Secrets()...)
 	defer func() { _ = log.Sync() }()
 	return server.Run(ctx, cfg, log, server.Options{Version: versionString()})
 }

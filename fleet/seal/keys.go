@@ -1,4 +1,4 @@
-package fleet
+package seal
 
 import (
 	"crypto/aes"
