@@ -7,3 +7,15 @@
 // XDRPROXY_TOKEN_ENCRYPTION_KEY_FILE (see package seal), so
 // nothing stored there is a usable credential.
 package fleet
+
+import (
+	"crypto/sha256"
+	"encoding/hex"
+)
+
+// clientIDHash names an application in keys without spelling its client
+// ID out: the first 8 bytes of its SHA-256, in hex.
+func clientIDHash(clientID string) string {
+	sum := sha256.Sum256([]byte(clientID))
+	return hex.EncodeToString(sum[:8])
+}

@@ -56,6 +56,10 @@ return 1
 
 // LimiterOptions configures NewLimiter.
 type LimiterOptions struct {
+	// ClientID is the application's client ID: Microsoft's limits are
+	// per (application, tenant), so its hash is part of every key and two
+	// applications sharing a Redis never share a window.
+	ClientID string
 	// QueueTimeout is how long a request may wait for its turn; beyond it
 	// the request is refused (XDRPROXY_QUEUE_TIMEOUT).
 	QueueTimeout time.Duration
@@ -86,6 +90,7 @@ type LimiterOptions struct {
 // also kept in the fallback, so they outlive a Redis that fails later.
 type Limiter struct {
 	c            *Client
+	idHash       string // clientIDHash(LimiterOptions.ClientID)
 	queueTimeout time.Duration
 	fallback     proxy.Limiter
 	fallbacks    atomic.Uint64
@@ -98,7 +103,7 @@ func NewLimiter(c *Client, opts LimiterOptions) *Limiter {
 	if fb == nil {
 		fb = proxy.NewLocalLimiter(opts.QueueTimeout, opts.Now)
 	}
-	return &Limiter{c: c, queueTimeout: opts.QueueTimeout, fallback: fb}
+	return &Limiter{c: c, idHash: clientIDHash(opts.ClientID), queueTimeout: opts.QueueTimeout, fallback: fb}
 }
 
 // Up reports whether Redis answered the last call made to it.
@@ -110,12 +115,12 @@ func (l *Limiter) Fallbacks() uint64 { return l.fallbacks.Load() }
 
 // windowKey names the admission times of tenant under key for one window.
 func (l *Limiter) windowKey(tenant, key string, per time.Duration) string {
-	return l.c.prefix + "limit:" + tenant + ":" + key + ":" + strconv.FormatInt(per.Milliseconds(), 10) + "ms"
+	return l.c.prefix + "limit:" + l.idHash + ":" + tenant + ":" + key + ":" + strconv.FormatInt(per.Milliseconds(), 10) + "ms"
 }
 
 // holdKey names what an upstream 429 holds.
 func (l *Limiter) holdKey(tenant, key string) string {
-	return l.c.prefix + "hold:" + tenant + ":" + key
+	return l.c.prefix + "hold:" + l.idHash + ":" + tenant + ":" + key
 }
 
 // Reserve admits a request, as proxy.Limiter says, in one round trip.

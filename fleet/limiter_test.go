@@ -111,7 +111,8 @@ func TestWindowsAreTimedOnRedis(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	kept, err := r.LRange(ctx, "xdrproxy:limit:t:/api/x:1000ms", 0, -1).Result()
+	window := "xdrproxy:limit:" + clientIDHash("") + ":t:/api/x:1000ms"
+	kept, err := r.LRange(ctx, window, 0, -1).Result()
 	if err != nil || len(kept) != 1 {
 		t.Fatalf("kept %q, %v; want one time", kept, err)
 	}
@@ -119,7 +120,7 @@ func TestWindowsAreTimedOnRedis(t *testing.T) {
 	if d := now.Sub(time.UnixMicro(us)); d < 0 || d > 10*time.Second {
 		t.Errorf("kept time %v is %v from Redis's clock", time.UnixMicro(us), d)
 	}
-	if ttl := r.PTTL(ctx, "xdrproxy:limit:t:/api/x:1000ms").Val(); ttl <= 0 || ttl > time.Second {
+	if ttl := r.PTTL(ctx, window).Val(); ttl <= 0 || ttl > time.Second {
 		t.Errorf("window key expires in %v, want within its window", ttl)
 	}
 }
@@ -205,5 +206,22 @@ func BenchmarkReserve(b *testing.B) {
 	})
 	if l.Fallbacks() != 0 {
 		b.Errorf("%d fallbacks", l.Fallbacks())
+	}
+}
+
+// Two applications sharing a Redis and a prefix have their own windows:
+// Microsoft's limits are per (application, tenant).
+func TestLimiterWindowsArePerApplication(t *testing.T) {
+	addr, _ := testutil.StartRedis(t)
+	a := replica(t, addr, LimiterOptions{ClientID: "app-a"})
+	b := replica(t, addr, LimiterOptions{ClientID: "app-b"})
+	perMinute := proxy.Limit{Key: "/api/x", Rates: []proxy.Rate{{N: 1, Per: time.Minute}}}
+	for name, l := range map[string]*Limiter{"app-a": a, "app-b": b} {
+		if adm := l.Reserve("t", perMinute); adm.Refused || adm.Wait != 0 {
+			t.Errorf("%s's first request: %+v, want admitted at once", name, adm)
+		}
+	}
+	if adm := a.Reserve("t", perMinute); !adm.Refused {
+		t.Errorf("app-a's second request in the minute: %+v, want refused", adm)
 	}
 }

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"os"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -32,9 +33,13 @@ type Options struct {
 	// URL is redis://[user:password@]host:port[/db] or rediss://… for TLS,
 	// which trusts the system's roots.
 	URL string
-	// Password, when not empty, takes the place of the URL's password
-	// (from XDRPROXY_REDIS_PASSWORD_FILE).
+	// Password, when not empty, takes the place of the URL's password.
 	Password string
+	// PasswordFile, when not empty, takes the place of both: it is read
+	// each time a connection is made, so a changed password is used from
+	// the next connection on (XDRPROXY_REDIS_PASSWORD_FILE). While it
+	// cannot be read, the last password read from it is used.
+	PasswordFile string
 	// Prefix starts every key, so several fleets can share one Redis.
 	// Empty means no prefix.
 	Prefix string
@@ -91,6 +96,9 @@ func Dial(opts Options) (*Client, error) {
 	if opts.Password != "" {
 		ro.Password = opts.Password
 	}
+	if opts.PasswordFile != "" {
+		ro.CredentialsProvider = passwordFromFile(ro.Username, ro.Password, opts.PasswordFile)
+	}
 	c := &Client{prefix: opts.Prefix, timeout: opts.Timeout, retryInterval: opts.RetryInterval, log: opts.Logger}
 	if c.timeout <= 0 {
 		c.timeout = DefaultTimeout
@@ -114,6 +122,40 @@ func Dial(opts Options) (*Client, error) {
 	defer cancel()
 	c.observe(c.rdb.Ping(ctx).Err())
 	return c, nil
+}
+
+// passwordFromFile returns a go-redis credentials provider that reads
+// the password from path at each new connection, keeping the last one
+// read (first: fallback) while the file cannot be read.
+func passwordFromFile(user, fallback, path string) func() (string, string) {
+	var mu sync.Mutex
+	last := fallback
+	return func() (string, string) {
+		mu.Lock()
+		defer mu.Unlock()
+		if data, err := os.ReadFile(path); err == nil {
+			if pw := strings.TrimRight(string(data), "\r\n"); pw != "" {
+				last = pw
+			}
+		}
+		return user, last
+	}
+}
+
+// Watch asks Redis every interval whether it answers, until ctx is done,
+// so that Up (and the metric made of it) tells the truth while no
+// request calls Redis, and sharing resumes soon after an outage.
+func (c *Client) Watch(ctx context.Context, interval time.Duration) {
+	t := time.NewTicker(interval)
+	defer t.Stop()
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case <-t.C:
+			_ = c.do(func(ctx context.Context, rdb *redis.Client) error { return rdb.Ping(ctx).Err() })
+		}
+	}
 }
 
 // Close closes the connections.

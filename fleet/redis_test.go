@@ -4,6 +4,8 @@ import (
 	"context"
 	"io"
 	"net"
+	"os"
+	"path/filepath"
 	"strings"
 	"sync"
 	"testing"
@@ -119,4 +121,35 @@ func silentRedis(t testing.TB) string {
 		wg.Wait()
 	})
 	return ln.Addr().String()
+}
+
+// XDRPROXY_REDIS_PASSWORD_FILE is read at each new connection: a
+// password changed in the file is used without a restart.
+func TestDialPasswordFileIsReread(t *testing.T) {
+	addr, _ := testutil.StartRedis(t)
+	if err := rawRedis(t, addr).ConfigSet(context.Background(), "requirepass", "pw-2").Err(); err != nil {
+		t.Fatal(err)
+	}
+	file := filepath.Join(t.TempDir(), "password")
+	if err := os.WriteFile(file, []byte("pw-1\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	c := dial(t, Options{URL: "redis://:from-url@" + addr, PasswordFile: file, RetryInterval: time.Nanosecond})
+	if c.Up() {
+		t.Fatal("Up() with the file's old password")
+	}
+	if err := os.WriteFile(file, []byte("pw-2\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan struct{})
+	go func() { c.Watch(ctx, time.Millisecond); close(done) }()
+	defer func() { cancel(); <-done }()
+	deadline := time.Now().Add(10 * time.Second)
+	for !c.Up() && time.Now().Before(deadline) {
+		time.Sleep(time.Millisecond) // polls a state the Watch goroutine sets
+	}
+	if !c.Up() {
+		t.Error("Up() stays false once the file holds the right password")
+	}
 }

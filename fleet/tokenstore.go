@@ -1,10 +1,9 @@
 package fleet
 
 import (
+	"cmp"
 	"context"
 	crand "crypto/rand"
-	"crypto/sha256"
-	"encoding/hex"
 	"encoding/json"
 	"errors"
 	"math/rand/v2"
@@ -69,7 +68,7 @@ type TokenStore struct {
 	c         *Client
 	keys      *seal.Keys
 	clientID  string
-	idHash    string // hex of the client ID's SHA-256, shortened
+	idHash    string // clientIDHash(TokenStoreOptions.ClientID)
 	lease     time.Duration
 	refreshAt func(time.Time, tokencache.Token) time.Time
 	now       func() time.Time
@@ -79,8 +78,7 @@ type TokenStore struct {
 
 // NewTokenStore returns a TokenStore that keeps tokens in c's Redis.
 func NewTokenStore(c *Client, opts TokenStoreOptions) *TokenStore {
-	sum := sha256.Sum256([]byte(opts.ClientID))
-	s := &TokenStore{c: c, keys: opts.Keys, clientID: opts.ClientID, idHash: hex.EncodeToString(sum[:8]),
+	s := &TokenStore{c: c, keys: opts.Keys, clientID: opts.ClientID, idHash: clientIDHash(opts.ClientID),
 		lease: opts.Lease, refreshAt: opts.RefreshAt, now: opts.Now}
 	if s.lease <= 0 {
 		s.lease = DefaultLease
@@ -135,7 +133,7 @@ func (s *TokenStore) lockKey(k tokencache.Key) string {
 // Acquire returns a fresh token for k from Redis, else waits for the
 // replica that acquires it, else acquires it with fetch, as
 // tokencache.Store says. Callers in this process share one acquisition.
-func (s *TokenStore) Acquire(ctx context.Context, k tokencache.Key, fetch func(context.Context) (tokencache.Token, error)) (tokencache.Token, error) {
+func (s *TokenStore) Acquire(ctx context.Context, k tokencache.Key, fetch tokencache.Fetch) (tokencache.Token, error) {
 	ch := s.flight.DoChan(k.TenantID+" "+k.Scope, func() (any, error) {
 		return s.acquire(context.Background(), k, fetch) // the Cache bounds fetch and cancels it on Close
 	})
@@ -152,24 +150,29 @@ func (s *TokenStore) Acquire(ctx context.Context, k tokencache.Key, fetch func(c
 
 // acquire looks for k's token in Redis and takes k's lock when it is
 // missing, polling while another replica holds the lock, for at most two
-// leases. Any Redis error makes it fetch locally.
-func (s *TokenStore) acquire(ctx context.Context, k tokencache.Key, fetch func(context.Context) (tokencache.Token, error)) (tokencache.Token, error) {
+// leases. A failure another replica shared is returned until its backoff
+// ends, and counted in the next attempt's. Any Redis error makes it fetch
+// locally.
+func (s *TokenStore) acquire(ctx context.Context, k tokencache.Key, fetch tokencache.Fetch) (tokencache.Token, error) {
 	owner := crand.Text()
 	deadline := s.now().Add(2 * s.lease)
 	for {
-		tok, _, found, err := s.read(k)
+		found, err := s.read(k)
 		if err != nil {
 			return s.fetchLocally(ctx, fetch)
 		}
-		if found {
-			return tok, nil
+		if found.ok {
+			return found.token, nil
+		}
+		if f := found.failure; f != nil && s.now().Before(f.RetryAt) {
+			return tokencache.Token{}, f
 		}
 		locked, err := s.lock(k, owner)
 		if err != nil {
 			return s.fetchLocally(ctx, fetch)
 		}
 		if locked {
-			return s.fetchAndShare(ctx, k, owner, fetch)
+			return s.fetchAndShare(ctx, k, owner, found.failure, fetch)
 		}
 		if !s.now().Before(deadline) {
 			return s.fetchLocally(ctx, fetch) // lock holders that never finish
@@ -185,17 +188,26 @@ func (s *TokenStore) acquire(ctx context.Context, k tokencache.Key, fetch func(c
 
 // fetchLocally acquires the token in this process only, counting a
 // fallback: Redis did not answer, or the fleet did not deliver.
-func (s *TokenStore) fetchLocally(ctx context.Context, fetch func(context.Context) (tokencache.Token, error)) (tokencache.Token, error) {
+func (s *TokenStore) fetchLocally(ctx context.Context, fetch tokencache.Fetch) (tokencache.Token, error) {
 	s.fallbacks.Add(1)
-	return fetch(ctx)
+	return fetch(ctx, 0)
 }
 
 // fetchAndShare acquires k's token while holding k's lock, writes it to
-// Redis sealed for its remaining lifetime and releases the lock. A
-// failed fetch is returned, the lock released so another replica may try.
-func (s *TokenStore) fetchAndShare(ctx context.Context, k tokencache.Key, owner string, fetch func(context.Context) (tokencache.Token, error)) (tokencache.Token, error) {
-	tok, err := fetch(ctx)
+// Redis sealed for its remaining lifetime and releases the lock. A failed
+// fetch, counted after the fleet's last failure (last, nil if none), is
+// written for the other replicas to wait out (see shareFailure) and
+// returned, and the lock released.
+func (s *TokenStore) fetchAndShare(ctx context.Context, k tokencache.Key, owner string, last *tokencache.Failure, fetch tokencache.Fetch) (tokencache.Token, error) {
+	prior := 0
+	if last != nil {
+		prior = last.Failures
+	}
+	tok, err := fetch(ctx, prior)
 	if err != nil {
+		if s.shareFailure(k, err) != nil {
+			s.fallbacks.Add(1)
+		}
 		_ = s.unlock(k, owner)
 		return tokencache.Token{}, err
 	}
@@ -214,28 +226,46 @@ type sealedToken struct {
 	Due       time.Time `json:"due"` // when the fleet replaces it
 }
 
-// read returns k's token from Redis when it opens and is not yet due,
-// with its sealed bytes; found is false when there is none such (a value
-// that does not open counts as none). err is a Redis error.
-func (s *TokenStore) read(k tokencache.Key) (tok tokencache.Token, sealed string, found bool, err error) {
-	err = s.c.do(func(ctx context.Context, rdb *redis.Client) error {
+// stored is what Redis holds for a key: a token, or the fleet's last
+// failure, or neither.
+type stored struct {
+	ok      bool             // token is usable and not yet due
+	token   tokencache.Token // with ok
+	sealed  string           // the token's sealed bytes, as read
+	failure *tokencache.Failure
+}
+
+// read returns k's token and shared failure from Redis in one round trip.
+// A token is returned only when it opens and is not yet due; a value that
+// does not open counts as none (and is replaced by the next write). err
+// is a Redis error.
+func (s *TokenStore) read(k tokencache.Key) (stored, error) {
+	var vals []any
+	err := s.c.do(func(ctx context.Context, rdb *redis.Client) error {
 		var err error
-		sealed, err = rdb.Get(ctx, s.tokenKey(k)).Result()
+		vals, err = rdb.MGet(ctx, s.tokenKey(k), s.failureKey(k)).Result()
 		return err
 	})
-	if errors.Is(err, redis.Nil) {
-		return tokencache.Token{}, "", false, nil
+	if err != nil || len(vals) != 2 {
+		return stored{}, cmp.Or(err, errors.New("MGET answered the wrong number of values"))
 	}
-	if err != nil {
-		return tokencache.Token{}, "", false, err
+	var st stored
+	if f, ok := vals[1].(string); ok {
+		st.failure = s.openFailure(k, f)
 	}
+	sealed, ok := vals[0].(string)
+	if !ok {
+		return st, nil
+	}
+	st.sealed = sealed
 	plain, err := s.keys.Open([]byte(sealed), seal.AssociatedData(s.clientID, k.TenantID, k.Scope))
-	var st sealedToken
-	if err != nil || json.Unmarshal(plain, &st) != nil || st.Value == "" {
-		return tokencache.Token{}, sealed, false, nil // ignored, and replaced by the next write
+	var t sealedToken
+	if err != nil || json.Unmarshal(plain, &t) != nil || t.Value == "" {
+		return st, nil
 	}
-	tok = tokencache.NewToken(st.Value, st.ExpiresOn, st.RefreshOn)
-	return tok, sealed, s.now().Before(st.Due), nil
+	st.token = tokencache.NewToken(t.Value, t.ExpiresOn, t.RefreshOn)
+	st.ok = s.now().Before(t.Due)
+	return st, nil
 }
 
 // write seals tok into Redis for k, to live until it expires.
@@ -252,7 +282,12 @@ func (s *TokenStore) write(k tokencache.Key, tok tokencache.Token) error {
 	sealed := s.keys.Seal(plain, seal.AssociatedData(s.clientID, k.TenantID, k.Scope))
 	clear(plain)
 	return s.c.do(func(ctx context.Context, rdb *redis.Client) error {
-		return rdb.Set(ctx, s.tokenKey(k), sealed, ttl).Err()
+		_, err := rdb.Pipelined(ctx, func(p redis.Pipeliner) error {
+			p.Set(ctx, s.tokenKey(k), sealed, ttl)
+			p.Del(ctx, s.failureKey(k)) // the fleet's failures end with a token
+			return nil
+		})
+		return err
 	})
 }
 
@@ -277,14 +312,15 @@ func (s *TokenStore) unlock(k tokencache.Key, owner string) error {
 // Forget deletes k's token from Redis if it is still token, so that no
 // replica hands it out again; a newer token is left alone.
 func (s *TokenStore) Forget(k tokencache.Key, token string) {
-	tok, sealed, _, err := s.read(k)
+	st, err := s.read(k)
 	if err != nil {
 		s.fallbacks.Add(1)
 		return
 	}
-	if tok.Value != token {
+	if st.sealed == "" || st.token.Value != token {
 		return
 	}
+	sealed := st.sealed
 	err = s.c.do(func(ctx context.Context, rdb *redis.Client) error {
 		return releaseScript.Run(ctx, rdb, []string{s.tokenKey(k)}, sealed).Err()
 	})

@@ -38,13 +38,19 @@ func fakeToken(name string) tokencache.Token {
 // release is not nil, each call tells started and waits for release.
 type fetcher struct {
 	tok     tokencache.Token
+	fail    func(prior int) error // when set, each call fails with its result
 	calls   atomic.Int32
+	prior   atomic.Int32 // the last call's prior
 	started chan struct{}
 	release chan struct{}
 }
 
-func (f *fetcher) fetch(ctx context.Context) (tokencache.Token, error) {
+func (f *fetcher) fetch(ctx context.Context, prior int) (tokencache.Token, error) {
 	f.calls.Add(1)
+	f.prior.Store(int32(prior))
+	if f.fail != nil {
+		return tokencache.Token{}, f.fail(prior)
+	}
 	if f.release != nil {
 		f.started <- struct{}{}
 		select {
@@ -300,5 +306,79 @@ func TestDueTokenIsNotHandedOut(t *testing.T) {
 	mustAcquire(t, a, second, second.tok)
 	if n := second.calls.Load(); n != 1 {
 		t.Errorf("a token due for refresh was handed out: fetched %d times, want 1", n)
+	}
+}
+
+// A tenant's failure is written once and waited out by every replica
+// until its backoff ends; the next attempt, by any replica, counts the
+// fleet's failures.
+func TestFailureIsSharedAcrossReplicas(t *testing.T) {
+	addr, _ := testutil.StartRedis(t)
+	keys := mustParse(t, keyFile(newKey(t)))
+	clock := testutil.NewClock(time.Now())
+	replica := func() *TokenStore {
+		c := dial(t, Options{URL: "redis://" + addr, Prefix: "xdrproxy:"})
+		return NewTokenStore(c, TokenStoreOptions{ClientID: testClientID, Keys: keys, Now: clock.Now})
+	}
+	a, b := replica(), replica()
+	consent := &tokencache.AcquisitionError{TenantID: tokenKey.TenantID, Status: 400, OAuthError: "unauthorized_client", Codes: []int{700016},
+		Description: "AADSTS700016: Application with identifier 'x' was not found in the directory 'y'."}
+	failing := &fetcher{fail: func(prior int) error {
+		return &tokencache.Failure{Err: consent, Failures: prior + 1, RetryAt: clock.Now().Add(time.Minute << prior)}
+	}}
+	if _, err := a.Acquire(t.Context(), tokenKey, failing.fetch); !errors.Is(err, consent) {
+		t.Fatalf("first acquisition: %v", err)
+	}
+	_, err := b.Acquire(t.Context(), tokenKey, failing.fetch)
+	var f *tokencache.Failure
+	var ae *tokencache.AcquisitionError
+	if !errors.As(err, &f) || f.Failures != 1 || !f.RetryAt.Equal(clock.Now().Add(time.Minute)) || !errors.As(err, &ae) || ae.Code() != 700016 || ae.OAuthError != "unauthorized_client" {
+		t.Fatalf("the other replica got %#v; want the shared failure, 1 so far, retried in 1m", err)
+	}
+	if n := failing.calls.Load(); n != 1 {
+		t.Fatalf("Entra ID asked %d times by two replicas within the backoff, want 1", n)
+	}
+	clock.Advance(time.Minute)
+	if _, err := b.Acquire(t.Context(), tokenKey, failing.fetch); !errors.Is(err, consent) {
+		t.Fatalf("after the backoff: %v", err)
+	}
+	if n, p := failing.calls.Load(), failing.prior.Load(); n != 2 || p != 1 {
+		t.Fatalf("after the backoff: %d calls, the last told of %d failures; want 2 and 1", n, p)
+	}
+	if _, err := a.Acquire(t.Context(), tokenKey, failing.fetch); !errors.As(err, &f) || f.Failures != 2 || !f.RetryAt.Equal(clock.Now().Add(2*time.Minute)) {
+		t.Fatalf("the first replica then got %v; want the second failure, retried in 2m", err)
+	}
+	raw := rawRedis(t, addr)
+	if v := raw.Get(t.Context(), a.failureKey(tokenKey)).Val(); v == "" || strings.Contains(v, "AADSTS") {
+		t.Error("the failure is missing from Redis or not sealed")
+	}
+
+	// A token ends the fleet's failures.
+	clock.Advance(2 * time.Minute)
+	ok := &fetcher{tok: fakeToken("at-last")}
+	mustAcquire(t, a, ok, ok.tok)
+	if ok.prior.Load() != 2 {
+		t.Errorf("the successful attempt was told of %d failures, want 2", ok.prior.Load())
+	}
+	if n := raw.Exists(t.Context(), a.failureKey(tokenKey)).Val(); n != 0 {
+		t.Error("the failure outlives the token that ended it")
+	}
+}
+
+// A replica that cannot reach Entra ID keeps that to itself: the others
+// try on their own.
+func TestUnreachableIsNotShared(t *testing.T) {
+	addr, _ := testutil.StartRedis(t)
+	keys := mustParse(t, keyFile(newKey(t)))
+	a, b := tokenReplica(t, addr, keys, testClientID), tokenReplica(t, addr, keys, testClientID)
+	down := &tokencache.AcquisitionError{TenantID: tokenKey.TenantID, Unreachable: true, Description: "dial tcp: connection refused"}
+	failing := &fetcher{fail: func(prior int) error {
+		return &tokencache.Failure{Err: down, Failures: prior + 1, RetryAt: time.Now().Add(time.Minute)}
+	}}
+	_, _ = a.Acquire(t.Context(), tokenKey, failing.fetch)
+	ok := &fetcher{tok: fakeToken("b")}
+	mustAcquire(t, b, ok, ok.tok)
+	if ok.calls.Load() != 1 {
+		t.Error("an unreachable Entra ID on one replica kept another from trying")
 	}
 }

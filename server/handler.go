@@ -34,7 +34,12 @@ func newSigner(cfg *config.Config, log *zap.Logger) (*placeholder.Signer, error)
 // signer is nil without token emulation.
 func (p *process) newHandler(signer *placeholder.Signer) (*proxy.Handler, error) {
 	cfg := p.cfg
+	var limiter proxy.Limiter // in the process, without a fleet
+	if p.fleet != nil {
+		limiter = p.fleet.limiter
+	}
 	return proxy.New(proxy.Options{
+		Limiter:         limiter,
 		Upstream:        cfg.UpstreamURL,
 		Scope:           cfg.Scope,
 		Tenants:         cfg.Tenants,

@@ -29,6 +29,7 @@ func Run(ctx context.Context, cfg *config.Config, log *zap.Logger, o Options) er
 	if err != nil {
 		return err
 	}
+	defer p.fleet.close()
 	defer p.cache.Close()
 	l, err := p.listen()
 	if err != nil {
@@ -47,6 +48,7 @@ type process struct {
 	source   *tokencache.MSALSource
 	registry *prometheus.Registry
 	metrics  *proxy.Metrics
+	fleet    *fleetState // nil without XDRPROXY_REDIS_URL
 	cache    *tokencache.Cache
 	handler  *proxy.Handler
 	ready    *admin.Readiness
@@ -76,9 +78,13 @@ func assemble(cfg *config.Config, log *zap.Logger, o Options) (*process, error) 
 	p.registry = prometheus.NewRegistry()
 	p.registry.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
 	p.metrics = proxy.NewMetrics(p.registry)
+	if p.fleet, err = newFleet(cfg, log.Named("fleet"), p.registry); err != nil {
+		return nil, err
+	}
 	p.cache = p.newCache()
 	if p.handler, err = p.newHandler(signer); err != nil {
 		p.cache.Close()
+		p.fleet.close()
 		return nil, err
 	}
 	return p, nil
@@ -123,6 +129,7 @@ func (p *process) serve(ctx context.Context, l *listeners) error {
 		g.Go(func() error { return serveUntilShutdown(l.proxySrvs[i], l.proxy[i]) })
 	}
 	g.Go(func() error { return serveUntilShutdown(l.adminSrv, l.admin) })
+	g.Go(func() error { p.fleet.watch(gctx); return nil })
 	g.Go(func() error {
 		warmUp(gctx, p.cfg, p.cache, p.log)
 		p.ready.MarkWarm()

@@ -32,7 +32,12 @@ func NewTokenSource(cfg *config.Config, roots *x509.CertPool) (*tokencache.MSALS
 // configured tenants, with each acquisition counted in the metrics under
 // the tenant's name.
 func (p *process) newCache() *tokencache.Cache {
+	var store tokencache.Store // in the process, without a fleet
+	if p.fleet != nil {
+		store = p.fleet.tokens
+	}
 	cache := tokencache.New(p.source, tokencache.Options{
+		Store:               store,
 		Logger:              p.log.Named("token"),
 		PermanentMinBackoff: p.opts.PermanentBackoff,
 		PermanentMaxBackoff: 6 * p.opts.PermanentBackoff, // zero keeps the default

@@ -28,13 +28,45 @@ func (e *BackoffError) Unwrap() error { return e.Err }
 // cancel the acquisition for the others. before is the state of e the
 // caller looked at.
 func (c *Cache) acquire(ctx context.Context, e *entry, before *state) (Token, error) {
-	tok, err := c.store.Acquire(ctx, e.key, func(ctx context.Context) (Token, error) {
-		return c.fetchTracked(ctx, e)
+	tok, err := c.store.Acquire(ctx, e.key, func(ctx context.Context, prior int) (Token, error) {
+		return c.fetchTracked(ctx, e, prior)
 	})
+	var f *Failure
+	if errors.As(err, &f) {
+		return Token{}, c.adoptFailure(e, f)
+	}
 	if err != nil {
 		return Token{}, err
 	}
 	return c.adopt(e, before, tok)
+}
+
+// adoptFailure returns the error a caller gets for f. A failure of this
+// Cache's own fetch is returned as it was; one the store handed out from
+// another replica is kept in e, with its backoff, so that this Cache too
+// waits it out without asking the store again, and returned as a
+// *BackoffError.
+func (c *Cache) adoptFailure(e *entry, f *Failure) error {
+	prev := e.state.Load()
+	if prev != nil && prev.err == f.Err {
+		return f.Err // this Cache's own
+	}
+	now := c.clock.Now()
+	if !now.Before(f.RetryAt) {
+		return f.Err
+	}
+	next := &state{err: f.Err, failures: f.Failures, retryAt: f.RetryAt}
+	if prev != nil && prev.usable(now) {
+		next.token, next.usableUntil, next.refreshAt = prev.token, prev.usableUntil, prev.refreshAt
+	}
+	if e.state.CompareAndSwap(prev, next) {
+		c.log.Debug("token acquisition failure taken from the store",
+			zap.String("tenant", e.key.TenantID),
+			zap.String("scope", e.key.Scope),
+			zap.Int("consecutive_failures", f.Failures),
+			zap.Duration("retry_in", f.RetryAt.Sub(now)))
+	}
+	return &BackoffError{Err: f.Err, RetryIn: f.RetryAt.Sub(now)}
 }
 
 // adopt keeps in e a token the store handed out without this cache
@@ -63,7 +95,7 @@ func (c *Cache) adopt(e *entry, before *state, tok Token) (Token, error) {
 
 // fetchTracked runs fetchUnlessFresh as an acquisition that Close cancels
 // and waits for, bounded by FetchTimeout.
-func (c *Cache) fetchTracked(ctx context.Context, e *entry) (Token, error) {
+func (c *Cache) fetchTracked(ctx context.Context, e *entry, prior int) (Token, error) {
 	if !c.track() {
 		return Token{}, errClosed
 	}
@@ -72,22 +104,22 @@ func (c *Cache) fetchTracked(ctx context.Context, e *entry) (Token, error) {
 	defer cancel()
 	stop := context.AfterFunc(c.ctx, cancel)
 	defer stop()
-	return c.fetchUnlessFresh(ctx, e)
+	return c.fetchUnlessFresh(ctx, e, prior)
 }
 
 // fetchUnlessFresh returns the outcome of an acquisition that finished
 // between the caller's look-up and its joining the flight, else fetches.
-func (c *Cache) fetchUnlessFresh(ctx context.Context, e *entry) (Token, error) {
+func (c *Cache) fetchUnlessFresh(ctx context.Context, e *entry, prior int) (Token, error) {
 	now := c.clock.Now()
 	if s := e.state.Load(); s != nil && !s.due(now) {
 		if s.usable(now) {
 			return s.token, nil
 		}
 		if s.err != nil {
-			return Token{}, s.err
+			return Token{}, &Failure{Err: s.err, Failures: s.failures, RetryAt: s.retryAt}
 		}
 	}
-	return c.fetch(ctx, e)
+	return c.fetch(ctx, e, prior)
 }
 
 // errExpiredToken is recorded when Entra ID hands out a token that is
@@ -95,8 +127,9 @@ func (c *Cache) fetchUnlessFresh(ctx context.Context, e *entry) (Token, error) {
 // far ahead; treating it as a failure gives it the failure backoff.
 var errExpiredToken = errors.New("Entra ID issued a token that is already expired by this machine's clock: check the system time")
 
-// fetch asks the source for a token and records the outcome in e.
-func (c *Cache) fetch(ctx context.Context, e *entry) (Token, error) {
+// fetch asks the source for a token and records the outcome in e, a
+// failure counted after prior ones (the store's) as a *Failure.
+func (c *Cache) fetch(ctx context.Context, e *entry, prior int) (Token, error) {
 	start := c.clock.Now()
 	tok, err := c.src.Token(ctx, e.key.TenantID, e.key.Scope)
 	now := c.clock.Now()
@@ -111,8 +144,7 @@ func (c *Cache) fetch(ctx context.Context, e *entry) (Token, error) {
 		prev = &state{}
 	}
 	if err != nil {
-		c.recordFailure(e, prev, err, now)
-		return Token{}, err
+		return Token{}, c.recordFailure(e, prev, prior, err, now)
 	}
 	e.state.Store(c.freshState(tok, now))
 	if c.opts.Observe != nil {
@@ -137,18 +169,20 @@ func (c *Cache) freshState(tok Token, now time.Time) *state {
 }
 
 // recordFailure records in e, whose state was prev, the failure err at
-// now, with its backoff, keeping prev's token while it lasts.
-func (c *Cache) recordFailure(e *entry, prev *state, err error, now time.Time) {
-	failures := prev.failures + 1
+// now, counted after prior ones the store knows of, with its backoff,
+// keeping prev's token while it lasts, and returns it as a *Failure.
+func (c *Cache) recordFailure(e *entry, prev *state, prior int, err error, now time.Time) *Failure {
+	failures := max(prev.failures, prior) + 1
 	wait := c.backoffFor(err, failures)
 	next := &state{err: err, failures: failures, retryAt: now.Add(wait)}
+	f := &Failure{Err: err, Failures: failures, RetryAt: next.retryAt}
 	if prev.usable(now) {
 		// Keep serving the old token while it lasts.
 		next.token, next.usableUntil, next.refreshAt = prev.token, prev.usableUntil, prev.refreshAt
 	}
 	e.state.Store(next)
 	if c.ctx.Err() != nil {
-		return // a fetch cut short by Close is not news
+		return f // a fetch cut short by Close is not news
 	}
 	if c.opts.Observe != nil {
 		c.opts.Observe(e.key, time.Time{}, err)
@@ -166,6 +200,7 @@ func (c *Cache) recordFailure(e *entry, prev *state, err error, now time.Time) {
 		zap.Duration("retry_in", wait),
 		zap.Bool("serving_previous_token", next.token.Value != ""),
 		zap.Error(err))
+	return f
 }
 
 // backoffFor returns how long to wait before the next attempt after the

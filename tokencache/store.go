@@ -2,6 +2,7 @@ package tokencache
 
 import (
 	"context"
+	"time"
 
 	"golang.org/x/sync/singleflight"
 )
@@ -23,11 +24,41 @@ type Store interface {
 	// fetch, which runs under a context no single caller owns; a caller
 	// whose ctx is done gets ctx.Err() at once, and the fetch goes on for
 	// the others.
-	Acquire(ctx context.Context, k Key, fetch func(context.Context) (Token, error)) (Token, error)
+	//
+	// A failed fetch returns a *Failure, which a shared Store may hand to
+	// the other replicas' Caches so that they wait out its backoff instead
+	// of asking Entra ID themselves; a Store that hands out a Failure the
+	// caller's Cache did not make must pass that Failure (not a copy of
+	// its error alone).
+	Acquire(ctx context.Context, k Key, fetch Fetch) (Token, error)
 	// Forget drops token for k (the upstream refused it) so that no one
 	// is handed it again. A newer token for k is left alone.
 	Forget(k Key, token string)
 }
+
+// Fetch acquires a key's token from the Cache's Source and records the
+// outcome in the Cache. prior is how many consecutive failures of the key
+// the Store knows of beyond the Cache (another replica's), zero when it
+// knows of none, so that backoff grows across the fleet as in one process.
+// A failure is returned as a *Failure.
+type Fetch func(ctx context.Context, prior int) (Token, error)
+
+// Failure is a failed acquisition with its backoff, as a Fetch returns it
+// and as a shared Store hands it to other replicas.
+type Failure struct {
+	// Err is the failure, an *AcquisitionError when Entra ID answered.
+	Err error
+	// Failures counts the key's consecutive failures, this one included.
+	Failures int
+	// RetryAt is when the key may be tried again.
+	RetryAt time.Time
+}
+
+// Error returns the failure's message.
+func (f *Failure) Error() string { return f.Err.Error() }
+
+// Unwrap returns the failure.
+func (f *Failure) Unwrap() error { return f.Err }
 
 // localStore is the in-process Store: the Cache's own map is the only
 // place tokens live, and one fetch per key runs at a time.
@@ -36,9 +67,9 @@ type localStore struct {
 }
 
 // Acquire joins or starts k's fetch and waits for it or for ctx.
-func (s *localStore) Acquire(ctx context.Context, k Key, fetch func(context.Context) (Token, error)) (Token, error) {
+func (s *localStore) Acquire(ctx context.Context, k Key, fetch Fetch) (Token, error) {
 	ch := s.flight.DoChan(k.TenantID+" "+k.Scope, func() (any, error) {
-		return fetch(context.Background()) // the Cache bounds it and cancels it on Close
+		return fetch(context.Background(), 0) // the Cache bounds it and cancels it on Close
 	})
 	select {
 	case r := <-ch:
