@@ -7,6 +7,7 @@ import (
 	"encoding/json"
 	"errors"
 	"math/rand/v2"
+	"sync"
 	"sync/atomic"
 	"time"
 
@@ -74,6 +75,14 @@ type TokenStore struct {
 	now       func() time.Time
 	flight    singleflight.Group
 	fallbacks atomic.Uint64
+
+	// done ends acquisitions waiting on another replica at Close, and
+	// running counts them so that Close returns only once they have.
+	done      context.Context
+	closeDone context.CancelFunc
+	mu        sync.Mutex // orders running.Add with Close
+	closed    bool
+	running   sync.WaitGroup
 }
 
 // NewTokenStore returns a TokenStore that keeps tokens in c's Redis.
@@ -89,7 +98,21 @@ func NewTokenStore(c *Client, opts TokenStoreOptions) *TokenStore {
 	if s.now == nil {
 		s.now = time.Now
 	}
+	s.done, s.closeDone = context.WithCancel(context.Background())
 	return s
+}
+
+// errStoreClosed is returned by Acquire after Close.
+var errStoreClosed = errors.New("token store is closed")
+
+// Close ends the waits of acquisitions in progress (a fetch of the Cache's
+// runs on, bounded by the Cache) and returns once they have returned.
+func (s *TokenStore) Close() {
+	s.mu.Lock()
+	s.closed = true
+	s.mu.Unlock()
+	s.closeDone()
+	s.running.Wait()
 }
 
 // FleetRefreshTime returns when a token obtained at obtained is due for
@@ -135,7 +158,15 @@ func (s *TokenStore) lockKey(k tokencache.Key) string {
 // tokencache.Store says. Callers in this process share one acquisition.
 func (s *TokenStore) Acquire(ctx context.Context, k tokencache.Key, fetch tokencache.Fetch) (tokencache.Token, error) {
 	ch := s.flight.DoChan(k.TenantID+" "+k.Scope, func() (any, error) {
-		return s.acquire(context.Background(), k, fetch) // the Cache bounds fetch and cancels it on Close
+		s.mu.Lock()
+		if s.closed {
+			s.mu.Unlock()
+			return nil, errStoreClosed
+		}
+		s.running.Add(1)
+		s.mu.Unlock()
+		defer s.running.Done()
+		return s.acquire(s.done, k, fetch) // the Cache bounds fetch and cancels it on its Close
 	})
 	select {
 	case r := <-ch:

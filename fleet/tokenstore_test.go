@@ -382,3 +382,38 @@ func TestUnreachableIsNotShared(t *testing.T) {
 		t.Error("an unreachable Entra ID on one replica kept another from trying")
 	}
 }
+
+// Close ends an acquisition that waits on another replica's lock (or
+// refuses it, if Close came first); later acquisitions fail at once.
+func TestCloseEndsWaits(t *testing.T) {
+	addr, _ := testutil.StartRedis(t)
+	keys := mustParse(t, keyFile(newKey(t)))
+	a, b := tokenReplica(t, addr, keys, testClientID), tokenReplica(t, addr, keys, testClientID)
+	holder := &fetcher{tok: fakeToken("held"), started: make(chan struct{}, 1), release: make(chan struct{})}
+	held := make(chan error, 1)
+	go func() { _, err := a.Acquire(context.Background(), tokenKey, holder.fetch); held <- err }()
+	<-holder.started // a holds the lock
+	waiting := make(chan error, 1)
+	none := &fetcher{}
+	go func() { _, err := b.Acquire(context.Background(), tokenKey, none.fetch); waiting <- err }()
+	b.Close()
+	select {
+	case err := <-waiting:
+		if err == nil {
+			t.Error("the waiting acquisition succeeded after Close")
+		}
+	case <-time.After(10 * time.Second): // bounds a hung test; the lease is 30 s
+		t.Fatal("Close did not end the waiting acquisition")
+	}
+	if _, err := b.Acquire(context.Background(), tokenKey, none.fetch); !errors.Is(err, errStoreClosed) {
+		t.Errorf("Acquire after Close: %v, want errStoreClosed", err)
+	}
+	if none.calls.Load() != 0 {
+		t.Error("the closed replica fetched")
+	}
+	close(holder.release)
+	if err := <-held; err != nil {
+		t.Errorf("the lock holder: %v", err)
+	}
+	a.Close()
+}

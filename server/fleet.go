@@ -77,9 +77,11 @@ func (f *fleetState) watch(ctx context.Context) {
 	}
 }
 
-// close closes the connections to Redis.
+// close ends the token store's waits and closes the connections to
+// Redis. The token cache is closed first.
 func (f *fleetState) close() {
 	if f != nil {
+		f.tokens.Close()
 		_ = f.client.Close()
 	}
 }
