@@ -40,6 +40,9 @@ type Options struct {
 	Tenants TenantLister
 	// Tokens hold the tenants' token states.
 	Tokens TokenStates
+	// Retrier serves POST /tenants/{tenant}/retry. Nil means no such
+	// endpoint.
+	Retrier TenantRetrier
 	// Registry is served on /metrics. Nil means no /metrics.
 	Registry *prometheus.Registry
 	// Readiness is the start-up and shutdown state /readyz reports.
@@ -77,6 +80,9 @@ func NewHandler(o Options) http.Handler {
 	})
 	mux.HandleFunc("GET /readyz", e.readyz)
 	mux.HandleFunc("GET /tenants", e.tenants)
+	if o.Retrier != nil {
+		mux.HandleFunc("POST /tenants/{tenant}/retry", e.retry)
+	}
 	if o.Registry != nil {
 		mux.Handle("GET /metrics", promhttp.HandlerFor(o.Registry, promhttp.HandlerOpts{Registry: o.Registry}))
 	}

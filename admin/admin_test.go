@@ -85,25 +85,48 @@ func withRoles(roles ...string) tokencache.Status {
 }
 
 func TestReadyz(t *testing.T) {
+	consent := &tokencache.AcquisitionError{TenantID: fabrikam, Status: 400, OAuthError: "unauthorized_client", Codes: []int{700016},
+		Description: "AADSTS700016: Application with identifier 'x' was not found in the directory 'y'."}
+	refused := &tokencache.AcquisitionError{TenantID: contoso, Status: 401, OAuthError: "invalid_client", Codes: []int{7000215},
+		Description: "AADSTS7000215: Invalid client secret provided."}
+	failed := func(err error) tokencache.Status { return tokencache.Status{LastError: err} }
 	both := tokenStates{
 		{TenantID: contoso, Scope: defender}:  withRoles("Incident.Read.All"),
 		{TenantID: contoso, Scope: graph}:     withRoles("SecurityIncident.Read.All"),
 		{TenantID: fabrikam, Scope: defender}: withRoles("Incident.Read.All"),
+		{TenantID: fabrikam, Scope: graph}:    failed(consent),
+	}
+	noneServed := tokenStates{
+		{TenantID: contoso, Scope: defender}:  failed(refused),
+		{TenantID: contoso, Scope: graph}:     failed(refused),
+		{TenantID: fabrikam, Scope: defender}: failed(refused),
+		{TenantID: fabrikam, Scope: graph}:    failed(refused),
 	}
 	tests := []struct {
 		name       string
+		query      string
 		warm       bool
 		draining   bool
 		required   []string
+		states     tokenStates
 		wantCode   int
 		wantInBody string
 	}{
-		{"warming up", false, false, nil, 503, "warming up"},
-		{"draining", true, true, nil, 503, "draining"},
-		{"draining before the warm-up ended", false, true, nil, 503, "draining"},
-		{"warm", true, false, nil, 200, "ready"},
-		{"required roles, from either API", true, false, []string{"Incident.Read.All"}, 200, "ready"},
-		{"a role one tenant lacks", true, false, []string{"SecurityIncident.Read.All"}, 503, fabrikam + ": SecurityIncident.Read.All"},
+		{"warming up", "", false, false, nil, both, 503, "warming up"},
+		{"draining", "", true, true, nil, both, 503, "draining"},
+		{"draining before the warm-up ended", "", false, true, nil, both, 503, "draining"},
+		{"warm", "", true, false, nil, both, 200, "ready"},
+		{"one tenant without consent or roles is not the pod's problem", "", true, false, []string{"SecurityIncident.Read.All"}, both, 200, "ready"},
+		{"no tenant can be served", "", true, false, nil, noneServed, 503, "AADSTS7000215"},
+		{"nothing tried yet is not a failure", "", true, false, nil, tokenStates{}, 200, "ready"},
+		{"strict: a tenant with every token", "?tenant=contoso", true, false, []string{"SecurityIncident.Read.All"}, both, 200, "contoso ready"},
+		{"strict: by GUID", "?tenant=" + strings.ToUpper(contoso), true, false, nil, both, 200, "contoso ready"},
+		{"strict: a scope without consent", "?tenant=" + fabrikam, true, false, nil, both, 503, "AADSTS700016"},
+		{"strict: a role missing", "?tenant=" + fabrikam, true, false, []string{"SecurityIncident.Read.All"}, both, 503, "SecurityIncident.Read.All (XDRPROXY_REQUIRED_ROLES)"},
+		{"strict: while warming up, by its own state", "?tenant=contoso", false, false, nil, both, 200, "contoso ready"},
+		{"strict: not yet tried", "?tenant=contoso", true, false, nil, tokenStates{}, 503, "yet"},
+		{"strict: a tenant not served", "?tenant=northwind", true, false, nil, both, 404, "not served"},
+		{"strict: draining", "?tenant=contoso", true, true, nil, both, 503, "draining"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -114,18 +137,14 @@ func TestReadyz(t *testing.T) {
 			if tt.draining {
 				ready.MarkDraining()
 			}
-			srv := newAdmin(t, tt.required, false, both, &ready)
-			code, body := testutil.Get(t, srv.URL+"/readyz")
+			srv := newAdmin(t, tt.required, false, tt.states, &ready)
+			code, body := testutil.Get(t, srv.URL+"/readyz"+tt.query)
 			if code != tt.wantCode || !strings.Contains(body, tt.wantInBody) {
-				t.Errorf("/readyz = %d %q, want %d with %q", code, body, tt.wantCode, tt.wantInBody)
-			}
-			if strings.Contains(body, "contoso:") {
-				t.Errorf("/readyz names contoso, which has every role: %q", body)
+				t.Errorf("/readyz%s = %d %q, want %d with %q", tt.query, code, body, tt.wantCode, tt.wantInBody)
 			}
 		})
 	}
 }
-
 func TestEndpointsServed(t *testing.T) {
 	var ready admin.Readiness
 	tests := []struct {

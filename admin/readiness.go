@@ -6,6 +6,7 @@ import (
 	"strings"
 	"sync/atomic"
 
+	"github.com/xdrproxy/xdrproxy/config"
 	"github.com/xdrproxy/xdrproxy/tokencache"
 )
 
@@ -26,42 +27,91 @@ func (r *Readiness) MarkDraining() { r.draining.Store(true) }
 // Draining reports whether shutdown began.
 func (r *Readiness) Draining() bool { return r.draining.Load() }
 
-// readyz is 503 while warming up or draining, and, when
-// XDRPROXY_REQUIRED_ROLES is set, until every tenant holds tokens that
-// carry those roles (between them, across the APIs).
+// readyz is the pod's readiness: 503 while warming up, while draining,
+// and while no tenant at all can be served (every tenant's every token
+// failed: the proxy's own credential is refused, or Entra ID cannot be
+// reached). One customer's missing consent or roles never makes it 503:
+// that would take every other customer out of service with it.
+// /readyz?tenant=T is the strict form for one tenant, for monitoring it.
 func (e *endpoints) readyz(w http.ResponseWriter, r *http.Request) {
 	switch {
 	case e.Readiness.Draining():
 		http.Error(w, "draining", http.StatusServiceUnavailable)
 		return
+	case r.URL.Query().Has("tenant"):
+		e.readyTenant(w, r.URL.Query().Get("tenant"))
+		return
 	case !e.Readiness.warm.Load():
 		http.Error(w, "warming up: acquiring tenant tokens", http.StatusServiceUnavailable)
 		return
 	}
-	if missing := e.missingRoles(); len(missing) > 0 {
-		http.Error(w, "tenants without a token carrying XDRPROXY_REQUIRED_ROLES: "+strings.Join(missing, ", "), http.StatusServiceUnavailable)
+	if why := e.noTenantServed(); why != "" {
+		http.Error(w, why, http.StatusServiceUnavailable)
 		return
 	}
 	fmt.Fprintln(w, "ready")
 }
 
-// missingRoles lists, as "tenant: role", each role of
-// XDRPROXY_REQUIRED_ROLES that no token of the tenant carries.
-func (e *endpoints) missingRoles() []string {
-	if len(e.Config.RequiredRoles) == 0 {
-		return nil
-	}
-	var missing []string
-	for _, t := range e.Tenants.Tenants().All() {
-		var roles []string
+// noTenantServed explains why no tenant can be served, or returns "" when
+// one can (or might: a tenant not yet tried counts as servable).
+func (e *endpoints) noTenantServed() string {
+	tenants := e.Tenants.Tenants().All()
+	var lastErr error
+	for _, t := range tenants {
 		for _, scope := range e.Config.Scopes() {
-			if st, ok := e.Tokens.Status(tokencache.Key{TenantID: t.ID, Scope: scope}); ok && st.HasToken {
-				roles = append(roles, st.Roles...)
+			st, ok := e.Tokens.Status(tokencache.Key{TenantID: t.ID, Scope: scope})
+			if !ok || st.HasToken || st.LastError == nil {
+				return ""
 			}
-		}
-		for _, want := range tokencache.MissingRoles(roles, e.Config.RequiredRoles) {
-			missing = append(missing, t.Name()+": "+want)
+			lastErr = st.LastError
 		}
 	}
-	return missing
+	if lastErr == nil {
+		return "" // no tenant configured: nothing has failed
+	}
+	return fmt.Sprintf("no tenant can be served: every token acquisition of all %d tenants failed; the last one%s",
+		len(tenants), tokencache.Diagnose(lastErr, nil).Explain())
+}
+
+// readyTenant answers /readyz?tenant=name: 200 while the tenant holds a
+// token for every API the proxy serves, carrying XDRPROXY_REQUIRED_ROLES
+// when set; 503 saying what is missing; 404 for a tenant not served.
+func (e *endpoints) readyTenant(w http.ResponseWriter, name string) {
+	t, ok := e.Tenants.Tenants().Lookup(name)
+	if !ok {
+		http.Error(w, fmt.Sprintf("tenant %q is not served (not in XDRPROXY_TENANTS or XDRPROXY_TENANTS_FILE)", name), http.StatusNotFound)
+		return
+	}
+	if missing := e.tenantProblems(t); len(missing) > 0 {
+		http.Error(w, t.Name()+" is not ready: "+strings.Join(missing, "; "), http.StatusServiceUnavailable)
+		return
+	}
+	fmt.Fprintf(w, "%s ready\n", t.Name())
+}
+
+// tenantProblems lists what keeps t from being served on every API: a
+// scope without a token (with why), a role of XDRPROXY_REQUIRED_ROLES
+// that none of its tokens carries.
+func (e *endpoints) tenantProblems(t config.Tenant) []string {
+	var problems, roles []string
+	for _, scope := range e.Config.Scopes() {
+		st, ok := e.Tokens.Status(tokencache.Key{TenantID: t.ID, Scope: scope})
+		switch {
+		case ok && st.HasToken:
+			roles = append(roles, st.Roles...)
+		case ok && st.LastError != nil:
+			problems = append(problems, "no token for "+scope+tokencache.Diagnose(st.LastError, e.consentLinks()).Explain())
+		default:
+			problems = append(problems, "no token for "+scope+" yet")
+		}
+	}
+	for _, want := range tokencache.MissingRoles(roles, e.Config.RequiredRoles) {
+		problems = append(problems, "no token carries the role "+want+" (XDRPROXY_REQUIRED_ROLES)")
+	}
+	return problems
+}
+
+// consentLinks makes the admin-consent link of a tenant.
+func (e *endpoints) consentLinks() func(string) string {
+	return tokencache.ConsentLinks(e.Config.AuthorityHost, e.Config.ClientID)
 }

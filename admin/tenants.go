@@ -1,7 +1,6 @@
 package admin
 
 import (
-	"encoding/json"
 	"net/http"
 	"sort"
 	"time"
@@ -43,17 +42,18 @@ func (e *endpoints) tenants(w http.ResponseWriter, r *http.Request) {
 		Tenants []tenantReport `json:"tenants"`
 	}{Tenants: []tenantReport{}}
 	for _, t := range e.Tenants.Tenants().All() {
-		tr := tenantReport{TenantID: t.ID, Alias: t.Alias}
-		for _, scope := range e.Config.Scopes() {
-			tr.Scopes = append(tr.Scopes, e.report(t, scope))
-		}
-		out.Tenants = append(out.Tenants, tr)
+		out.Tenants = append(out.Tenants, e.tenantReport(t))
 	}
-	w.Header().Set("Content-Type", "application/json")
-	enc := json.NewEncoder(w)
-	enc.SetIndent("", "  ")
-	enc.SetEscapeHTML(false)
-	_ = enc.Encode(out)
+	writeJSON(w, http.StatusOK, out)
+}
+
+// tenantReport is t's token state for every API.
+func (e *endpoints) tenantReport(t config.Tenant) tenantReport {
+	tr := tenantReport{TenantID: t.ID, Alias: t.Alias}
+	for _, scope := range e.Config.Scopes() {
+		tr.Scopes = append(tr.Scopes, e.report(t, scope))
+	}
+	return tr
 }
 
 // report is the state of t's token for scope.

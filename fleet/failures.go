@@ -80,3 +80,13 @@ func (s *TokenStore) openFailure(k tokencache.Key, value string) *tokencache.Fai
 		RetryAt:  sf.RetryAt,
 	}
 }
+
+// ForgetFailure deletes k's shared failure, so that the next acquisition
+// by any replica asks Entra ID at once: an operator fixed its cause.
+func (s *TokenStore) ForgetFailure(k tokencache.Key) {
+	if err := s.c.do(func(ctx context.Context, rdb *redis.Client) error {
+		return rdb.Del(ctx, s.failureKey(k)).Err()
+	}); err != nil {
+		s.fallbacks.Add(1)
+	}
+}

@@ -79,7 +79,7 @@ func (p *process) listen() (*listeners, error) {
 		l.proxySrvs = append(l.proxySrvs, p.newHTTPServer(refuseWhileDraining(p.handler, p.ready)))
 	}
 	l.adminSrv = p.newHTTPServer(ignoreBodies(admin.NewHandler(admin.Options{
-		Config: p.cfg, Tenants: p.handler, Tokens: p.cache, Registry: p.registry, Readiness: p.ready,
+		Config: p.cfg, Tenants: p.handler, Tokens: p.cache, Retrier: p.cache, Registry: p.registry, Readiness: p.ready,
 		RequireKeys: admin.KeysRequired(p.cfg.AdminAddr, p.adminKeys != nil), Keys: p.adminKeys,
 	})))
 	return l, nil

@@ -4,6 +4,7 @@ import (
 	"crypto/tls"
 	"crypto/x509"
 	"net"
+	"os"
 	"time"
 )
 
@@ -21,6 +22,12 @@ type Options struct {
 	// Reloaded, if set, is called after each change of a watched file
 	// was handled: with nil when it took effect, else with why it did not.
 	Reloaded func(error)
+	// Hangup, if not nil, delivers SIGHUP: each re-reads every watched
+	// file at once and retries every tenant whose token acquisition
+	// failed, now, forgetting its backoff (here and across the fleet).
+	Hangup <-chan os.Signal
+	// HungUp, if set, is called once each hangup has been handled.
+	HungUp func()
 	// ReloadInterval, if not zero, replaces how often watched files are
 	// read (every 2 s).
 	ReloadInterval time.Duration

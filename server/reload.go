@@ -37,6 +37,8 @@ type reloader struct {
 	// applied, if set, is called after each change of the file was
 	// handled: with nil when it took effect, else with why it did not.
 	applied func(error)
+	// hungUp, if set, is called once a hangup has been handled.
+	hungUp func()
 	// adminKeys are the admin listener's keys, replaced when the admin
 	// keys file changes; nil without one.
 	adminKeys *admin.Keys
@@ -62,29 +64,47 @@ func newReloader(cfg *config.Config, log *zap.Logger, h *proxy.Handler, cache *t
 	return r
 }
 
-// run polls until ctx is done.
-func (r *reloader) run(ctx context.Context, interval time.Duration) {
-	if r.file == nil && r.cred == nil && r.keys == nil && r.admin == nil && r.tls == nil {
+// run polls every interval, and at once on each hangup (SIGHUP), until
+// ctx is done. A hangup also retries every tenant that failed, now.
+func (r *reloader) run(ctx context.Context, interval time.Duration, hangup <-chan os.Signal) {
+	watching := r.file != nil || r.cred != nil || r.keys != nil || r.admin != nil || r.tls != nil
+	if !watching && hangup == nil {
 		return
 	}
 	done := make(chan struct{})
 	go func() { defer close(done); r.warmer(ctx) }()
 	defer func() { <-done }()
-	t := time.NewTicker(interval)
-	defer t.Stop()
+	var tick <-chan time.Time
+	if watching {
+		t := time.NewTicker(interval)
+		defer t.Stop()
+		tick = t.C
+	}
 	for {
 		select {
 		case <-ctx.Done():
 			return
-		case <-t.C:
-			r.pollCredential(ctx)
-			r.pollKeys()
-			r.pollAdminKeys()
-			r.pollTLS()
-			if r.file != nil {
-				r.poll(ctx)
+		case <-tick:
+			r.pollAll(ctx)
+		case <-hangup:
+			r.log.Info("SIGHUP: re-reading every file and retrying every failed tenant now")
+			r.pollAll(ctx)
+			r.cache.RetryFailed(ctx)
+			if r.hungUp != nil {
+				r.hungUp()
 			}
 		}
+	}
+}
+
+// pollAll re-reads every watched file, applying what changed.
+func (r *reloader) pollAll(ctx context.Context) {
+	r.pollCredential(ctx)
+	r.pollKeys()
+	r.pollAdminKeys()
+	r.pollTLS()
+	if r.file != nil {
+		r.poll(ctx)
 	}
 }
 

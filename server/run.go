@@ -136,13 +136,13 @@ func (p *process) serve(ctx context.Context, l *listeners) error {
 		return nil
 	})
 	rl := newReloader(p.cfg, p.log, p.handler, p.cache, p.source)
-	rl.metrics, rl.tls, rl.applied = p.metrics, p.tls, p.opts.Reloaded
+	rl.metrics, rl.tls, rl.applied, rl.hungUp = p.metrics, p.tls, p.opts.Reloaded, p.opts.HungUp
 	rl.adminKeys = p.adminKeys
 	interval := p.opts.ReloadInterval
 	if interval == 0 {
 		interval = reloadInterval
 	}
-	g.Go(func() error { rl.run(gctx, interval); return nil })
+	g.Go(func() error { rl.run(gctx, interval, p.opts.Hangup); return nil })
 	var drainErr error
 	g.Go(func() error {
 		<-gctx.Done()

@@ -94,16 +94,3 @@ func (c *Cache) sweep(interval time.Duration) {
 		}
 	}
 }
-
-// RetryFailedNow ends every failure backoff, so that keys that failed are
-// tried again by the next look-up or RefreshDue: for after a fix such as a
-// rotated credential. Held tokens are kept.
-func (c *Cache) RetryFailedNow() {
-	for _, e := range *c.entries.Load() {
-		if s := e.state.Load(); s != nil && s.err != nil {
-			next := *s
-			next.retryAt, next.failures = time.Time{}, 0 // a fix starts the backoff afresh
-			e.state.CompareAndSwap(s, &next)
-		}
-	}
-}

@@ -34,6 +34,9 @@ type Store interface {
 	// Forget drops token for k (the upstream refused it) so that no one
 	// is handed it again. A newer token for k is left alone.
 	Forget(k Key, token string)
+	// ForgetFailure drops k's remembered failure, so that the next
+	// Acquire fetches at once: an operator fixed its cause.
+	ForgetFailure(k Key)
 }
 
 // Fetch acquires a key's token from the Cache's Source and records the
@@ -85,5 +88,8 @@ func (s *localStore) Acquire(ctx context.Context, k Key, fetch Fetch) (Token, er
 // Forget does nothing: the Cache has already dropped the token from its
 // map, and no other copy exists.
 func (*localStore) Forget(Key, string) {}
+
+// ForgetFailure does nothing: failures live only in the Cache's map.
+func (*localStore) ForgetFailure(Key) {}
 
 var _ Store = (*localStore)(nil)

@@ -63,6 +63,12 @@ func (s *sharedStore) Forget(k tokencache.Key, token string) {
 	}
 }
 
+func (s *sharedStore) ForgetFailure(k tokencache.Key) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	delete(s.failures, k)
+}
+
 func (s *sharedStore) Acquires() int {
 	s.mu.Lock()
 	defer s.mu.Unlock()

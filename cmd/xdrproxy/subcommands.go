@@ -5,6 +5,9 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"os"
+	"os/signal"
+	"syscall"
 
 	"github.com/xdrproxy/xdrproxy/check"
 	"github.com/xdrproxy/xdrproxy/config"
@@ -23,7 +26,10 @@ func runServe(ctx context.Context, _, stderr io.Writer) error {
 	}
 	log := logging.New(stderr, cfg.LogLevel, cfg.LogFormat, cfg.Secrets()...)
 	defer func() { _ = log.Sync() }()
-	return server.Run(ctx, cfg, log, server.Options{Version: versionString()})
+	hangup := make(chan os.Signal, 1)
+	signal.Notify(hangup, syscall.SIGHUP)
+	defer signal.Stop(hangup)
+	return server.Run(ctx, cfg, log, server.Options{Version: versionString(), Hangup: hangup})
 }
 
 // runDemo is `xdrproxy demo [--tls-addr ADDR]`: the simulator on

@@ -1,0 +1,88 @@
+package tokencache_test
+
+import (
+	"context"
+	"errors"
+	"testing"
+	"time"
+
+	"github.com/xdrproxy/xdrproxy/internal/testutil"
+	"github.com/xdrproxy/xdrproxy/tokencache"
+)
+
+// consentMissing is Entra ID's answer before a customer's admin consents.
+func consentMissing() (tokencache.Token, error) {
+	return tokencache.Token{}, &tokencache.AcquisitionError{TenantID: "t", Status: 400, OAuthError: "unauthorized_client", Codes: []int{700016},
+		Description: "AADSTS700016: Application with identifier 'x' was not found in the directory 't'."}
+}
+
+// After the admin consents, Retry asks Entra ID at once, here and for the
+// whole fleet, instead of waiting out the remembered failure's backoff.
+func TestRetryAsksAtOnce(t *testing.T) {
+	clock := testutil.NewClock(time.Now())
+	key := tokencache.Key{TenantID: "t", Scope: scope}
+	store := &sharedStore{now: clock.Now, tokens: map[tokencache.Key]tokencache.Token{}, failures: map[tokencache.Key]*tokencache.Failure{}}
+	src := &scriptedSource{answers: []func() (tokencache.Token, error){
+		consentMissing,
+		func() (tokencache.Token, error) {
+			return tokencache.Token{Value: "after-consent", ExpiresOn: clock.Now().Add(time.Hour)}, nil
+		},
+	}}
+	c := newCache(t, src, tokencache.Options{Clock: clock, Store: store})
+	ctx := context.Background()
+	if _, err := c.Token(ctx, "t", scope); err == nil {
+		t.Fatal("the first acquisition succeeded")
+	}
+	var be *tokencache.BackoffError
+	if _, err := c.Token(ctx, "t", scope); !errors.As(err, &be) || src.Calls() != 1 {
+		t.Fatalf("second look-up: %v after %d calls; want the remembered failure", err, src.Calls())
+	}
+	if store.failures[key] == nil {
+		t.Fatal("the failure was not handed to the store")
+	}
+
+	if err := c.Retry(ctx, "t", []string{scope}); err != nil {
+		t.Fatal(err)
+	}
+	if src.Calls() != 2 {
+		t.Fatalf("Retry made %d calls in all, want 2", src.Calls())
+	}
+	if store.failures[key] != nil {
+		t.Error("the store still holds the failure: other replicas would keep waiting")
+	}
+	st, _ := c.Status(key)
+	if !st.HasToken || st.LastError != nil {
+		t.Errorf("after Retry: %+v, want a token and no error", st)
+	}
+	if err := c.Retry(ctx, "other", []string{scope}); err != nil {
+		t.Errorf("Retry of a tenant never seen: %v", err)
+	}
+	c.SetTenants([]string{"t"})
+	if err := c.Retry(ctx, "gone", []string{scope}); !errors.Is(err, tokencache.ErrTenantNotServed) {
+		t.Errorf("Retry of a tenant not served: %v", err)
+	}
+}
+
+// RetryFailed (SIGHUP) tries again every key that failed, and only those.
+func TestRetryFailedTriesOnlyFailedKeys(t *testing.T) {
+	clock := testutil.NewClock(time.Now())
+	ok := func() (tokencache.Token, error) {
+		return tokencache.Token{Value: "ok", ExpiresOn: clock.Now().Add(time.Hour)}, nil
+	}
+	src := &scriptedSource{answers: []func() (tokencache.Token, error){ok, consentMissing, ok}}
+	c := newCache(t, src, tokencache.Options{Clock: clock, Concurrency: 1})
+	ctx := context.Background()
+	if _, err := c.Token(ctx, "good", scope); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := c.Token(ctx, "t", scope); err == nil {
+		t.Fatal("t did not fail")
+	}
+	c.RetryFailed(ctx)
+	if src.Calls() != 3 {
+		t.Fatalf("%d calls, want 3: one retry, for the failed key only", src.Calls())
+	}
+	if st, _ := c.Status(tokencache.Key{TenantID: "t", Scope: scope}); !st.HasToken {
+		t.Error("the failed key has no token after RetryFailed")
+	}
+}
