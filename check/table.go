@@ -1,6 +1,7 @@
 package check
 
 import (
+	"cmp"
 	"fmt"
 	"io"
 	"strings"
@@ -59,6 +60,8 @@ func printTable(w io.Writer, results []Result, required []string) {
 		}
 		if r.Error.AdminConsentURL != "" {
 			fmt.Fprintf(w, "  admin-consent link: %s\n", r.Error.AdminConsentURL)
+			fmt.Fprintf(w, "  once consented: run `xdrproxy check --tenant %s` again, and tell a running proxy to retry now:\n"+
+				"    curl -X POST http://<admin address>/tenants/%s/retry   (or kill -HUP <pid>)\n", cmp.Or(r.Alias, r.TenantID), cmp.Or(r.Alias, r.TenantID))
 		}
 	}
 	if len(required) > 0 {

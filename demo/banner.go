@@ -64,9 +64,12 @@ Paste any of these in another terminal:
   # a tenant whose admin has not consented: 502 TokenAcquisitionFailed with the consent link
   curl -s -H 'X-Tenant-ID: northwind' '%[2]s/api/incidents'
 
-  # grant that consent on the simulator's stand-in consent page, then retry
-  # the northwind line (the proxy retries a failed tenant after a short backoff)
+  # grant that consent on the simulator's stand-in consent page ...
   curl -s --cacert %[5]s '%[4]s'
+  # ... then tell the proxy to retry northwind now (else it waits out a short
+  # backoff); it answers the tenant's state, "ready": true
+  curl -s -X POST %[3]s/tenants/northwind/retry
+  curl -s -H 'X-Tenant-ID: northwind' '%[2]s/api/incidents?$top=1'
 
   # no tenant named: 400 MissingTenant
   curl -s '%[2]s/api/incidents'
@@ -82,8 +85,9 @@ Paste any of these in another terminal:
        '%[2]s/contoso/oauth2/token' | sed -E 's/.*"access_token":"([^"]+)".*/\1/')
   curl -s -H "Authorization: Bearer $TOKEN" '%[2]s/api/incidents?$top=1'
 
-  # readiness
+  # readiness of the proxy, and of one customer
   curl -s %[3]s/readyz
+  curl -s '%[3]s/readyz?tenant=northwind'
 `, r.SimulatorURL, r.HTTPURL, r.AdminURL, r.ConsentURL, r.CAFile, r.FabrikamURL, simulator.DefaultClientID)
 	fmt.Fprintf(&b, `
 MSAL-based tools (Microsoft's libraries for Python, Node, Go, .NET) insist on

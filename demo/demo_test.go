@@ -109,6 +109,20 @@ func TestDemo(t *testing.T) {
 	if consentResp.StatusCode != 200 {
 		t.Errorf("consent page: status %d", consentResp.StatusCode)
 	}
+	// Then the retry line, as printed, makes northwind ready at once.
+	retryLine := regexp.MustCompile(`curl -s -X POST (http://\S+/tenants/northwind/retry)`).FindStringSubmatch(text)
+	if retryLine == nil || !strings.HasPrefix(retryLine[1], adminURL[1]) {
+		t.Fatalf("banner lacks the retry line on the admin listener:\n%s", text)
+	}
+	retryResp, err := http.Post(retryLine[1], "", nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	retryBody, _ := io.ReadAll(retryResp.Body)
+	retryResp.Body.Close()
+	if retryResp.StatusCode != 200 || !strings.Contains(string(retryBody), `"ready": true`) {
+		t.Errorf("the retry after consent: %d %s", retryResp.StatusCode, retryBody)
+	}
 
 	req, _ := http.NewRequest("GET", proxyURL[1]+"/api/incidents?$top=2", nil)
 	req.Header.Set("X-Tenant-ID", "contoso")
