@@ -121,6 +121,8 @@ func decodeAll(t *testing.T, dir string) []object {
 			switch head.Kind {
 			case "Deployment":
 				obj = &appsv1.Deployment{}
+			case "StatefulSet":
+				obj = &appsv1.StatefulSet{}
 			case "Service":
 				obj = &corev1.Service{}
 			case "ServiceAccount":
@@ -135,7 +137,7 @@ func decodeAll(t *testing.T, dir string) []object {
 				obj = &policyv1.PodDisruptionBudget{}
 			case "NetworkPolicy":
 				obj = &networkingv1.NetworkPolicy{}
-			case "Kustomization":
+			case "Kustomization", "Component":
 				obj = &kustomization{}
 			default:
 				return fmt.Errorf("%s#%d: unexpected kind %q", path, i, head.Kind)
@@ -153,11 +155,13 @@ func decodeAll(t *testing.T, dir string) []object {
 	return out
 }
 
-// kustomization is the part of kustomize's file we use.
+// kustomization is the part of kustomize's file we use, for a
+// Kustomization or a Component.
 type kustomization struct {
 	APIVersion string   `json:"apiVersion"`
 	Kind       string   `json:"kind"`
 	Resources  []string `json:"resources"`
+	Components []string `json:"components"`
 	Patches    []struct {
 		Path string `json:"path"`
 	} `json:"patches"`
@@ -167,8 +171,9 @@ type kustomization struct {
 	} `json:"labels"`
 }
 
-// overlay gathers an overlay's objects with its base's, and the
-// xdrproxy container as base and patches make it (env merged by name).
+// overlay gathers an overlay's objects with its base's and its
+// components', and the xdrproxy container as base, patches and components
+// make it (env merged by name).
 type overlay struct {
 	objects   []object
 	container corev1.Container
@@ -183,22 +188,14 @@ func loadOverlay(t *testing.T, name string) overlay {
 	o.labels = map[string]string{}
 	env := map[string]corev1.EnvVar{}
 	var order []string
-	for _, dir := range []string{"kubernetes/base", "kubernetes/overlays/" + name} {
-		objs := decodeAll(t, dir)
+	// Kustomize applies an overlay's components after its resources and
+	// patches, so their patches come last.
+	dirs := []string{"kubernetes/base", "kubernetes/overlays/" + name}
+	for i := 0; i < len(dirs); i++ {
+		objs := decodeAll(t, dirs[i])
 		o.objects = append(o.objects, objs...)
+		dirs = append(dirs, checkKustomization(t, objs, i >= 2)...) // dirs[2:] are components
 		for _, ob := range objs {
-			if k, ok := ob.obj.(*kustomization); ok {
-				for _, p := range append(k.Resources, func() (ps []string) {
-					for _, p := range k.Patches {
-						ps = append(ps, p.Path)
-					}
-					return
-				}()...) {
-					if _, err := os.Stat(filepath.Join(filepath.Dir(ob.file), p)); err != nil {
-						t.Errorf("%s names %s: %v", ob.file, p, err)
-					}
-				}
-			}
 			d, ok := ob.obj.(*appsv1.Deployment)
 			if !ok {
 				continue
@@ -218,6 +215,9 @@ func loadOverlay(t *testing.T, name string) overlay {
 			}
 			if spec.Affinity != nil {
 				o.pod.Affinity = spec.Affinity
+			}
+			if spec.AutomountServiceAccountToken != nil {
+				o.pod.AutomountServiceAccountToken = spec.AutomountServiceAccountToken
 			}
 			o.pod.Volumes = append(o.pod.Volumes, spec.Volumes...)
 			for _, c := range spec.Containers {
@@ -249,9 +249,66 @@ func loadOverlay(t *testing.T, name string) overlay {
 	return o
 }
 
+// checkKustomization checks a directory's kustomization: it is a
+// Component when an overlay names the directory in its components, the
+// files it names exist, and every manifest there is one it names
+// (kustomize ignores any other, which these tests would read). It returns
+// the directories of the components it names.
+func checkKustomization(t *testing.T, objs []object, component bool) (components []string) {
+	t.Helper()
+	named := map[string]bool{}
+	for _, ob := range objs {
+		k, ok := ob.obj.(*kustomization)
+		if !ok {
+			continue
+		}
+		if component != (k.Kind == "Component") || component != (k.APIVersion == "kustomize.config.k8s.io/v1alpha1") {
+			t.Errorf("%s is a %s %s; a directory named in components holds a kustomize.config.k8s.io/v1alpha1 Component, any other a Kustomization", ob.file, k.APIVersion, k.Kind)
+		}
+		named[ob.file] = true
+		files := slices.Clone(k.Resources)
+		for _, p := range k.Patches {
+			files = append(files, p.Path)
+		}
+		for _, f := range files {
+			path := filepath.Join(filepath.Dir(ob.file), f)
+			named[path] = true
+			if _, err := os.Stat(path); err != nil {
+				t.Errorf("%s names %s: %v", ob.file, f, err)
+			}
+		}
+		for _, c := range k.Components {
+			components = append(components, filepath.Join(filepath.Dir(ob.file), c))
+		}
+	}
+	for _, ob := range objs {
+		if !named[ob.file] {
+			t.Errorf("%s is named by no kustomization: kustomize would not apply it", ob.file)
+		}
+	}
+	return components
+}
+
 // externalSecrets are the Secrets an overlay expects the operator (or
 // cert-manager) to create, with their keys; the README says how.
-var externalSecrets = map[string][]string{"xdrproxy-tls": {"tls.crt", "tls.key"}}
+var externalSecrets = map[string][]string{
+	"xdrproxy-tls": {"tls.crt", "tls.key"},
+	fleetSecret:    {"redis-password", "token-keys"},
+}
+
+// TestExternalSecretsNotCommitted checks that no manifest holds a Secret
+// the operator creates, not even with placeholder values: applying the
+// manifests again must never overwrite a certificate, Redis's password or
+// the keys that seal the fleet's tokens.
+func TestExternalSecretsNotCommitted(t *testing.T) {
+	for _, ob := range decodeAll(t, "kubernetes") {
+		if s, ok := ob.obj.(*corev1.Secret); ok {
+			if _, external := externalSecrets[s.Name]; external {
+				t.Errorf("%s holds the Secret %s, which the operator creates: delete it and show the command in a comment", ob.file, s.Name)
+			}
+		}
+	}
+}
 
 // provides checks that path is a key of a Secret or ConfigMap of the
 // overlay (or of an external Secret), mounted in the xdrproxy container.
@@ -373,6 +430,57 @@ func checkAdminIngress(t *testing.T, np *networkingv1.NetworkPolicy, adminPort, 
 	}
 }
 
+// checkPod checks that a pod runs as non-root under seccomp
+// RuntimeDefault without a service-account token, and that each of its
+// containers is locked down and sized.
+func checkPod(t *testing.T, what string, pod corev1.PodSpec) {
+	t.Helper()
+	if sc := pod.SecurityContext; sc == nil || sc.RunAsNonRoot == nil || !*sc.RunAsNonRoot || sc.SeccompProfile == nil || sc.SeccompProfile.Type != corev1.SeccompProfileTypeRuntimeDefault {
+		t.Errorf("%s is not runAsNonRoot with seccomp RuntimeDefault", what)
+	}
+	if a := pod.AutomountServiceAccountToken; a == nil || *a {
+		t.Errorf("%s mounts a service-account token it does not use", what)
+	}
+	for _, c := range pod.Containers {
+		sc := c.SecurityContext
+		if sc == nil || sc.RunAsNonRoot == nil || !*sc.RunAsNonRoot || sc.ReadOnlyRootFilesystem == nil || !*sc.ReadOnlyRootFilesystem ||
+			sc.AllowPrivilegeEscalation == nil || *sc.AllowPrivilegeEscalation || sc.Capabilities == nil || !slices.Contains(sc.Capabilities.Drop, "ALL") ||
+			sc.SeccompProfile == nil || sc.SeccompProfile.Type != corev1.SeccompProfileTypeRuntimeDefault {
+			t.Errorf("%s: container %s is not locked down (non-root, read-only root, no escalation, ALL capabilities dropped, seccomp)", what, c.Name)
+		}
+		if c.Resources.Requests == nil || c.Resources.Limits == nil {
+			t.Errorf("%s: container %s has no resources", what, c.Name)
+		}
+	}
+}
+
+// checkEgress checks that a NetworkPolicy of the xdrproxy pods lets them
+// reach DNS, port 443 (Entra ID, the Defender XDR API) and, in a fleet,
+// the Redis pods on Redis's port, and nothing else.
+func checkEgress(t *testing.T, np *networkingv1.NetworkPolicy, redis *redisBackend) {
+	t.Helper()
+	for _, eg := range np.Spec.Egress {
+		if len(eg.Ports) == 0 {
+			t.Errorf("NetworkPolicy %s: an egress rule allows every port", np.Name)
+		}
+		for _, p := range eg.Ports {
+			if p.Port == nil {
+				t.Errorf("NetworkPolicy %s: an egress rule allows every port", np.Name)
+				continue
+			}
+			switch v := p.Port.IntValue(); {
+			case v == 53 || v == 443:
+			case redis != nil && v == int(redis.port):
+				if !podsOnly(eg.To, redis.labels) {
+					t.Errorf("NetworkPolicy %s allows port %d to %+v; only to the Redis pods %v", np.Name, v, eg.To, redis.labels)
+				}
+			default:
+				t.Errorf("NetworkPolicy %s: egress allows port %d; only DNS, 443 and the fleet's Redis", np.Name, v)
+			}
+		}
+	}
+}
+
 func (o overlay) env(name string) (string, bool) {
 	for _, e := range o.container.Env {
 		if e.Name == name {
@@ -430,19 +538,11 @@ func TestManifests(t *testing.T) {
 				t.Errorf("terminationGracePeriodSeconds %v does not exceed XDRPROXY_SHUTDOWN_TIMEOUT %v", g, shutdown)
 			}
 
-			// Every container is locked down and sized.
-			if sc := o.pod.SecurityContext; sc == nil || sc.RunAsNonRoot == nil || !*sc.RunAsNonRoot || sc.SeccompProfile == nil || sc.SeccompProfile.Type != corev1.SeccompProfileTypeRuntimeDefault {
-				t.Error("the pod is not runAsNonRoot with seccomp RuntimeDefault")
-			}
-			for _, c := range o.pod.Containers {
-				sc := c.SecurityContext
-				if sc == nil || sc.RunAsNonRoot == nil || !*sc.RunAsNonRoot || sc.ReadOnlyRootFilesystem == nil || !*sc.ReadOnlyRootFilesystem ||
-					sc.AllowPrivilegeEscalation == nil || *sc.AllowPrivilegeEscalation || sc.Capabilities == nil || !slices.Contains(sc.Capabilities.Drop, "ALL") ||
-					sc.SeccompProfile == nil || sc.SeccompProfile.Type != corev1.SeccompProfileTypeRuntimeDefault {
-					t.Errorf("container %s is not locked down (non-root, read-only root, no escalation, ALL capabilities dropped, seccomp)", c.Name)
-				}
-				if c.Resources.Requests == nil || c.Resources.Limits == nil {
-					t.Errorf("container %s has no resources", c.Name)
+			// Every container of every pod is locked down and sized.
+			checkPod(t, "the xdrproxy pod", o.pod)
+			for _, ob := range o.objects {
+				if s, ok := ob.obj.(*appsv1.StatefulSet); ok {
+					checkPod(t, "StatefulSet "+s.Name, s.Spec.Template.Spec)
 				}
 			}
 
@@ -455,6 +555,10 @@ func TestManifests(t *testing.T) {
 					}
 				}
 			}
+			// Replicas act as one against Microsoft's limits only through
+			// a shared Redis, and a node drain never takes them all.
+			redis := checkFleet(t, o)
+			checkScaling(t, o)
 			if emulation, _ := o.env("XDRPROXY_TOKEN_EMULATION"); emulation == "true" && o.replicas > 1 {
 				if _, ok := o.env("XDRPROXY_PLACEHOLDER_KEY_FILE"); !ok {
 					t.Error("replicas with token emulation need one XDRPROXY_PLACEHOLDER_KEY_FILE, or each refuses the others' placeholders")
@@ -525,15 +629,11 @@ func TestManifests(t *testing.T) {
 				kinds := map[string]bool{}
 				for _, ob := range o.objects {
 					kinds[ob.kind] = true
-					if np, ok := ob.obj.(*networkingv1.NetworkPolicy); ok {
-						checkAdminIngress(t, np, adminPort, port(t, listen))
-						for _, eg := range np.Spec.Egress {
-							for _, p := range eg.Ports {
-								if v := p.Port.IntValue(); v != 53 && v != 443 {
-									t.Errorf("egress allows port %d; only DNS and 443", v)
-								}
-							}
+					if np, ok := ob.obj.(*networkingv1.NetworkPolicy); ok && selects(np.Spec.PodSelector.MatchLabels, o.labels) {
+						if len(np.Spec.PolicyTypes) == 0 || slices.Contains(np.Spec.PolicyTypes, networkingv1.PolicyTypeIngress) {
+							checkAdminIngress(t, np, adminPort, port(t, listen))
 						}
+						checkEgress(t, np, redis)
 					}
 				}
 				for _, k := range []string{"Service", "HorizontalPodAutoscaler", "PodDisruptionBudget", "NetworkPolicy", "ConfigMap", "Secret"} {
