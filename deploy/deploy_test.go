@@ -670,3 +670,16 @@ func TestManifests(t *testing.T) {
 		})
 	}
 }
+
+// The kubelet gives a pod an XDRPROXY_SERVICE_HOST, XDRPROXY_PORT_443_TCP…
+// for a Service named xdrproxy; xdrproxy refuses XDRPROXY_ variables it
+// does not know, so its pods must not get them.
+func TestNoServiceLinks(t *testing.T) {
+	for _, ob := range decodeAll(t, "kubernetes/base") {
+		if d, ok := ob.obj.(*appsv1.Deployment); ok {
+			if l := d.Spec.Template.Spec.EnableServiceLinks; l == nil || *l {
+				t.Errorf("%s: enableServiceLinks is not false", ob.file)
+			}
+		}
+	}
+}
