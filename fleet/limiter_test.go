@@ -167,7 +167,7 @@ func TestRedisOutageFallsBackAndResumes(t *testing.T) {
 }
 
 func TestSilentRedisFallsBackWithinTimeout(t *testing.T) {
-	addr := silentRedis(t)
+	addr := testutil.SilentRedis(t)
 	c := dial(t, Options{URL: "redis://" + addr, Timeout: 100 * time.Millisecond})
 	l := NewLimiter(c, LimiterOptions{})
 	c.nextTry.Store(0) // try Redis now, not after the retry interval

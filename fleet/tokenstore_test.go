@@ -263,7 +263,7 @@ func TestTokenFallsBackWhileRedisIsDown(t *testing.T) {
 }
 
 func TestTokenFallsBackWhenRedisNeverAnswers(t *testing.T) {
-	a := tokenReplica(t, silentRedis(t), mustParse(t, keyFile(newKey(t))), testClientID)
+	a := tokenReplica(t, testutil.SilentRedis(t), mustParse(t, keyFile(newKey(t))), testClientID)
 	f := &fetcher{tok: fakeToken("local")}
 	start := time.Now()
 	mustAcquire(t, a, f, f.tok)
