@@ -47,7 +47,7 @@ func (s *TokenStore) failureAD(k tokencache.Key) []byte {
 func (s *TokenStore) shareFailure(k tokencache.Key, err error) error {
 	var f *tokencache.Failure
 	var ae *tokencache.AcquisitionError
-	if !errors.As(err, &f) || !errors.As(f.Err, &ae) || ae.Unreachable {
+	if !errors.As(err, &f) || !tokencache.Shareable(f.Err) || !errors.As(f.Err, &ae) {
 		return nil
 	}
 	wait := f.RetryAt.Sub(s.now())

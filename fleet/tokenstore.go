@@ -192,17 +192,24 @@ func (s *TokenStore) acquire(ctx context.Context, k tokencache.Key, fetch tokenc
 		if err != nil {
 			return s.fetchLocally(ctx, fetch)
 		}
-		if found.ok {
-			return found.token, nil
-		}
-		if f := found.failure; f != nil && s.now().Before(f.RetryAt) {
-			return tokencache.Token{}, f
+		if tok, done, err := s.settled(found); done {
+			return tok, err
 		}
 		locked, err := s.lock(k, owner)
 		if err != nil {
 			return s.fetchLocally(ctx, fetch)
 		}
 		if locked {
+			// Another replica may have finished between the read and the
+			// lock: read again before asking Entra ID.
+			found, err := s.read(k)
+			if tok, done, ferr := s.settled(found); err != nil || done {
+				_ = s.unlock(k, owner)
+				if err != nil {
+					return s.fetchLocally(ctx, fetch)
+				}
+				return tok, ferr
+			}
 			return s.fetchAndShare(ctx, k, owner, found.failure, fetch)
 		}
 		if !s.now().Before(deadline) {
@@ -217,11 +224,23 @@ func (s *TokenStore) acquire(ctx context.Context, k tokencache.Key, fetch tokenc
 	}
 }
 
+// settled returns what found answers without an acquisition, if
+// anything: a token not yet due, or a failure still backing off.
+func (s *TokenStore) settled(found stored) (tokencache.Token, bool, error) {
+	if found.ok {
+		return found.token, true, nil
+	}
+	if f := found.failure; f != nil && s.now().Before(f.RetryAt) {
+		return tokencache.Token{}, true, f
+	}
+	return tokencache.Token{}, false, nil
+}
+
 // fetchLocally acquires the token in this process only, counting a
 // fallback: Redis did not answer, or the fleet did not deliver.
 func (s *TokenStore) fetchLocally(ctx context.Context, fetch tokencache.Fetch) (tokencache.Token, error) {
 	s.fallbacks.Add(1)
-	return fetch(ctx, 0)
+	return fetch(ctx, tokencache.NoFleetState)
 }
 
 // fetchAndShare acquires k's token while holding k's lock, writes it to

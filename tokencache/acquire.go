@@ -48,14 +48,19 @@ func (c *Cache) acquire(ctx context.Context, e *entry, before *state) (Token, er
 // *BackoffError.
 func (c *Cache) adoptFailure(e *entry, f *Failure) error {
 	prev := e.state.Load()
+	now := c.clock.Now()
 	if prev != nil && prev.err == f.Err {
+		if !prev.recheckAt.IsZero() && !now.Before(prev.recheckAt) {
+			next := *prev // the store could not tell more: look again later
+			next.recheckAt = c.recheckTime(f.Err, now)
+			e.state.CompareAndSwap(prev, &next)
+		}
 		return f.Err // this Cache's own
 	}
-	now := c.clock.Now()
 	if !now.Before(f.RetryAt) {
 		return f.Err
 	}
-	next := &state{err: f.Err, failures: f.Failures, retryAt: f.RetryAt}
+	next := &state{err: f.Err, failures: f.Failures, retryAt: f.RetryAt, recheckAt: c.recheckTime(f.Err, now)}
 	if prev != nil && prev.usable(now) {
 		next.token, next.usableUntil, next.refreshAt = prev.token, prev.usableUntil, prev.refreshAt
 	}
@@ -108,18 +113,37 @@ func (c *Cache) fetchTracked(ctx context.Context, e *entry, prior int) (Token, e
 }
 
 // fetchUnlessFresh returns the outcome of an acquisition that finished
-// between the caller's look-up and its joining the flight, else fetches.
+// between the caller's look-up and its joining the flight, or a failure
+// still backing off, else fetches. A shared failure the fleet no longer
+// remembers (prior is not NoFleetState) was forgotten by a retry: it is
+// fetched at once.
 func (c *Cache) fetchUnlessFresh(ctx context.Context, e *entry, prior int) (Token, error) {
 	now := c.clock.Now()
 	if s := e.state.Load(); s != nil && !s.due(now) {
 		if s.usable(now) {
 			return s.token, nil
 		}
-		if s.err != nil {
+		forgotten := prior != NoFleetState && !s.recheckAt.IsZero()
+		if s.err != nil && !forgotten {
 			return Token{}, &Failure{Err: s.err, Failures: s.failures, RetryAt: s.retryAt}
+		}
+		if s.err != nil && prior == 0 { // a retry: the backoff starts afresh
+			next := *s
+			next.failures = 0
+			e.state.CompareAndSwap(s, &next)
 		}
 	}
 	return c.fetch(ctx, e, prior)
+}
+
+// recheckTime is when a failure err met at now is next looked up in a
+// shared store; zero (never: wait out the backoff) for the in-process
+// store and for failures that are not shared.
+func (c *Cache) recheckTime(err error, now time.Time) time.Time {
+	if c.sharedStore && Shareable(err) {
+		return now.Add(sharedRecheck)
+	}
+	return time.Time{}
 }
 
 // errExpiredToken is recorded when Entra ID hands out a token that is
@@ -174,7 +198,7 @@ func (c *Cache) freshState(tok Token, now time.Time) *state {
 func (c *Cache) recordFailure(e *entry, prev *state, prior int, err error, now time.Time) *Failure {
 	failures := max(prev.failures, prior) + 1
 	wait := c.backoffFor(err, failures)
-	next := &state{err: err, failures: failures, retryAt: now.Add(wait)}
+	next := &state{err: err, failures: failures, retryAt: now.Add(wait), recheckAt: c.recheckTime(err, now)}
 	f := &Failure{Err: err, Failures: failures, RetryAt: next.retryAt}
 	if prev.usable(now) {
 		// Keep serving the old token while it lasts.

@@ -82,6 +82,9 @@ type Cache struct {
 	clock Clock
 	log   *zap.Logger
 	store Store
+	// sharedStore is true when store is not the in-process one: failures
+	// it shares are looked up again every sharedRecheck.
+	sharedStore bool
 
 	// entries is copy-on-write: readers load the map without a lock;
 	// writers (a key seen for the first time) copy it under mu.
@@ -106,7 +109,8 @@ var errClosed = errors.New("token cache is closed")
 // background refresher. Call Close to stop it.
 func New(src Source, opts Options) *Cache {
 	opts = opts.withDefaults()
-	c := &Cache{src: src, opts: opts, clock: opts.Clock, log: opts.Logger, store: opts.Store}
+	_, local := opts.Store.(*localStore)
+	c := &Cache{src: src, opts: opts, clock: opts.Clock, log: opts.Logger, store: opts.Store, sharedStore: !local}
 	c.ctx, c.cancel = context.WithCancel(context.Background())
 	empty := map[Key]*entry{}
 	c.entries.Store(&empty)
@@ -175,7 +179,7 @@ func (c *Cache) Token(ctx context.Context, tenantID, scope string) (Token, error
 			tok.Cached = true
 			return tok, nil
 		}
-		if s.err != nil && now.Before(s.retryAt) {
+		if s.backingOff(now) {
 			return Token{}, &BackoffError{Err: s.err, RetryIn: s.retryAt.Sub(now)}
 		}
 	}

@@ -22,6 +22,16 @@ type state struct {
 	err         error     // the last failure, nil after a success
 	retryAt     time.Time // no new attempt before this after a failure
 	failures    int       // consecutive failures
+	// recheckAt, when not zero, is when a shared store is asked again
+	// whether the fleet still remembers the failure (a retry on another
+	// replica forgets it); until then the failure is answered locally.
+	recheckAt time.Time
+}
+
+// backingOff reports whether, at now, s's failure is answered without
+// asking the store: its backoff lasts and no recheck is due.
+func (s *state) backingOff(now time.Time) bool {
+	return s.err != nil && now.Before(s.retryAt) && (s.recheckAt.IsZero() || now.Before(s.recheckAt))
 }
 
 // usable reports whether s holds a token that may be handed out at now.

@@ -64,7 +64,7 @@ func (c *Cache) forgetFailure(e *entry) bool {
 			return false
 		}
 		next := *s
-		next.retryAt, next.failures = time.Time{}, 0 // a fix starts the backoff afresh
+		next.retryAt, next.failures, next.recheckAt = time.Time{}, 0, time.Time{} // a fix starts the backoff afresh
 		if next.token.Value != "" {
 			next.refreshAt = time.Time{}
 		}

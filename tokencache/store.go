@@ -2,6 +2,7 @@ package tokencache
 
 import (
 	"context"
+	"errors"
 	"time"
 
 	"golang.org/x/sync/singleflight"
@@ -40,11 +41,32 @@ type Store interface {
 }
 
 // Fetch acquires a key's token from the Cache's Source and records the
-// outcome in the Cache. prior is how many consecutive failures of the key
-// the Store knows of beyond the Cache (another replica's), zero when it
-// knows of none, so that backoff grows across the fleet as in one process.
-// A failure is returned as a *Failure.
+// outcome in the Cache; a failure is returned as a *Failure. prior is what
+// the Store knows of the key's failures: NoFleetState when it knows
+// nothing (the in-process store, or a shared one that could not be read),
+// else how many consecutive failures the fleet remembers (0: none), so
+// that backoff grows across the fleet as in one process, and so that a
+// failure the fleet forgot (a retry on another replica) is tried again at
+// once here too.
 type Fetch func(ctx context.Context, prior int) (Token, error)
+
+// NoFleetState is the prior of a Fetch whose Store knows nothing of the
+// key's failures beyond the Cache.
+const NoFleetState = -1
+
+// sharedRecheck is how often a Cache whose Store is shared asks it again
+// about a failure it is waiting out, so that a retry on any replica
+// reaches every replica within it.
+const sharedRecheck = 5 * time.Second
+
+// Shareable reports whether a failure says something about the tenant
+// that every replica would meet, so that a shared Store shares it: an
+// answer from Entra ID. A replica that could not reach Entra ID says more
+// about its own network, and keeps that to itself.
+func Shareable(err error) bool {
+	var ae *AcquisitionError
+	return errors.As(err, &ae) && !ae.Unreachable
+}
 
 // Failure is a failed acquisition with its backoff, as a Fetch returns it
 // and as a shared Store hands it to other replicas.
@@ -72,7 +94,7 @@ type localStore struct {
 // Acquire joins or starts k's fetch and waits for it or for ctx.
 func (s *localStore) Acquire(ctx context.Context, k Key, fetch Fetch) (Token, error) {
 	ch := s.flight.DoChan(k.TenantID+" "+k.Scope, func() (any, error) {
-		return fetch(context.Background(), 0) // the Cache bounds it and cancels it on Close
+		return fetch(context.Background(), NoFleetState) // the Cache bounds it and cancels it on Close
 	})
 	select {
 	case r := <-ch:
