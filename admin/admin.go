@@ -1,8 +1,9 @@
 // Package admin serves xdrproxy's admin listener: liveness (/healthz),
 // readiness (/readyz), Prometheus metrics (/metrics), every tenant's token
-// state (/tenants) and, when enabled, /debug/pprof/. Off loopback, or
-// whenever admin keys are configured, all but the first three need an
-// admin key.
+// state (/tenants, and as a status page for people on /), the retry of a
+// tenant (POST /tenants/{tenant}/retry) and, when enabled, /debug/pprof/.
+// Off loopback, or whenever admin keys are configured, all but the first
+// three need an admin key.
 package admin
 
 import (
@@ -51,13 +52,20 @@ type Options struct {
 	// come. Nil means time.Now.
 	Now func() time.Time
 	// RequireKeys makes every path but /healthz, /readyz and /metrics
-	// (that is /tenants, POST /tenants/{tenant}/retry and /debug/pprof/)
+	// (that is the status page /, /tenants, POST /tenants/{tenant}/retry
+	// and /debug/pprof/)
 	// need Authorization: Bearer with an admin key; KeysRequired decides
 	// it from the listener's address. False leaves every path open.
 	RequireKeys bool
 	// Keys are the admin keys accepted when RequireKeys is set. Nil means
 	// XDRPROXY_ADMIN_KEYS_FILE is not set: the guarded paths answer 403.
 	Keys *Keys
+	// Version is the build's version, shown on the status page. Empty
+	// means none is shown.
+	Version string
+	// RedisUp reports whether the fleet's Redis answers, shown on the
+	// status page. Nil means no Redis is configured.
+	RedisUp func() bool
 }
 
 // endpoints serves the admin listener's paths from its collaborators.
@@ -66,9 +74,10 @@ type endpoints struct {
 }
 
 // NewHandler returns the admin listener's handler: /healthz, /readyz,
-// /tenants, /metrics when o.Registry is set and, with XDRPROXY_PPROF=true,
-// /debug/pprof/; with o.RequireKeys, each but the first three asks for an
-// admin key.
+// /metrics when o.Registry is set, the status page /, /tenants, the
+// retry when o.Retrier is set and, with XDRPROXY_PPROF=true,
+// /debug/pprof/; with o.RequireKeys, each but the first three asks for
+// an admin key.
 func NewHandler(o Options) http.Handler {
 	if o.Now == nil {
 		o.Now = time.Now
@@ -79,6 +88,7 @@ func NewHandler(o Options) http.Handler {
 		fmt.Fprintln(w, "ok")
 	})
 	mux.HandleFunc("GET /readyz", e.readyz)
+	mux.HandleFunc("GET /{$}", e.statusPage)
 	mux.HandleFunc("GET /tenants", e.tenants)
 	if o.Retrier != nil {
 		mux.HandleFunc("POST /tenants/{tenant}/retry", e.retry)

@@ -154,9 +154,11 @@ func TestEndpointsServed(t *testing.T) {
 	}{
 		{"/healthz", false, 200},
 		{"/metrics", false, 200},
+		{"/", false, 200},
 		{"/debug/pprof/", false, 404},
 		{"/debug/pprof/", true, 200},
 		{"/elsewhere", false, 404},
+		{"/index.html", false, 404}, // only / itself is the status page
 	}
 	for _, tt := range tests {
 		srv := newAdmin(t, nil, tt.pprof, tokenStates{}, &ready)

@@ -28,9 +28,10 @@ var openPaths = map[string]bool{"/healthz": true, "/readyz": true, "/metrics": t
 // keys on every path but /healthz, /readyz and /metrics. It does when
 // XDRPROXY_ADMIN_KEYS_FILE is set (configured), and on any address but
 // loopback (127.0.0.0/8, ::1, localhost) even without it: other machines
-// could connect there, so /tenants, the retry endpoint and pprof answer
-// 403 until admin keys are configured. On loopback without the file only
-// this machine can connect, and every path stays open.
+// could connect there, so the status page, /tenants, the retry endpoint
+// and pprof answer 403 until admin keys are configured. On loopback
+// without the file only this machine can connect, and every path stays
+// open.
 func KeysRequired(addr string, configured bool) bool {
 	return configured || !config.IsLoopbackAddr(addr)
 }
@@ -82,7 +83,7 @@ func guard(o Options, next http.Handler) http.Handler {
 func authorize(keys *Keys, r *http.Request) *proxy.Error {
 	if keys == nil {
 		return &proxy.Error{Status: http.StatusForbidden, Code: codeAdminKeysNotConfigured,
-			Message: "this admin listener can be reached from other machines, so /tenants, POST /tenants/{tenant}/retry and /debug/pprof/ need an admin key, and none is configured: set XDRPROXY_ADMIN_KEYS_FILE to a file of SHA-256 hashes of admin keys, one a line (or serve the admin listener on 127.0.0.1)"}
+			Message: "this admin listener can be reached from other machines, so the status page /, /tenants, POST /tenants/{tenant}/retry and /debug/pprof/ need an admin key, and none is configured: set XDRPROXY_ADMIN_KEYS_FILE to a file of SHA-256 hashes of admin keys, one a line (or serve the admin listener on 127.0.0.1)"}
 	}
 	scheme, presented, _ := strings.Cut(r.Header.Get("Authorization"), " ")
 	presented = strings.TrimSpace(presented)

@@ -123,6 +123,9 @@ func TestGuardedEndpoints(t *testing.T) {
 		{"pprof without a key", "GET", "/debug/pprof/", "", 401, askForKey, "Unauthenticated"},
 		{"pprof with the key", "GET", "/debug/pprof/", "Bearer admin-key-1", 200, noChallenge, ""},
 		{"pprof's profile without a key", "GET", "/debug/pprof/profile?seconds=1", "", 401, askForKey, "Unauthenticated"},
+		{"the status page without a key", "GET", "/", "", 401, askForKey, "Unauthenticated"},
+		{"the status page with a wrong key", "GET", "/", "Bearer nope", 401, wrongKeyAnswer, "Unauthenticated"},
+		{"the status page with the key", "GET", "/", "Bearer admin-key-1", 200, noChallenge, ""},
 		{"an unknown path without a key", "GET", "/elsewhere", "", 401, askForKey, "Unauthenticated"},
 		{"an unknown path with the key", "GET", "/elsewhere", "Bearer admin-key-1", 404, noChallenge, ""},
 		{"tenants spelt in capitals", "GET", "/TENANTS", "", 401, askForKey, "Unauthenticated"},
@@ -157,7 +160,7 @@ func TestGuardWithoutAdminKeys(t *testing.T) {
 	o := adminOptions(t, nil, true, tokenStates{}, &ready)
 	o.RequireKeys = true // not on loopback, and no XDRPROXY_ADMIN_KEYS_FILE
 	srv := serveAdmin(t, o)
-	for _, path := range []string{"/tenants", "/debug/pprof/", "/tenants/contoso/retry"} {
+	for _, path := range []string{"/", "/tenants", "/debug/pprof/", "/tenants/contoso/retry"} {
 		for _, auth := range []string{"", "Bearer anything"} {
 			a := ask(t, "GET", srv.URL+path, auth)
 			if a.status != 403 || a.code != "AdminKeysNotConfigured" || !strings.Contains(a.message, "set XDRPROXY_ADMIN_KEYS_FILE") || a.challenge != "" {
@@ -177,7 +180,7 @@ func TestGuardOffOnLoopback(t *testing.T) {
 	o := adminOptions(t, nil, true, tokenStates{}, &ready)
 	o.RequireKeys = admin.KeysRequired("127.0.0.1:9090", false)
 	srv := serveAdmin(t, o)
-	for _, path := range []string{"/tenants", "/debug/pprof/"} {
+	for _, path := range []string{"/", "/tenants", "/debug/pprof/"} {
 		if a := ask(t, "GET", srv.URL+path, ""); a.status != 200 {
 			t.Errorf("%s on loopback without keys: %d, want 200", path, a.status)
 		}

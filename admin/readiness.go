@@ -34,22 +34,27 @@ func (r *Readiness) Draining() bool { return r.draining.Load() }
 // that would take every other customer out of service with it.
 // /readyz?tenant=T is the strict form for one tenant, for monitoring it.
 func (e *endpoints) readyz(w http.ResponseWriter, r *http.Request) {
-	switch {
-	case e.Readiness.Draining():
-		http.Error(w, "draining", http.StatusServiceUnavailable)
-		return
-	case r.URL.Query().Has("tenant"):
+	if r.URL.Query().Has("tenant") && !e.Readiness.Draining() {
 		e.readyTenant(w, r.URL.Query().Get("tenant"))
 		return
-	case !e.Readiness.warm.Load():
-		http.Error(w, "warming up: acquiring tenant tokens", http.StatusServiceUnavailable)
-		return
 	}
-	if why := e.noTenantServed(); why != "" {
+	if why := e.notReady(); why != "" {
 		http.Error(w, why, http.StatusServiceUnavailable)
 		return
 	}
 	fmt.Fprintln(w, "ready")
+}
+
+// notReady says why the pod is not ready, as /readyz answers it, or
+// returns "" when it is.
+func (e *endpoints) notReady() string {
+	switch {
+	case e.Readiness.Draining():
+		return "draining"
+	case !e.Readiness.warm.Load():
+		return "warming up: acquiring tenant tokens"
+	}
+	return e.noTenantServed()
 }
 
 // noTenantServed explains why no tenant can be served, or returns "" when

@@ -78,11 +78,21 @@ func (p *process) listen() (*listeners, error) {
 		l.proxy = append(l.proxy, connguard.Listen(connguard.Limit(ln, p.cfg.MaxConnections), conf, errLog))
 		l.proxySrvs = append(l.proxySrvs, p.newHTTPServer(refuseWhileDraining(p.handler, p.ready)))
 	}
-	l.adminSrv = p.newHTTPServer(ignoreBodies(admin.NewHandler(admin.Options{
+	l.adminSrv = p.newHTTPServer(ignoreBodies(admin.NewHandler(p.adminOptions())))
+	return l, nil
+}
+
+// adminOptions are the admin listener's collaborators.
+func (p *process) adminOptions() admin.Options {
+	o := admin.Options{
 		Config: p.cfg, Tenants: p.handler, Tokens: p.cache, Retrier: p.cache, Registry: p.registry, Readiness: p.ready,
 		RequireKeys: admin.KeysRequired(p.cfg.AdminAddr, p.adminKeys != nil), Keys: p.adminKeys,
-	})))
-	return l, nil
+		Version: p.opts.Version,
+	}
+	if p.fleet != nil {
+		o.RedisUp = p.fleet.client.Up
+	}
+	return o
 }
 
 // listenProxies opens the proxy listener, then each tenant listener, each

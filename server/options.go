@@ -11,7 +11,8 @@ import (
 // Options adjust Run for the demo and for tests. The zero value runs the
 // proxy as `xdrproxy serve` does.
 type Options struct {
-	// Version is the build's version, logged at start.
+	// Version is the build's version, logged at start and shown on the
+	// status page.
 	Version string
 	// Roots, if not nil, are the only CAs trusted for Entra ID and the
 	// upstreams. Nil means the system's.

@@ -108,7 +108,7 @@ func logStart(cfg *config.Config, log *zap.Logger, version string) {
 		zap.Bool("token_emulation", cfg.TokenEmulation),
 		zap.String("public_url", publicURL(cfg)))
 	if cfg.AdminKeysMissing() {
-		log.Warn("the admin listener can be reached from other machines and XDRPROXY_ADMIN_KEYS_FILE is not set: /tenants, POST /tenants/{tenant}/retry and /debug/pprof/ answer 403 to everyone; /healthz, /readyz and /metrics stay open",
+		log.Warn("the admin listener can be reached from other machines and XDRPROXY_ADMIN_KEYS_FILE is not set: the status page /, /tenants, POST /tenants/{tenant}/retry and /debug/pprof/ answer 403 to everyone; /healthz, /readyz and /metrics stay open",
 			zap.String("admin", cfg.AdminAddr))
 	}
 }
