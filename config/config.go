@@ -153,14 +153,14 @@ var applicationVariables = []string{
 // LoadApplication reads only what describes the application and its
 // cloud (client ID, authority host, cloud, scopes), for commands such as
 // consent-url that need no credential or tenant. Fields outside that set
-// may be zero.
+// may be zero. Unknown XDRPROXY_ variables are refused as by Load.
 func LoadApplication() (*Config, error) {
 	e, err := readEnv()
 	if err != nil {
 		return nil, err
 	}
 	c, all := e.check()
-	var p problems
+	p := unknownProblems()
 	for _, line := range all {
 		for _, v := range applicationVariables {
 			if strings.HasPrefix(line, v+":") {
