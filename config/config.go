@@ -144,8 +144,9 @@ func Load() (*Config, error) {
 	return e.validate()
 }
 
-// applicationVariables are the variables LoadApplication checks.
-var applicationVariables = []string{
+// ApplicationVariables are the variables LoadApplication reads, the
+// AZURE_* fallbacks included.
+var ApplicationVariables = []string{
 	Prefix + "_CLIENT_ID", "AZURE_CLIENT_ID", Prefix + "_AUTHORITY_HOST", "AZURE_AUTHORITY_HOST",
 	Prefix + "_CLOUD", Prefix + "_SCOPE", Prefix + "_ROUTES", Prefix + "_UPSTREAM_URL",
 }
@@ -162,7 +163,7 @@ func LoadApplication() (*Config, error) {
 	c, all := e.check()
 	p := unknownProblems()
 	for _, line := range all {
-		for _, v := range applicationVariables {
+		for _, v := range ApplicationVariables {
 			if strings.HasPrefix(line, v+":") {
 				p = append(p, line)
 			}

@@ -27,7 +27,7 @@ var Known = withPrefix([]Variable{
 	{Group: appGroup, Name: "FEDERATED_TOKEN_FILE", Meaning: "client assertion file of workload identity (else AZURE_FEDERATED_TOKEN_FILE)"},
 	{Group: appGroup, Name: "REQUIRED_ROLES", Meaning: "comma list of app roles each tenant's token must carry (check, /readyz)"},
 
-	{Group: cloudGroup, Name: "CLOUD", Default: "public", Meaning: "public, usgov, usgovhigh or dod: the defaults of the three below"},
+	{Group: cloudGroup, Name: "CLOUD", Default: "public", Meaning: "public, usgov, usgovhigh or dod: the default authority host, upstream and scope"},
 	{Group: cloudGroup, Name: "AUTHORITY_HOST", Meaning: "Entra ID's https host (else AZURE_AUTHORITY_HOST, else the cloud's)"},
 	{Group: cloudGroup, Name: "INSTANCE_DISCOVERY", Default: "true", Meaning: "false for authority hosts that are not Microsoft's (the simulator)"},
 	{Group: cloudGroup, Name: "UPSTREAM_URL", Meaning: "where requests go (else the cloud's Defender XDR API)"},
