@@ -37,7 +37,7 @@ func Select(cfg *config.Config, name string) ([]config.Tenant, error) {
 	}
 	t, ok := cfg.Tenants.Lookup(name)
 	if !ok {
-		return nil, fmt.Errorf("--tenant %q is not one of the configured tenants (XDRPROXY_TENANTS)", name)
+		return nil, fmt.Errorf("--tenant %q is not one of the tenants configured in %s", name, cfg.TenantsSource())
 	}
 	return []config.Tenant{t}, nil
 }

@@ -144,8 +144,9 @@ func Load() (*Config, error) {
 	return e.validate()
 }
 
-// applicationVariables are the variables LoadApplication checks.
-var applicationVariables = []string{
+// ApplicationVariables are the variables LoadApplication reads, the
+// AZURE_* fallbacks included.
+var ApplicationVariables = []string{
 	Prefix + "_CLIENT_ID", "AZURE_CLIENT_ID", Prefix + "_AUTHORITY_HOST", "AZURE_AUTHORITY_HOST",
 	Prefix + "_CLOUD", Prefix + "_SCOPE", Prefix + "_ROUTES", Prefix + "_UPSTREAM_URL",
 }
@@ -153,16 +154,16 @@ var applicationVariables = []string{
 // LoadApplication reads only what describes the application and its
 // cloud (client ID, authority host, cloud, scopes), for commands such as
 // consent-url that need no credential or tenant. Fields outside that set
-// may be zero.
+// may be zero. Unknown XDRPROXY_ variables are refused as by Load.
 func LoadApplication() (*Config, error) {
 	e, err := readEnv()
 	if err != nil {
 		return nil, err
 	}
 	c, all := e.check()
-	var p problems
+	p := unknownProblems()
 	for _, line := range all {
-		for _, v := range applicationVariables {
+		for _, v := range ApplicationVariables {
 			if strings.HasPrefix(line, v+":") {
 				p = append(p, line)
 			}

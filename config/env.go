@@ -87,47 +87,29 @@ func fallback(field *string, name, alt string) string {
 }
 
 // defaults are applied to variables that are unset or empty: an empty
-// variable means "not set", as for every other variable.
+// variable means "not set", as for every other variable. The values are
+// Known's, so that the help shows what Load applies.
 func (e *env) defaults() {
-	for field, value := range map[*string]string{
-		&e.ListenAddr:           "127.0.0.1:8080",
-		&e.AdminAddr:            "127.0.0.1:9090",
-		&e.InstanceDiscovery:    "true",
-		&e.AllowUnauthenticated: "false",
-		&e.LogLevel:             "info",
-		&e.LogFormat:            "json",
-		&e.Cloud:                "public",
-		&e.UpstreamTimeout:      "210s",
-		&e.ShutdownTimeout:      "25s",
-		&e.BodyIdleTimeout:      "60s",
-		&e.QueueTimeout:         "30s",
-		&e.Pprof:                "false",
-		&e.TokenEmulation:       "false",
-		&e.MaxConnections:       "10000",
-		&e.RedisKeyPrefix:       "xdrproxy:",
+	for field, name := range map[*string]string{
+		&e.ListenAddr:           "LISTEN_ADDR",
+		&e.AdminAddr:            "ADMIN_ADDR",
+		&e.InstanceDiscovery:    "INSTANCE_DISCOVERY",
+		&e.AllowUnauthenticated: "ALLOW_UNAUTHENTICATED",
+		&e.LogLevel:             "LOG_LEVEL",
+		&e.LogFormat:            "LOG_FORMAT",
+		&e.Cloud:                "CLOUD",
+		&e.UpstreamTimeout:      "UPSTREAM_TIMEOUT",
+		&e.ShutdownTimeout:      "SHUTDOWN_TIMEOUT",
+		&e.BodyIdleTimeout:      "BODY_IDLE_TIMEOUT",
+		&e.QueueTimeout:         "QUEUE_TIMEOUT",
+		&e.Pprof:                "PPROF",
+		&e.TokenEmulation:       "TOKEN_EMULATION",
+		&e.MaxConnections:       "MAX_CONNECTIONS",
+		&e.RedisKeyPrefix:       "REDIS_KEY_PREFIX",
 	} {
 		if strings.TrimSpace(*field) == "" {
-			*field = value
+			v, _ := LookupVariable(Prefix + "_" + name)
+			*field = v.Default
 		}
 	}
 }
-
-// Variables lists every XDRPROXY_ variable xdrproxy reads.
-var Variables = func() []string {
-	names := []string{
-		"LISTEN_ADDR", "ADMIN_ADDR", "CLIENT_ID", "CLIENT_SECRET", "CLIENT_SECRET_FILE",
-		"CLIENT_CERTIFICATE_FILE", "FEDERATED_TOKEN_FILE", "AUTHORITY_HOST", "INSTANCE_DISCOVERY",
-		"TENANTS", "TENANTS_FILE", "DEFAULT_TENANT", "UPSTREAM_URL", "SCOPE", "REQUIRED_ROLES",
-		"ROUTES", "CLIENT_KEYS_FILE", "RATE_LIMITS", "QUEUE_TIMEOUT", "PPROF",
-		"ADMIN_KEYS_FILE",
-		"ALLOW_UNAUTHENTICATED", "LOG_LEVEL", "LOG_FORMAT", "CLOUD", "UPSTREAM_TIMEOUT", "SHUTDOWN_TIMEOUT",
-		"TLS_CERT_FILE", "TLS_KEY_FILE", "TLS_CLIENT_CA_FILE", "TENANT_LISTENERS",
-		"TOKEN_EMULATION", "PLACEHOLDER_KEY_FILE",
-		"CLIENT_CERTIFICATE_SEND_X5C", "PUBLIC_URL", "BODY_IDLE_TIMEOUT", "MAX_CONNECTIONS",
-		"REDIS_URL", "REDIS_PASSWORD_FILE", "REDIS_KEY_PREFIX", "TOKEN_ENCRYPTION_KEY_FILE",
-	}
-	for i, n := range names {
-		names[i] = Prefix + "_" + n
-	}
-	return names
-}()

@@ -64,10 +64,24 @@ func (e env) defaultTenant(c *Config, p *problems) {
 	}
 	t, ok := c.Tenants.Lookup(name)
 	if !ok {
-		p.add("DEFAULT_TENANT", "%q is not one of the configured tenants (XDRPROXY_TENANTS)", name)
+		p.add("DEFAULT_TENANT", "%q is not one of the tenants configured in %s", name, c.TenantsSource())
 		return
 	}
 	c.DefaultTenant = t
+}
+
+// TenantsSource names where the tenants come from, for messages that
+// tell the operator what to edit: XDRPROXY_TENANTS, XDRPROXY_TENANTS_FILE
+// with its path, or both (the file first: it is re-read live).
+func (c *Config) TenantsSource() string {
+	file := Prefix + "_TENANTS_FILE (" + c.TenantsFile + ")"
+	switch {
+	case c.TenantsFile == "":
+		return Prefix + "_TENANTS"
+	case len(c.StaticTenants) == 0:
+		return file
+	}
+	return file + " or " + Prefix + "_TENANTS"
 }
 
 // TenantSetFrom builds the tenant set of XDRPROXY_TENANTS plus a tenants

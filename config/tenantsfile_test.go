@@ -23,6 +23,40 @@ func TestTenantSources(t *testing.T) {
 	}
 }
 
+// TestTenantsSourceNamesWhatToEdit: messages about a tenant that is not
+// configured name the variable, or the file with its path, or both.
+func TestTenantsSourceNamesWhatToEdit(t *testing.T) {
+	path := writeFile(t, t.TempDir(), "tenants", "contoso="+tenantB+"\n")
+	tests := []struct {
+		name  string
+		set   map[string]string
+		unset []string
+		want  string
+	}{
+		{"variable", nil, nil, "XDRPROXY_TENANTS"},
+		{"file", map[string]string{"XDRPROXY_TENANTS_FILE": path}, []string{"XDRPROXY_TENANTS"}, "XDRPROXY_TENANTS_FILE (" + path + ")"},
+		{"both", map[string]string{"XDRPROXY_TENANTS_FILE": path}, nil, "XDRPROXY_TENANTS_FILE (" + path + ") or XDRPROXY_TENANTS"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			setEnv(t, caseEnv(tt.set, tt.unset))
+			cfg, err := Load()
+			if err != nil {
+				t.Fatal(err)
+			}
+			if got := cfg.TenantsSource(); got != tt.want {
+				t.Errorf("TenantsSource() = %q, want %q", got, tt.want)
+			}
+			t.Setenv("XDRPROXY_DEFAULT_TENANT", "acme")
+			_, err = Load()
+			want := `XDRPROXY_DEFAULT_TENANT: "acme" is not one of the tenants configured in ` + tt.want
+			if err == nil || !strings.Contains(err.Error(), want) {
+				t.Errorf("Load() = %v, want %q", err, want)
+			}
+		})
+	}
+}
+
 func TestReadTenantsFile(t *testing.T) {
 	dir := t.TempDir()
 	tests := []struct {

@@ -38,10 +38,11 @@ func (p problems) err() error {
 	return errors.New("invalid configuration:\n  " + strings.Join(p, "\n  "))
 }
 
-// validate returns the Config, or the error that lists every problem.
+// validate returns the Config, or the error that lists every problem:
+// the environment's unknown XDRPROXY_ variables, then each bad value.
 func (e env) validate() (*Config, error) {
 	c, p := e.check()
-	if err := p.err(); err != nil {
+	if err := append(unknownProblems(), p...).err(); err != nil {
 		return nil, err
 	}
 	return c, nil

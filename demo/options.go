@@ -64,6 +64,9 @@ type Ready struct {
 	ForeignCredentials func() int
 }
 
+// Variables are the variables OptionsFromEnv reads.
+var Variables = []string{"XDRPROXY_LISTEN_ADDR", "XDRPROXY_ADMIN_ADDR", "XDRPROXY_TENANT_LISTENERS", "XDRPROXY_PUBLIC_URL", "XDRPROXY_LOG_FORMAT"}
+
 // OptionsFromEnv reads the listener variables of `xdrproxy serve` that
 // the demo honours (XDRPROXY_LISTEN_ADDR, XDRPROXY_ADMIN_ADDR,
 // XDRPROXY_TENANT_LISTENERS, XDRPROXY_PUBLIC_URL) and

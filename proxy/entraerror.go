@@ -61,8 +61,8 @@ func writeTokenJSON(w http.ResponseWriter, status int, v any) {
 
 // unauthorizedClient is the refusal of a tenant the client may not have
 // a token for (AADSTS700016).
-func unauthorizedClient(format, name string) *entraError {
-	return &entraError{Status: http.StatusBadRequest, OAuth: "unauthorized_client", Code: 700016, Message: fmt.Sprintf(format, name)}
+func unauthorizedClient(format string, args ...any) *entraError {
+	return &entraError{Status: http.StatusBadRequest, OAuth: "unauthorized_client", Code: 700016, Message: fmt.Sprintf(format, args...)}
 }
 
 func invalidRequest(code int, msg string) *entraError {

@@ -20,6 +20,7 @@ import (
 	"net/http"
 	"net/http/httputil"
 	"net/url"
+	"strings"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -95,6 +96,15 @@ type Options struct {
 	// beyond it a request waits up to QueueTimeout for a slot, then gets
 	// 429. Zero means DefaultMaxUpstreamPerTenant.
 	MaxUpstreamPerTenant int
+	// TenantsSource names where Tenants come from, such as
+	// "XDRPROXY_TENANTS_FILE (/etc/xdrproxy/tenants)", in the messages
+	// that refuse a tenant the proxy does not serve: what the operator
+	// edits. Empty means XDRPROXY_TENANTS.
+	TenantsSource string
+	// AuthorityHost is Entra ID's base URL, named in the message that
+	// tells a client sending a domain name how to find the tenant's GUID.
+	// Nil means https://login.microsoftonline.com.
+	AuthorityHost *url.URL
 	// PublicURL, if not nil, is the origin clients reach the proxy at
 	// (scheme and host): discovery documents and rewritten paging links
 	// name it. Nil means each request's own scheme and Host, as the
@@ -152,7 +162,15 @@ func New(opts Options) (*Handler, error) {
 	if h.limits == nil {
 		h.limits = newLocalLimiter(opts.QueueTimeout, opts.Now)
 	}
-	h.served.Store(&servedConfig{tenants: opts.Tenants, def: opts.DefaultTenant, routes: routes})
+	served := &servedConfig{tenants: opts.Tenants, def: opts.DefaultTenant, routes: routes,
+		tenantsSource: opts.TenantsSource, authority: "https://login.microsoftonline.com"}
+	if served.tenantsSource == "" {
+		served.tenantsSource = config.Prefix + "_TENANTS"
+	}
+	if opts.AuthorityHost != nil {
+		served.authority = strings.TrimSuffix(opts.AuthorityHost.String(), "/")
+	}
+	h.served.Store(served)
 	h.SetClientKeys(opts.ClientKeys)
 	h.reverse = h.newReverseProxy()
 	return h, nil
@@ -181,7 +199,9 @@ func (h *Handler) SetTenants(set *config.TenantSet) {
 	if t, ok := set.Lookup(def.ID); def.ID == "" || !ok || t != def {
 		def = config.Tenant{}
 	}
-	h.served.Store(&servedConfig{tenants: set, def: def, routes: old.routes})
+	next := *old
+	next.tenants, next.def = set, def
+	h.served.Store(&next)
 }
 
 // Tenants returns the tenant set in force.
@@ -210,6 +230,9 @@ type servedConfig struct {
 	tenants *config.TenantSet
 	def     config.Tenant // the zero Tenant: none
 	routes  *routeTable
+	// tenantsSource and authority are Options.TenantsSource and
+	// AuthorityHost, for messages, with their defaults applied.
+	tenantsSource, authority string
 }
 
 // clientKeys are the client keys in force and, with token emulation, each

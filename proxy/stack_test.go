@@ -78,6 +78,10 @@ type stackOptions struct {
 	// maxUpstream and bodyIdle are passed to the proxy as they are.
 	maxUpstream int
 	bodyIdle    time.Duration
+	// tenants, if set, replace testTenants; tenantsSource is passed to
+	// the proxy as it is.
+	tenants       []config.Tenant
+	tenantsSource string
 }
 
 var testTenants = []config.Tenant{
@@ -118,7 +122,11 @@ func newStack(t *testing.T, o stackOptions) *stack {
 	cache := tokencache.New(src, tokencache.Options{Logger: logger.Named("token"), SweepInterval: -1})
 	t.Cleanup(cache.Close)
 
-	tenants, err := config.NewTenantSet(testTenants)
+	tenantList := testTenants
+	if o.tenants != nil {
+		tenantList = o.tenants
+	}
+	tenants, err := config.NewTenantSet(tenantList)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -164,6 +172,8 @@ func newStack(t *testing.T, o stackOptions) *stack {
 		Upstream:             upstream,
 		Scope:                scope,
 		Tenants:              tenants,
+		TenantsSource:        o.tenantsSource,
+		AuthorityHost:        authority,
 		DefaultTenant:        def,
 		Routes:               routes,
 		ClientKeys:           o.clientKeys,

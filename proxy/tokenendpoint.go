@@ -150,7 +150,7 @@ func (h *Handler) toolTenant(r *http.Request, tr *tokenRequest) (config.Tenant, 
 		ok = ok && len(values) == 1 && namedOK && named.ID == t.ID
 	}
 	if !ok || tr.keyed && !tr.key.Allows(t) {
-		return config.Tenant{}, unauthorizedClient("Tenant '%s' is not served by this proxy for this client: it must be in XDRPROXY_TENANTS (or the tenants file), on the client key's line in XDRPROXY_CLIENT_KEYS_FILE, on a tenant listener be the listener's tenant, and agree with any X-Tenant-ID header.", tr.name)
+		return config.Tenant{}, unauthorizedClient("Tenant '%s' is not served by this proxy for this client: it must be in %s, on the client key's line in XDRPROXY_CLIENT_KEYS_FILE, on a tenant listener be the listener's tenant, and agree with any X-Tenant-ID header.", tr.name, h.served.Load().tenantsSource)
 	}
 	return t, nil
 }

@@ -43,6 +43,8 @@ func (p *process) newHandler(signer *placeholder.Signer) (*proxy.Handler, error)
 		Upstream:        cfg.UpstreamURL,
 		Scope:           cfg.Scope,
 		Tenants:         cfg.Tenants,
+		TenantsSource:   cfg.TenantsSource(),
+		AuthorityHost:   cfg.AuthorityHost,
 		DefaultTenant:   cfg.DefaultTenant,
 		Routes:          cfg.Routes,
 		ClientKeys:      cfg.ClientKeys,

@@ -6,15 +6,18 @@ import (
 	"fmt"
 	"io"
 	"slices"
-	"strings"
+
+	"github.com/xdrproxy/xdrproxy/config"
+	"github.com/xdrproxy/xdrproxy/demo"
 )
 
 // runFunc runs a subcommand until it ends or ctx is done.
 type runFunc func(ctx context.Context, stdout, stderr io.Writer) error
 
 // command is one subcommand: how it is invoked, what it does, its flags,
-// and the function that runs it. The usage and each subcommand's -h are
-// rendered from these, so a subcommand is described in one place.
+// the variables it reads and the function that runs it. The usage and
+// each subcommand's help are rendered from these, so a subcommand is
+// described in one place.
 type command struct {
 	// name invokes it; so do its aliases.
 	name    string
@@ -23,20 +26,22 @@ type command struct {
 	synopsis string
 	// summary says what it does; each line break is kept in the usage.
 	summary string
+	// env lists the variables it reads, in full; nil means none.
+	env []string
 	// setup defines the command's flags on fs, if it has any, and returns
-	// the function that runs it with their values. A command without
-	// flags takes no arguments.
+	// the function that runs it with their values. No command takes
+	// positional arguments.
 	setup func(fs *flag.FlagSet) runFunc
-	// ignoresArgs makes it run whatever arguments follow.
-	ignoresArgs bool
 }
 
 // commands are xdrproxy's subcommands, in the order the usage lists them.
+// `help` is not one: execute answers it from this table.
 var commands = []command{
 	{
 		name:     "serve",
 		synopsis: "[serve]",
 		summary:  "run the proxy, configured from XDRPROXY_* environment variables",
+		env:      config.Variables,
 		setup:    func(*flag.FlagSet) runFunc { return runServe },
 	},
 	{
@@ -44,8 +49,9 @@ var commands = []command{
 		synopsis: "demo [--tls-addr ADDR]",
 		summary: "run a simulated Entra ID + Defender XDR and a proxy wired to it\n" +
 			"(no Azure account, no network); prints curl commands to try",
+		env: demo.Variables,
 		setup: func(fs *flag.FlagSet) runFunc {
-			tlsAddr := fs.String("tls-addr", "", "loopback host:port of the proxy's TLS listener for MSAL-based tools (default 127.0.0.1:8443, a free port when taken)")
+			tlsAddr := fs.String("tls-addr", "", "loopback host:port (`ADDR`) of the proxy's TLS listener for MSAL-based tools (default 127.0.0.1:8443, a free port when taken)")
 			return func(ctx context.Context, stdout, stderr io.Writer) error {
 				return runDemo(ctx, *tlsAddr, stdout, stderr)
 			}
@@ -55,9 +61,10 @@ var commands = []command{
 		name:     "consent-url",
 		synopsis: "consent-url [--tenant T] [--redirect-uri URI]",
 		summary:  "print the admin-consent links a customer's admin opens",
+		env:      append(slices.Clone(config.ApplicationVariables), "XDRPROXY_TENANTS", "XDRPROXY_TENANTS_FILE"),
 		setup: func(fs *flag.FlagSet) runFunc {
-			tenant := fs.String("tenant", "", "the customer's tenant: a GUID, a verified domain, or an alias from XDRPROXY_TENANTS")
-			redirect := fs.String("redirect-uri", "https://portal.azure.com", "a redirect URI registered on the application, for the v2 link")
+			tenant := fs.String("tenant", "", "the customer's tenant `T`: a GUID, a verified domain, or an alias from XDRPROXY_TENANTS or XDRPROXY_TENANTS_FILE")
+			redirect := fs.String("redirect-uri", "https://portal.azure.com", "a redirect `URI` registered on the application, for the v2 link")
 			return func(_ context.Context, stdout, _ io.Writer) error { return runConsentURL(*tenant, *redirect, stdout) }
 		},
 	},
@@ -66,19 +73,19 @@ var commands = []command{
 		synopsis: "check [--tenant T] [--json]",
 		summary: "acquire a token for each tenant and show its audience, expiry and\n" +
 			"roles, or why it failed; exits 1 if any fails or lacks a required role",
+		env: config.Variables,
 		setup: func(fs *flag.FlagSet) runFunc {
-			tenant := fs.String("tenant", "", "check only this tenant (GUID or alias)")
+			tenant := fs.String("tenant", "", "check only tenant `T` (GUID or alias)")
 			asJSON := fs.Bool("json", false, "print JSON instead of a table")
 			return func(ctx context.Context, stdout, _ io.Writer) error { return runCheck(ctx, *tenant, *asJSON, stdout) }
 		},
 	},
 	{
-		name:        "version",
-		aliases:     []string{"--version"},
-		synopsis:    "version",
-		summary:     "print the version",
-		setup:       func(*flag.FlagSet) runFunc { return runVersion },
-		ignoresArgs: true,
+		name:     "version",
+		aliases:  []string{"--version"},
+		synopsis: "version",
+		summary:  "print the version",
+		setup:    func(*flag.FlagSet) runFunc { return runVersion },
 	},
 }
 
@@ -90,33 +97,6 @@ func lookup(name string) *command {
 		}
 	}
 	return nil
-}
-
-// isHelp reports whether name asks for the usage.
-func isHelp(name string) bool {
-	return slices.Contains([]string{"help", "-h", "-help", "--help"}, name)
-}
-
-// summaryColumn is where the usage's summaries start.
-const summaryColumn = 21
-
-// usage is the text `xdrproxy --help` prints: every command's synopsis and
-// summary.
-func usage() string {
-	var b strings.Builder
-	b.WriteString("xdrproxy — authenticating reverse proxy for the Microsoft Defender XDR API\n\nUsage:\n")
-	indent := strings.Repeat(" ", summaryColumn)
-	for _, c := range commands {
-		line := "  xdrproxy " + c.synopsis
-		if len(line) < summaryColumn-1 {
-			b.WriteString(line + indent[len(line):])
-		} else {
-			b.WriteString(line + "\n" + indent)
-		}
-		b.WriteString(strings.ReplaceAll(c.summary, "\n", "\n"+indent) + "\n")
-	}
-	b.WriteString("\nThe configuration variables are listed in README.md.\n")
-	return b.String()
 }
 
 // runVersion is `xdrproxy version`.

@@ -2,11 +2,13 @@ package main
 
 import (
 	"context"
+	"errors"
 	"flag"
 	"fmt"
 	"io"
 	"os"
 	"os/signal"
+	"strings"
 	"syscall"
 )
 
@@ -36,60 +38,46 @@ func usageError(err error) error {
 
 // execute runs the subcommand named by args[0] (serve by default) with
 // the rest of args, until it ends or SIGINT or SIGTERM asks it to stop.
+// -h or --help, anywhere a flag may be, prints help and starts nothing.
 func execute(args []string, stdout, stderr io.Writer) error {
 	name := "serve"
 	if len(args) > 0 {
 		name, args = args[0], args[1:]
 	}
-	if isHelp(name) {
+	switch {
+	case name == "help":
+		return runHelp(args, stdout)
+	case isHelpFlag(name):
 		fmt.Fprint(stdout, usage())
 		return nil
 	}
 	c := lookup(name)
-	fs := flag.NewFlagSet(name, flag.ContinueOnError)
-	fs.SetOutput(stderr)
-	var run runFunc
-	if c != nil {
-		run = c.setup(fs)
-	}
-	if err := parseArgs(c, fs, args, stderr); err != nil {
-		return err
-	}
 	if c == nil {
-		fmt.Fprint(stderr, usage())
-		return usageError(fmt.Errorf("unknown command %q", name))
+		return unknownCommand(name)
+	}
+	fs := flag.NewFlagSet(c.name, flag.ContinueOnError)
+	fs.SetOutput(io.Discard) // the error says what is wrong, in one line
+	fs.Usage = func() {}
+	run := c.setup(fs)
+	switch err := fs.Parse(args); {
+	case errors.Is(err, flag.ErrHelp):
+		fmt.Fprint(stdout, c.help())
+		return nil
+	case err != nil:
+		return c.wrongUsage(err)
+	case fs.NArg() > 0:
+		return c.wrongUsage(fmt.Errorf("%s takes no arguments, got %q", c.name, fs.Args()))
 	}
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
 	return run(ctx, stdout, stderr)
 }
 
-// parseArgs parses args into fs, the flags of c (nil for an unknown
-// command). A command without flags takes no arguments: it shows the
-// usage when given some. Arguments are checked before the command name.
-func parseArgs(c *command, fs *flag.FlagSet, args []string, stderr io.Writer) error {
-	switch {
-	case c != nil && c.ignoresArgs:
-		return nil
-	case c == nil || !hasFlags(fs):
-		if len(args) > 0 {
-			fmt.Fprint(stderr, usage())
-			return usageError(fmt.Errorf("%s takes no arguments, got %q", fs.Name(), args))
-		}
-		return nil
+// wrongUsage is exit status 2 for a command line c cannot take, pointing
+// at its help.
+func (c *command) wrongUsage(err error) error {
+	if !strings.HasPrefix(err.Error(), c.name+" ") {
+		err = fmt.Errorf("%s: %w", c.name, err)
 	}
-	if err := fs.Parse(args); err != nil {
-		return &exitError{Code: 2} // the flag package has said what is wrong
-	}
-	if fs.NArg() > 0 {
-		return usageError(fmt.Errorf("%s takes no arguments, got %q", fs.Name(), fs.Args()))
-	}
-	return nil
-}
-
-// hasFlags reports whether any flag is defined on fs.
-func hasFlags(fs *flag.FlagSet) bool {
-	found := false
-	fs.VisitAll(func(*flag.Flag) { found = true })
-	return found
+	return usageError(fmt.Errorf("%w; run 'xdrproxy help %s'", err, c.name))
 }

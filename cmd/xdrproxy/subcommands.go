@@ -34,7 +34,11 @@ func runServe(ctx context.Context, _, stderr io.Writer) error {
 
 // runDemo is `xdrproxy demo [--tls-addr ADDR]`: the simulator on
 // loopback and a proxy wired to it, until Ctrl-C.
+// Unknown XDRPROXY_ variables are refused as by serve.
 func runDemo(ctx context.Context, tlsAddr string, stdout, stderr io.Writer) error {
+	if err := config.CheckVariables(os.Environ()); err != nil {
+		return usageError(err)
+	}
 	o, err := demo.OptionsFromEnv()
 	if err != nil {
 		return usageError(err)
