@@ -1,8 +1,11 @@
 package config
 
 import (
+	"net"
 	"os"
+	"regexp"
 	"slices"
+	"strconv"
 	"strings"
 )
 
@@ -23,8 +26,8 @@ func CheckVariables(environ []string) error {
 func unknownVariables(environ []string) problems {
 	var p problems
 	for _, kv := range environ {
-		name, _, _ := strings.Cut(kv, "=")
-		if !strings.HasPrefix(strings.ToUpper(name), Prefix+"_") || slices.Contains(Variables, name) {
+		name, value, _ := strings.Cut(kv, "=")
+		if !strings.HasPrefix(strings.ToUpper(name), Prefix+"_") || slices.Contains(Variables, name) || serviceLink(name, value) {
 			continue
 		}
 		if near := nearestVariables(name); len(near) > 0 {
@@ -35,6 +38,45 @@ func unknownVariables(environ []string) problems {
 	}
 	slices.Sort(p)
 	return p
+}
+
+// serviceLinkShapes are the variables the kubelet sets in every pod of a
+// namespace for a Service whose name starts with "xdrproxy" (xdrproxy,
+// xdrproxy-redis…), unless the pod sets enableServiceLinks: false: each
+// name's shape with the shape of the value the kubelet gives it.
+var serviceLinkShapes = []struct {
+	name  *regexp.Regexp
+	value func(string) bool
+}{
+	{regexp.MustCompile(`^XDRPROXY(_[A-Z0-9_]+)?_SERVICE_HOST$`), isIP},
+	{regexp.MustCompile(`^XDRPROXY(_[A-Z0-9_]+)?_SERVICE_PORT(_[A-Z0-9_]+)?$`), isPort},
+	{regexp.MustCompile(`^XDRPROXY(_[A-Z0-9_]+)?_PORT_[0-9]+_(TCP|UDP|SCTP)_PROTO$`), func(v string) bool { return v == "TCP" || v == "UDP" || v == "SCTP" }},
+	{regexp.MustCompile(`^XDRPROXY(_[A-Z0-9_]+)?_PORT_[0-9]+_(TCP|UDP|SCTP)_PORT$`), isPort},
+	{regexp.MustCompile(`^XDRPROXY(_[A-Z0-9_]+)?_PORT_[0-9]+_(TCP|UDP|SCTP)_ADDR$`), isIP},
+	{regexp.MustCompile(`^XDRPROXY(_[A-Z0-9_]+)?_PORT(_[0-9]+_(TCP|UDP|SCTP))?$`), func(v string) bool {
+		return strings.HasPrefix(v, "tcp://") || strings.HasPrefix(v, "udp://") || strings.HasPrefix(v, "sctp://")
+	}},
+}
+
+// serviceLink reports whether name=value is a kubelet's service-link
+// variable, name and value both of its shape, so that a Service named
+// xdrproxy never stops the proxy while a typo in one of ours still does.
+func serviceLink(name, value string) bool {
+	for _, s := range serviceLinkShapes {
+		if s.name.MatchString(name) && s.value(value) {
+			return true
+		}
+	}
+	return false
+}
+
+// isIP reports whether v is an IP address.
+func isIP(v string) bool { return net.ParseIP(v) != nil }
+
+// isPort reports whether v is a port number.
+func isPort(v string) bool {
+	_, err := strconv.ParseUint(v, 10, 16)
+	return err == nil
 }
 
 // unknownProblems are the unknown variables of the process's environment.

@@ -115,3 +115,29 @@ func TestLoadApplicationRefusesUnknownVariables(t *testing.T) {
 		t.Fatalf("LoadApplication() = %v, want an error naming XDRPROXY_SCOPES and XDRPROXY_SCOPE", err)
 	}
 }
+
+// The kubelet's variables for a Service named xdrproxy (or xdrproxy-redis)
+// are not typos; a variable of that name with another value is.
+func TestServiceLinksAreNotUnknown(t *testing.T) {
+	links := []string{
+		"XDRPROXY_SERVICE_HOST=10.0.0.12",
+		"XDRPROXY_SERVICE_PORT=443",
+		"XDRPROXY_SERVICE_PORT_HTTPS=443",
+		"XDRPROXY_PORT=tcp://10.0.0.12:443",
+		"XDRPROXY_PORT_443_TCP=tcp://10.0.0.12:443",
+		"XDRPROXY_PORT_443_TCP_PROTO=TCP",
+		"XDRPROXY_PORT_443_TCP_PORT=443",
+		"XDRPROXY_PORT_443_TCP_ADDR=10.0.0.12",
+		"XDRPROXY_REDIS_SERVICE_HOST=10.0.0.13",
+		"XDRPROXY_REDIS_PORT=tcp://10.0.0.13:6379",
+		"XDRPROXY_REDIS_PORT_6379_TCP_PORT=6379",
+	}
+	if p := unknownVariables(links); len(p) != 0 {
+		t.Errorf("Kubernetes service links refused: %v", p)
+	}
+	for _, kv := range []string{"XDRPROXY_REDIS_PORT=6379", "XDRPROXY_SERVICE_HOST=proxy.example", "XDRPROXY_PORT=8080"} {
+		if p := unknownVariables([]string{kv}); len(p) != 1 {
+			t.Errorf("%s: %v, want it refused: its value is not the kubelet's", kv, p)
+		}
+	}
+}
