@@ -16,7 +16,7 @@ var incidents = proxy.Limit{Key: "/api/incidents", Rates: []proxy.Rate{{N: 5, Pe
 // replica is one replica's Limiter on the Redis at addr.
 func replica(t testing.TB, addr string, opts LimiterOptions) *Limiter {
 	t.Helper()
-	return NewLimiter(dial(t, Options{URL: "redis://" + addr, Prefix: "xdrproxy:"}), opts)
+	return NewLimiter(dial(t, Options{URL: "redis://" + addr, Prefix: "xdrproxy:", Timeout: upTimeout}), opts)
 }
 
 func TestLimitIsFleetWide(t *testing.T) {
@@ -127,7 +127,7 @@ func TestWindowsAreTimedOnRedis(t *testing.T) {
 
 func TestRedisOutageFallsBackAndResumes(t *testing.T) {
 	addr, stop := testutil.StartRedis(t)
-	c := dial(t, Options{URL: "redis://" + addr, RetryInterval: time.Nanosecond})
+	c := dial(t, Options{URL: "redis://" + addr, RetryInterval: time.Nanosecond, Timeout: upTimeout})
 	l := NewLimiter(c, LimiterOptions{})
 	if adm := l.Reserve("t", incidents); adm.Refused || !l.Up() {
 		t.Fatalf("with Redis: %+v, up %v", adm, l.Up())

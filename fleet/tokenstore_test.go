@@ -25,7 +25,7 @@ const testClientID = "5d6e7f80-1a2b-4c3d-9e8f-a1b2c3d4e5f6"
 // tokenReplica is one replica's TokenStore on the Redis at addr.
 func tokenReplica(t testing.TB, addr string, keys *seal.Keys, clientID string) *TokenStore {
 	t.Helper()
-	c := dial(t, Options{URL: "redis://" + addr, Prefix: "xdrproxy:"})
+	c := dial(t, Options{URL: "redis://" + addr, Prefix: "xdrproxy:", Timeout: upTimeout})
 	return NewTokenStore(c, TokenStoreOptions{ClientID: clientID, Keys: keys})
 }
 
@@ -263,7 +263,8 @@ func TestTokenFallsBackWhileRedisIsDown(t *testing.T) {
 }
 
 func TestTokenFallsBackWhenRedisNeverAnswers(t *testing.T) {
-	a := tokenReplica(t, testutil.SilentRedis(t), mustParse(t, keyFile(newKey(t))), testClientID)
+	c := dial(t, Options{URL: "redis://" + testutil.SilentRedis(t), Prefix: "xdrproxy:"}) // DefaultTimeout
+	a := NewTokenStore(c, TokenStoreOptions{ClientID: testClientID, Keys: mustParse(t, keyFile(newKey(t)))})
 	f := &fetcher{tok: fakeToken("local")}
 	start := time.Now()
 	mustAcquire(t, a, f, f.tok)
@@ -298,7 +299,7 @@ func TestFleetRefreshTime(t *testing.T) {
 func TestDueTokenIsNotHandedOut(t *testing.T) {
 	addr, _ := testutil.StartRedis(t)
 	keys := mustParse(t, keyFile(newKey(t)))
-	c := dial(t, Options{URL: "redis://" + addr, Prefix: "xdrproxy:"})
+	c := dial(t, Options{URL: "redis://" + addr, Prefix: "xdrproxy:", Timeout: upTimeout})
 	dueAt := func(obtained time.Time, _ tokencache.Token) time.Time { return obtained } // due at once
 	a := NewTokenStore(c, TokenStoreOptions{ClientID: testClientID, Keys: keys, RefreshAt: dueAt})
 	first, second := &fetcher{tok: fakeToken("first")}, &fetcher{tok: fakeToken("second")}
@@ -317,7 +318,7 @@ func TestFailureIsSharedAcrossReplicas(t *testing.T) {
 	keys := mustParse(t, keyFile(newKey(t)))
 	clock := testutil.NewClock(time.Now())
 	replica := func() *TokenStore {
-		c := dial(t, Options{URL: "redis://" + addr, Prefix: "xdrproxy:"})
+		c := dial(t, Options{URL: "redis://" + addr, Prefix: "xdrproxy:", Timeout: upTimeout})
 		return NewTokenStore(c, TokenStoreOptions{ClientID: testClientID, Keys: keys, Now: clock.Now})
 	}
 	a, b := replica(), replica()

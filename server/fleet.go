@@ -27,7 +27,7 @@ type fleetState struct {
 // newFleet connects to the fleet's Redis when cfg names one; nil
 // otherwise. A Redis that does not answer does not stop the start: the
 // replica serves on its own state and logs it once.
-func newFleet(cfg *config.Config, log *zap.Logger, reg prometheus.Registerer) (*fleetState, error) {
+func newFleet(cfg *config.Config, log *zap.Logger, reg prometheus.Registerer, timeout time.Duration) (*fleetState, error) {
 	if !cfg.Fleet.Enabled() {
 		return nil, nil
 	}
@@ -35,6 +35,7 @@ func newFleet(cfg *config.Config, log *zap.Logger, reg prometheus.Registerer) (*
 		URL:          cfg.Fleet.URL.String(),
 		PasswordFile: cfg.Fleet.PasswordFile,
 		Prefix:       cfg.Fleet.KeyPrefix,
+		Timeout:      timeout,
 		Logger:       log,
 	})
 	if err != nil {

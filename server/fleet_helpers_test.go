@@ -51,15 +51,23 @@ func fleetEnv(addr, keyFile string) map[string]string {
 }
 
 // startReplica starts a proxy configured by env against sim; it stops
-// when the test ends.
+// when the test ends. Its Redis calls may take up to 5 s before it falls
+// back, so that what a test counts does not depend on the machine's load.
 func startReplica(t *testing.T, sim *simulator.Server, env map[string]string) replica {
+	t.Helper()
+	return startReplicaTimeout(t, sim, env, 5*time.Second)
+}
+
+// startReplicaTimeout is startReplica with the bound of each Redis call;
+// 0 is the product's own (fleet.DefaultTimeout).
+func startReplicaTimeout(t *testing.T, sim *simulator.Server, env map[string]string, redisTimeout time.Duration) replica {
 	t.Helper()
 	cfg := serveConfig(t, sim, env)
 	roots, err := sim.CertPool()
 	if err != nil {
 		t.Fatal(err)
 	}
-	l, reloads := startServeOptions(t, cfg, Options{Roots: roots})
+	l, reloads := startServeOptions(t, cfg, Options{Roots: roots, RedisTimeout: redisTimeout})
 	return replica{proxy: "http://" + l.Proxy.String(), admin: "http://" + l.Admin.String(), reloads: reloads}
 }
 

@@ -97,7 +97,7 @@ func TestFleetSilentRedis(t *testing.T) {
 	c := fleetClient(t)
 	env := fleetEnv(testutil.SilentRedis(t), writeKeyFile(t, newTokenKey(t)))
 	start := time.Now()
-	r := startReplica(t, sim, env)
+	r := startReplicaTimeout(t, sim, env, 0) // the product's 100 ms
 	for _, tenant := range []string{"contoso", "fabrikam", "contoso"} {
 		r.mustServe(t, c, tenant)
 	}

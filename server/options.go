@@ -27,6 +27,10 @@ type Options struct {
 	// file at once and retries every tenant whose token acquisition
 	// failed, now, forgetting its backoff (here and across the fleet).
 	Hangup <-chan os.Signal
+	// RedisTimeout, if not zero, replaces fleet.DefaultTimeout, the bound
+	// of each call to the fleet's Redis: tests that count what the fleet
+	// shares must not fall back because a loaded machine was slow.
+	RedisTimeout time.Duration
 	// HungUp, if set, is called once each hangup has been handled.
 	HungUp func()
 	// ReloadInterval, if not zero, replaces how often watched files are

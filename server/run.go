@@ -78,7 +78,7 @@ func assemble(cfg *config.Config, log *zap.Logger, o Options) (*process, error) 
 	p.registry = prometheus.NewRegistry()
 	p.registry.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
 	p.metrics = proxy.NewMetrics(p.registry)
-	if p.fleet, err = newFleet(cfg, log.Named("fleet"), p.registry); err != nil {
+	if p.fleet, err = newFleet(cfg, log.Named("fleet"), p.registry, o.RedisTimeout); err != nil {
 		return nil, err
 	}
 	p.cache = p.newCache()
