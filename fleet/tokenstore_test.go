@@ -418,3 +418,35 @@ func TestCloseEndsWaits(t *testing.T) {
 	}
 	a.Close()
 }
+
+// A token is refreshed once per fleet: the first replica to find it due
+// replaces it, and the others, finding theirs due later, take the
+// replacement instead of asking Entra ID.
+func TestRefreshOncePerFleet(t *testing.T) {
+	addr, _ := testutil.StartRedis(t)
+	keys := mustParse(t, keyFile(newKey(t)))
+	clock := testutil.NewClock(time.Now())
+	replica := func() *TokenStore {
+		c := dial(t, Options{URL: "redis://" + addr, Prefix: "xdrproxy:", Timeout: upTimeout})
+		return NewTokenStore(c, TokenStoreOptions{ClientID: testClientID, Keys: keys, Now: clock.Now})
+	}
+	a, b, c := replica(), replica(), replica()
+	hourFrom := func(name string) tokencache.Token {
+		return tokencache.NewToken("eyJhbGciOiJSUzI1NiJ9.eyJ0aWQiOiJ0In0.c2ln-"+name, clock.Now().Add(time.Hour), time.Time{})
+	}
+	first := &fetcher{tok: hourFrom("first")}
+	mustAcquire(t, a, first, first.tok)
+	mustAcquire(t, b, &fetcher{}, first.tok)
+
+	// 44 minutes on, every replica's token is due (FleetRefreshTime of a
+	// one-hour token is 43.5 minutes); the first to ask replaces it.
+	clock.Advance(44 * time.Minute)
+	second := &fetcher{tok: hourFrom("second")}
+	mustAcquire(t, b, second, second.tok)
+	none := &fetcher{}
+	mustAcquire(t, a, none, second.tok)
+	mustAcquire(t, c, none, second.tok)
+	if n := first.calls.Load() + second.calls.Load() + none.calls.Load(); n != 2 {
+		t.Errorf("Entra ID asked %d times for one token and one refresh across three replicas, want 2", n)
+	}
+}
