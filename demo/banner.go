@@ -88,6 +88,9 @@ Paste any of these in another terminal:
   # readiness of the proxy, and of one customer
   curl -s %[3]s/readyz
   curl -s '%[3]s/readyz?tenant=northwind'
+
+  # every tenant's token, roles, errors and consent links: open in a browser
+  %[3]s/
 `, r.SimulatorURL, r.HTTPURL, r.AdminURL, r.ConsentURL, r.CAFile, r.FabrikamURL, simulator.DefaultClientID)
 	fmt.Fprintf(&b, `
 MSAL-based tools (Microsoft's libraries for Python, Node, Go, .NET) insist on
