@@ -36,6 +36,11 @@ type Tenant struct {
 	// Name is the directory's display name, used in error messages.
 	// Empty means the GUID is used.
 	Name string
+	// Domain is the directory's domain, such as contoso.onmicrosoft.com:
+	// its OpenID discovery document answers for it with the GUID, as
+	// Entra ID's does. Empty means Name's letters and digits, lower case,
+	// + ".onmicrosoft.com".
+	Domain string
 	// Consented says whether the tenant's admin granted the application
 	// admin consent. Without it, token requests get AADSTS700016.
 	Consented bool
@@ -71,6 +76,9 @@ func (s *Server) putTenant(t Tenant) {
 	if t.Name == "" {
 		t.Name = t.ID
 	}
+	if t.Domain == "" {
+		t.Domain = onMicrosoftDomain(t.Name)
+	}
 	switch {
 	case t.Incidents == 0:
 		t.Incidents = 25
@@ -103,6 +111,18 @@ func (s *Server) SetTenant(t Tenant) error {
 	return nil
 }
 
+// tenantByDomain finds a tenant by its domain, ignoring case.
+func (s *Server) tenantByDomain(domain string) (Tenant, bool) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	for _, t := range s.tenants {
+		if strings.EqualFold(t.Domain, domain) {
+			return *t, true
+		}
+	}
+	return Tenant{}, false
+}
+
 func (s *Server) tenant(id string) (Tenant, bool) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
@@ -111,4 +131,19 @@ func (s *Server) tenant(id string) (Tenant, bool) {
 		return Tenant{}, false
 	}
 	return *t, true
+}
+
+// onMicrosoftDomain is the initial domain Entra ID gives a directory named
+// name: its letters and digits, lower case, then .onmicrosoft.com.
+func onMicrosoftDomain(name string) string {
+	var b strings.Builder
+	for _, r := range strings.ToLower(name) {
+		if r >= 'a' && r <= 'z' || r >= '0' && r <= '9' {
+			b.WriteRune(r)
+		}
+	}
+	if b.Len() == 0 {
+		return ""
+	}
+	return b.String() + ".onmicrosoft.com"
 }

@@ -34,8 +34,15 @@ func (s *Server) routeEntra(mux *http.ServeMux) {
 func (s *Server) openIDConfiguration(w http.ResponseWriter, r *http.Request) {
 	tenantID := r.PathValue("tenant")
 	if _, ok := s.tenant(tenantID); !ok {
-		s.writeEntraError(w, &entraRefusal{http.StatusBadRequest, "invalid_tenant", 90002, faultMessage(90002, tenantID, "", "")})
-		return
+		// As Entra ID does, a verified domain names its tenant too: the
+		// document then gives the tenant's GUID, which is how an operator
+		// finds it.
+		t, ok := s.tenantByDomain(tenantID)
+		if !ok {
+			s.writeEntraError(w, &entraRefusal{http.StatusBadRequest, "invalid_tenant", 90002, faultMessage(90002, tenantID, "", "")})
+			return
+		}
+		tenantID = t.ID
 	}
 	base := baseURL(r)
 	v2 := strings.Contains(r.URL.Path, "/v2.0/")
