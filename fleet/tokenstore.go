@@ -172,6 +172,12 @@ func (s *TokenStore) acquire(ctx context.Context, k tokencache.Key, fetch tokenc
 			return s.fetchLocally(ctx, fetch)
 		}
 		if locked {
+			// The replica that held the lock may have shared the token
+			// and released the lock between the read above and the lock.
+			if again, err := s.read(k); err == nil && again.ok {
+				_ = s.unlock(k, owner)
+				return again.token, nil
+			}
 			return s.fetchAndShare(ctx, k, owner, found.failure, fetch)
 		}
 		if !s.now().Before(deadline) {
