@@ -94,6 +94,7 @@ type Limiter struct {
 	queueTimeout time.Duration
 	fallback     proxy.Limiter
 	fallbacks    atomic.Uint64
+	reserves     *scriptBatcher
 }
 
 // NewLimiter returns a Limiter that keeps its windows and holds in c's
@@ -103,8 +104,13 @@ func NewLimiter(c *Client, opts LimiterOptions) *Limiter {
 	if fb == nil {
 		fb = proxy.NewLocalLimiter(opts.QueueTimeout, opts.Now)
 	}
-	return &Limiter{c: c, idHash: clientIDHash(opts.ClientID), queueTimeout: opts.QueueTimeout, fallback: fb}
+	return &Limiter{c: c, idHash: clientIDHash(opts.ClientID), queueTimeout: opts.QueueTimeout, fallback: fb,
+		reserves: newScriptBatcher(c, reserveScript)}
 }
+
+// Close stops the goroutines that send admissions to Redis; later
+// admissions use the fallback. Call it before closing the Client.
+func (l *Limiter) Close() { l.reserves.close() }
 
 // Up reports whether Redis answered the last call made to it.
 func (l *Limiter) Up() bool { return l.c.Up() }
@@ -123,7 +129,8 @@ func (l *Limiter) holdKey(tenant, key string) string {
 	return l.c.prefix + "hold:" + l.idHash + ":" + tenant + ":" + key
 }
 
-// Reserve admits a request, as proxy.Limiter says, in one round trip.
+// Reserve admits a request, as proxy.Limiter says, in one round trip,
+// shared with the other requests waiting for Redis at the same moment.
 func (l *Limiter) Reserve(tenant string, lim proxy.Limit) proxy.Admission {
 	keys := make([]string, 1, 1+len(lim.Rates))
 	keys[0] = l.holdKey(tenant, lim.Key)
@@ -134,12 +141,7 @@ func (l *Limiter) Reserve(tenant string, lim proxy.Limit) proxy.Admission {
 		keys = append(keys, l.windowKey(tenant, lim.Key, r.Per))
 		args = append(args, r.N, r.Per.Microseconds())
 	}
-	var res []int64
-	err := l.c.do(func(ctx context.Context, rdb *redis.Client) error {
-		var err error
-		res, err = reserveScript.Run(ctx, rdb, keys, args...).Int64Slice()
-		return err
-	})
+	res, err := l.reserves.run(keys, args)
 	if err != nil || len(res) != 2 {
 		l.fallbacks.Add(1)
 		return l.fallback.Reserve(tenant, lim)

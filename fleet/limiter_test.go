@@ -16,7 +16,9 @@ var incidents = proxy.Limit{Key: "/api/incidents", Rates: []proxy.Rate{{N: 5, Pe
 // replica is one replica's Limiter on the Redis at addr.
 func replica(t testing.TB, addr string, opts LimiterOptions) *Limiter {
 	t.Helper()
-	return NewLimiter(dial(t, Options{URL: "redis://" + addr, Prefix: "xdrproxy:", Timeout: upTimeout}), opts)
+	l := NewLimiter(dial(t, Options{URL: "redis://" + addr, Prefix: "xdrproxy:", Timeout: upTimeout}), opts)
+	t.Cleanup(l.Close)
+	return l
 }
 
 func TestLimitIsFleetWide(t *testing.T) {
@@ -129,6 +131,7 @@ func TestRedisOutageFallsBackAndResumes(t *testing.T) {
 	addr, stop := testutil.StartRedis(t)
 	c := dial(t, Options{URL: "redis://" + addr, RetryInterval: time.Nanosecond, Timeout: upTimeout})
 	l := NewLimiter(c, LimiterOptions{})
+	t.Cleanup(l.Close)
 	if adm := l.Reserve("t", incidents); adm.Refused || !l.Up() {
 		t.Fatalf("with Redis: %+v, up %v", adm, l.Up())
 	}
@@ -170,6 +173,7 @@ func TestSilentRedisFallsBackWithinTimeout(t *testing.T) {
 	addr := testutil.SilentRedis(t)
 	c := dial(t, Options{URL: "redis://" + addr, Timeout: 100 * time.Millisecond})
 	l := NewLimiter(c, LimiterOptions{})
+	t.Cleanup(l.Close)
 	c.nextTry.Store(0) // try Redis now, not after the retry interval
 	start := time.Now()
 	adm := l.Reserve("t", incidents)

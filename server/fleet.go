@@ -83,6 +83,7 @@ func (f *fleetState) watch(ctx context.Context) {
 func (f *fleetState) close() {
 	if f != nil {
 		f.tokens.Close()
+		f.limiter.Close()
 		_ = f.client.Close()
 	}
 }
