@@ -188,6 +188,17 @@ func (c *Client) do(call func(ctx context.Context, rdb *redis.Client) error) err
 	return err
 }
 
+// doAnyway runs one call against Redis under the timeout even while Redis
+// is left alone: for releasing a lock, which the fleet would otherwise
+// wait on for a whole lease after one slow call.
+func (c *Client) doAnyway(call func(ctx context.Context, rdb *redis.Client) error) error {
+	ctx, cancel := c.context()
+	defer cancel()
+	err := call(ctx, c.rdb)
+	c.observe(err)
+	return err
+}
+
 // observe records whether a call reached Redis and logs each change. A
 // missing key is an answer; any other error, an error reply included
 // (a wrong password, a script that fails), means state is not shared.

@@ -20,10 +20,11 @@ import (
 
 const (
 	// DefaultLease is how long a replica may hold a token's lock when
-	// TokenStoreOptions.Lease is zero: longer than an acquisition from
-	// Entra ID takes, short enough that the fleet does not wait long on a
-	// replica that died holding it.
-	DefaultLease = 30 * time.Second
+	// TokenStoreOptions.Lease is zero: longer than the token cache lets
+	// an acquisition take (30 s), so that a slow but successful one still
+	// holds its lock when it shares the token, and short enough that the
+	// fleet does not wait long on a replica that died holding it.
+	DefaultLease = 35 * time.Second
 	// pollMin and pollMax bound the jittered interval at which a replica
 	// waiting for another's acquisition looks for its token.
 	pollMin, pollMax = 50 * time.Millisecond, 150 * time.Millisecond
@@ -128,11 +129,14 @@ func FleetRefreshTime(obtained time.Time, tok tokencache.Token) time.Time {
 		return obtained
 	}
 	margin := max(lifetime/4, min(lifetime/2, 5*time.Minute))
-	at := tok.ExpiresOn.Add(-margin - margin/10)
+	at := tok.ExpiresOn.Add(-margin)
 	if r := tok.RefreshOn; !r.IsZero() && r.Before(at) && r.After(obtained) {
 		at = r
 	}
-	return at
+	// As early as tokencache's jitter may move it: a tenth of what is
+	// left after it, Entra ID's hint included. Later, a replica would find
+	// its token due while the fleet's is not, and ask again per request.
+	return at.Add(-tok.ExpiresOn.Sub(at) / 10)
 }
 
 // Up reports whether Redis answered the last call made to it.
@@ -197,6 +201,7 @@ func (s *TokenStore) acquire(ctx context.Context, k tokencache.Key, fetch tokenc
 		}
 		locked, err := s.lock(k, owner)
 		if err != nil {
+			_ = s.unlock(k, owner) // the SET may have been applied before the timeout
 			return s.fetchLocally(ctx, fetch)
 		}
 		if locked {
@@ -315,6 +320,9 @@ func (s *TokenStore) read(k tokencache.Key) (stored, error) {
 	}
 	st.token = tokencache.NewToken(t.Value, t.ExpiresOn, t.RefreshOn)
 	st.ok = s.now().Before(t.Due)
+	if st.failure != nil {
+		st.failure.Token = st.token // still usable, maybe, while its refresh fails
+	}
 	return st, nil
 }
 
@@ -352,9 +360,10 @@ func (s *TokenStore) lock(k tokencache.Key, owner string) (bool, error) {
 	return locked, err
 }
 
-// unlock releases k's lock if owner still holds it.
+// unlock releases k's lock if owner still holds it, even right after a
+// failed call: the other replicas would otherwise wait out the lease.
 func (s *TokenStore) unlock(k tokencache.Key, owner string) error {
-	return s.c.do(func(ctx context.Context, rdb *redis.Client) error {
+	return s.c.doAnyway(func(ctx context.Context, rdb *redis.Client) error {
 		return releaseScript.Run(ctx, rdb, []string{s.lockKey(k)}, owner).Err()
 	})
 }

@@ -283,7 +283,7 @@ func TestFleetRefreshTime(t *testing.T) {
 	}{
 		{"one hour", t0.Add(time.Hour), time.Time{}, t0.Add(60*time.Minute - 16*time.Minute - 30*time.Second)},
 		{"ten minutes", t0.Add(10 * time.Minute), time.Time{}, t0.Add(10*time.Minute - 5*time.Minute - 30*time.Second)},
-		{"hint earlier", t0.Add(time.Hour), t0.Add(30 * time.Minute), t0.Add(30 * time.Minute)},
+		{"hint earlier, moved as early as the jitter may", t0.Add(time.Hour), t0.Add(30 * time.Minute), t0.Add(27 * time.Minute)},
 		{"hint later", t0.Add(time.Hour), t0.Add(50 * time.Minute), t0.Add(60*time.Minute - 16*time.Minute - 30*time.Second)},
 		{"expired", t0.Add(-time.Minute), time.Time{}, t0},
 	} {

@@ -33,7 +33,7 @@ func (c *Cache) acquire(ctx context.Context, e *entry, before *state) (Token, er
 	})
 	var f *Failure
 	if errors.As(err, &f) {
-		return Token{}, c.adoptFailure(e, f)
+		return c.adoptFailure(e, f)
 	}
 	if err != nil {
 		return Token{}, err
@@ -41,12 +41,13 @@ func (c *Cache) acquire(ctx context.Context, e *entry, before *state) (Token, er
 	return c.adopt(e, before, tok)
 }
 
-// adoptFailure returns the error a caller gets for f. A failure of this
+// adoptFailure returns what a caller gets for f. A failure of this
 // Cache's own fetch is returned as it was; one the store handed out from
 // another replica is kept in e, with its backoff, so that this Cache too
 // waits it out without asking the store again, and returned as a
-// *BackoffError.
-func (c *Cache) adoptFailure(e *entry, f *Failure) error {
+// *BackoffError, unless a token is still usable (this Cache's, or the
+// fleet's in f.Token), which is then served while the failure lasts.
+func (c *Cache) adoptFailure(e *entry, f *Failure) (Token, error) {
 	prev := e.state.Load()
 	now := c.clock.Now()
 	if prev != nil && prev.err == f.Err {
@@ -55,14 +56,19 @@ func (c *Cache) adoptFailure(e *entry, f *Failure) error {
 			next.recheckAt = c.recheckTime(f.Err, now)
 			e.state.CompareAndSwap(prev, &next)
 		}
-		return f.Err // this Cache's own
+		return Token{}, f.Err // this Cache's own
 	}
 	if !now.Before(f.RetryAt) {
-		return f.Err
+		return Token{}, f.Err
 	}
 	next := &state{err: f.Err, failures: f.Failures, retryAt: f.RetryAt, recheckAt: c.recheckTime(f.Err, now)}
-	if prev != nil && prev.usable(now) {
+	switch {
+	case prev != nil && prev.usable(now):
 		next.token, next.usableUntil, next.refreshAt = prev.token, prev.usableUntil, prev.refreshAt
+	case f.Token.Value != "" && now.Before(usableUntil(now, f.Token.ExpiresOn)):
+		// The fleet's token, still usable although its refresh failed:
+		// due at once, the backoff deciding when it is next tried.
+		next.token, next.usableUntil, next.refreshAt = f.Token, usableUntil(now, f.Token.ExpiresOn), now
 	}
 	if e.state.CompareAndSwap(prev, next) {
 		c.log.Debug("token acquisition failure taken from the store",
@@ -71,7 +77,10 @@ func (c *Cache) adoptFailure(e *entry, f *Failure) error {
 			zap.Int("consecutive_failures", f.Failures),
 			zap.Duration("retry_in", f.RetryAt.Sub(now)))
 	}
-	return &BackoffError{Err: f.Err, RetryIn: f.RetryAt.Sub(now)}
+	if next.token.Value != "" {
+		return next.token, nil
+	}
+	return Token{}, &BackoffError{Err: f.Err, RetryIn: f.RetryAt.Sub(now)}
 }
 
 // adopt keeps in e a token the store handed out without this cache

@@ -30,7 +30,9 @@ func (c *Cache) RefreshDue(ctx context.Context) {
 	now := c.clock.Now()
 	var due []*entry
 	for _, e := range *c.entries.Load() {
-		if s := e.state.Load(); s != nil && s.due(now) {
+		// A shared failure whose recheck is due is looked up again, so
+		// that a retry on another replica reaches an idle one too.
+		if s := e.state.Load(); s != nil && (s.due(now) || s.err != nil && !s.recheckAt.IsZero() && !s.backingOff(now)) {
 			due = append(due, e)
 		}
 	}

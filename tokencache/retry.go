@@ -45,7 +45,11 @@ func (c *Cache) Retry(ctx context.Context, tenantID string, scopes []string) err
 	now := c.clock.Now()
 	var todo []*entry
 	for _, e := range c.addEntries(keys) {
-		c.forgetFailure(e)
+		if !c.forgetFailure(e) {
+			// This replica holds a token, or never tried: the fleet may
+			// still remember another replica's failure.
+			c.store.ForgetFailure(e.key)
+		}
 		if s := e.state.Load(); s == nil || s.due(now) {
 			todo = append(todo, e)
 		}

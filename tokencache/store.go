@@ -61,11 +61,15 @@ const sharedRecheck = 5 * time.Second
 
 // Shareable reports whether a failure says something about the tenant
 // that every replica would meet, so that a shared Store shares it: an
-// answer from Entra ID. A replica that could not reach Entra ID says more
-// about its own network, and keeps that to itself.
+// answer from Entra ID about the tenant. A replica that could not reach
+// Entra ID, whose fetch was cancelled (it is stopping) or failed before
+// asking (an unreadable federated token file), or whose credential was
+// refused (during a rotation, other replicas may hold the new one), says
+// more about itself, and keeps that to itself.
 func Shareable(err error) bool {
 	var ae *AcquisitionError
-	return errors.As(err, &ae) && !ae.Unreachable
+	return errors.As(err, &ae) && !ae.Unreachable && (ae.Status != 0 || ae.OAuthError != "") &&
+		ae.Class() != ClassCredential && !errors.Is(err, context.Canceled)
 }
 
 // Failure is a failed acquisition with its backoff, as a Fetch returns it
@@ -77,6 +81,11 @@ type Failure struct {
 	Failures int
 	// RetryAt is when the key may be tried again.
 	RetryAt time.Time
+	// Token, when a shared Store hands out another replica's failure, is
+	// the fleet's last token if it has one, which may still be usable: a
+	// replica that joins while a refresh is failing serves it as the
+	// others do. Zero otherwise.
+	Token Token
 }
 
 // Error returns the failure's message.
