@@ -163,6 +163,7 @@ var errExpiredToken = errors.New("Entra ID issued a token that is already expire
 // fetch asks the source for a token and records the outcome in e, a
 // failure counted after prior ones (the store's) as a *Failure.
 func (c *Cache) fetch(ctx context.Context, e *entry, prior int) (Token, error) {
+	e.fetches.Add(1)
 	start := c.clock.Now()
 	tok, err := c.src.Token(ctx, e.key.TenantID, e.key.Scope)
 	now := c.clock.Now()

@@ -12,6 +12,7 @@ type entry struct {
 	state      atomic.Pointer[state]
 	refreshing atomic.Bool
 	lastForced atomic.Int64 // unix ns of the last token dropped by Invalidate
+	fetches    atomic.Int64 // fetches from the Source begun, for Retry
 }
 
 // state is what the Cache knows of one key at one moment.

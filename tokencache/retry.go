@@ -44,6 +44,7 @@ func (c *Cache) Retry(ctx context.Context, tenantID string, scopes []string) err
 	}
 	now := c.clock.Now()
 	var todo []*entry
+	fetched := map[*entry]int64{}
 	for _, e := range c.addEntries(keys) {
 		if !c.forgetFailure(e) {
 			// This replica holds a token, or never tried: the fleet may
@@ -52,9 +53,20 @@ func (c *Cache) Retry(ctx context.Context, tenantID string, scopes []string) err
 		}
 		if s := e.state.Load(); s == nil || s.due(now) {
 			todo = append(todo, e)
+			fetched[e] = e.fetches.Load()
 		}
 	}
 	c.acquireAll(ctx, todo)
+	// An acquisition that was already in flight (begun before the admin
+	// consented) may have answered: try once more those that failed
+	// without a fetch begun after the retry.
+	var again []*entry
+	for _, e := range todo {
+		if s := e.state.Load(); s != nil && s.err != nil && e.fetches.Load() == fetched[e] && c.forgetFailure(e) {
+			again = append(again, e)
+		}
+	}
+	c.acquireAll(ctx, again)
 	return ctx.Err()
 }
 

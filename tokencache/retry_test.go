@@ -3,6 +3,7 @@ package tokencache_test
 import (
 	"context"
 	"errors"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -84,5 +85,39 @@ func TestRetryFailedTriesOnlyFailedKeys(t *testing.T) {
 	}
 	if st, _ := c.Status(tokencache.Key{TenantID: "t", Scope: scope}); !st.HasToken {
 		t.Error("the failed key has no token after RetryFailed")
+	}
+}
+
+// A retry that joins an acquisition begun before the admin consented
+// (the background refresher's, say) does not answer with that
+// acquisition's failure: it asks once more.
+func TestRetryDoesNotTrustAnAcquisitionBegunBeforeIt(t *testing.T) {
+	clock := testutil.NewClock(time.Now())
+	started, release := make(chan struct{}), make(chan struct{})
+	var calls atomic.Int32
+	src := sourceFunc(func() (tokencache.Token, error) {
+		if calls.Add(1) == 1 {
+			close(started)
+			<-release
+			return consentMissing() // asked before the consent
+		}
+		return tokencache.Token{Value: "after-consent", ExpiresOn: clock.Now().Add(time.Hour)}, nil
+	})
+	c := newCache(t, src, tokencache.Options{Clock: clock})
+	ctx := context.Background()
+	early := make(chan error, 1)
+	go func() { _, err := c.Token(ctx, "t", scope); early <- err }()
+	<-started
+	retried := make(chan error, 1)
+	go func() { retried <- c.Retry(ctx, "t", []string{scope}) }()
+	// The early acquisition fails; whether the retry joined it first or
+	// starts its own after, it must end with the token.
+	close(release)
+	if err := <-retried; err != nil {
+		t.Fatal(err)
+	}
+	<-early
+	if st, _ := c.Status(tokencache.Key{TenantID: "t", Scope: scope}); !st.HasToken {
+		t.Errorf("after the retry: %+v, want the token Entra ID gives now", st)
 	}
 }
