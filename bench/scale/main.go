@@ -1,8 +1,8 @@
 // Command scale measures xdrproxy's memory with many tenants: it serves n
 // simulated tenants from an in-process simulator, runs xdrproxy as a child
 // process (default configuration, pprof on) and reports the proxy's
-// resident set and live heap (runtime.MemStats after a forced GC, read
-// from /debug/pprof/heap) at each stage:
+// resident set, live heap (runtime.MemStats after a forced GC, read from
+// /debug/pprof/heap), CPU time so far and GC count at each stage:
 //
 //	start          the admin listener answers (warm-up under way)
 //	warm           /readyz answers 200: every tenant was tried once
@@ -96,8 +96,8 @@ func run(n int, proxyBin, profiles string, conns int) error {
 // stages drives the proxy through each stage and prints the table.
 func (b *bench) stages(conns int) error {
 	fmt.Printf("xdrproxy with %d tenants (GOGC=%q GOMEMLIMIT=%q)\n\n", b.n, os.Getenv("GOGC"), os.Getenv("GOMEMLIMIT"))
-	fmt.Println("| stage | RSS MiB | peak RSS MiB | live heap MiB | heap in use MiB | Go Sys MiB | note |")
-	fmt.Println("|---|---|---|---|---|---|---|")
+	fmt.Println("| stage | RSS MiB | peak RSS MiB | live heap MiB | heap in use MiB | Go Sys MiB | CPU s | GCs | note |")
+	fmt.Println("|---|---|---|---|---|---|---|---|---|")
 	if err := b.waitFor("/healthz", 30*time.Second); err != nil {
 		return err
 	}

@@ -23,6 +23,10 @@ func (b *bench) measure(i int, stage, note string) error {
 	if err != nil {
 		return err
 	}
+	cpu, err := procCPU(b.proxy.Process.Pid)
+	if err != nil {
+		return err
+	}
 	stats, err := b.heapStats()
 	if err != nil {
 		return err
@@ -33,9 +37,27 @@ func (b *bench) measure(i int, stage, note string) error {
 			return err
 		}
 	}
-	fmt.Printf("| %s | %s | %s | %s | %s | %s | %s |\n", stage, mib(rss), mib(peak),
-		mib(stats["HeapAlloc"]), mib(stats["HeapInuse"]), mib(stats["Sys"]), note)
+	fmt.Printf("| %s | %s | %s | %s | %s | %s | %.2f | %d | %s |\n", stage, mib(rss), mib(peak),
+		mib(stats["HeapAlloc"]), mib(stats["HeapInuse"]), mib(stats["Sys"]), cpu, stats["NumGC"], note)
 	return nil
+}
+
+// procCPU returns the CPU time the process has used, in seconds, from
+// utime and stime in /proc/PID/stat (in USER_HZ, 100 a second on Linux).
+func procCPU(pid int) (float64, error) {
+	data, err := os.ReadFile(fmt.Sprintf("/proc/%d/stat", pid))
+	if err != nil {
+		return 0, fmt.Errorf("%w: %v", errNoProc, err)
+	}
+	// The command name, in parentheses, may hold spaces: count fields
+	// after its closing parenthesis (state is field 3, utime 14).
+	f := strings.Fields(string(data[bytes.LastIndexByte(data, ')')+1:]))
+	if len(f) < 13 {
+		return 0, errNoProc
+	}
+	utime, _ := strconv.ParseInt(f[11], 10, 64)
+	stime, _ := strconv.ParseInt(f[12], 10, 64)
+	return float64(utime+stime) / 100, nil
 }
 
 // procMemory returns the process's resident set and its peak, in bytes.
