@@ -37,30 +37,37 @@ func (m *Metrics) LabelTenants(set *config.TenantSet, limit int) {
 	if limit >= 0 && len(names) > limit {
 		names = names[:limit]
 	}
-	labelled := make(map[string]bool, len(names))
+	next := &requestLabels{all: len(names) == set.Len(), names: make(map[string]bool, len(names))}
 	for _, n := range names {
-		labelled[n] = true
+		next.names[n] = true
 	}
 	m.labelMu.Lock()
 	defer m.labelMu.Unlock()
-	old := m.labelled.Swap(&labelled)
+	old := m.labels.Swap(next)
 	if old == nil {
 		return
 	}
-	for n := range *old {
-		if !labelled[n] {
+	for n := range old.names {
+		if !next.names[n] {
 			m.requests.DeletePartialMatch(prometheus.Labels{"tenant": n})
 		}
 	}
-	if len(labelled) == set.Len() {
+	if next.all {
 		m.requests.DeletePartialMatch(prometheus.Labels{"tenant": otherTenants})
 	}
 }
 
+// requestLabels are the tenants that keep their label on the request
+// counter.
+type requestLabels struct {
+	all   bool // every tenant served: no look-up per request
+	names map[string]bool
+}
+
 // requestTenant is the tenant label a request of tenant is counted under.
 func (m *Metrics) requestTenant(tenant string) string {
-	labelled := m.labelled.Load()
-	if labelled == nil || tenant == "none" || (*labelled)[tenant] {
+	l := m.labels.Load()
+	if l == nil || l.all || tenant == "none" || l.names[tenant] {
 		return tenant
 	}
 	return otherTenants

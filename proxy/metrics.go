@@ -30,11 +30,11 @@ type Metrics struct {
 	throttled   *prometheus.CounterVec
 	tokens      *tokenMetrics
 
-	// labelled holds the tenant labels requests_total keeps (see
-	// LabelTenants); nil keeps every tenant's. labelMu orders its
+	// labels are the tenant labels requests_total keeps (see
+	// LabelTenants); nil keeps every tenant's. labelMu orders their
 	// writers.
-	labelled atomic.Pointer[map[string]bool]
-	labelMu  sync.Mutex
+	labels  atomic.Pointer[requestLabels]
+	labelMu sync.Mutex
 }
 
 // NewMetrics creates the metrics and registers them with reg.
