@@ -1,10 +1,12 @@
 package admin
 
 import (
+	"bufio"
 	"bytes"
 	_ "embed"
 	"fmt"
 	"html/template"
+	"iter"
 	"net/http"
 	"strings"
 	"time"
@@ -20,11 +22,18 @@ import (
 //go:embed status.html
 var statusHTML string
 
-// statusTemplate renders the status page. html/template escapes every
-// value for where it lands, so that a tenant alias or a message from
-// Entra ID is shown as text, never run, and a consent link that is not
-// http(s) never becomes a live href.
+// statusTemplate renders the status page in three parts: "head" (up to
+// the table's header, given the statusView), "row" (one tenant, given its
+// statusRow) and "foot" (given the statusView). html/template escapes
+// every value for where it lands, so that a tenant alias or a message
+// from Entra ID is shown as text, never run, and a consent link that is
+// not http(s) never becomes a live href.
 var statusTemplate = template.Must(template.New("status").Parse(statusHTML))
+
+// statusRowLimit is the most tenants the status page shows. With more,
+// it shows those not ready first and says that /tenants has them all: a
+// page a person reads every 5 s cannot usefully hold 10,000 rows (8 MB).
+const statusRowLimit = 500
 
 // statusCSP is the status page's Content-Security-Policy: it has no
 // script, image, font, frame or form, and its only style is inline.
@@ -40,8 +49,9 @@ type statusView struct {
 	// Redis is "" without a fleet, else "up" or "down".
 	Redis                          string
 	Tenants, ReadyTenants, Failing int
-	Rows                           []statusRow
-	Generated                      string
+	// Shown is how many tenants have a row: Tenants, or statusRowLimit.
+	Shown     int
+	Generated string
 	// KeysRequired says the retry lines need an admin key.
 	KeysRequired bool
 }
@@ -74,15 +84,36 @@ type statusScope struct {
 }
 
 // statusPage serves the status page: readiness at the top, then one row
-// per tenant with its tokens, roles, last error, consent link and retry
-// command. It holds no token and no secret, only what /tenants shows.
+// per tenant (at most statusRowLimit) with its tokens, roles, last error,
+// consent link and retry command. It holds no token and no secret, only
+// what /tenants shows. Rows are written as they are rendered, so the
+// page costs one row's memory however many tenants there are.
 func (e *endpoints) statusPage(w http.ResponseWriter, r *http.Request) {
-	var buf bytes.Buffer
-	if err := statusTemplate.Execute(&buf, e.statusView(r.Host)); err != nil {
+	tenants := e.Tenants.Tenants().All()
+	now := e.Now()
+	v, notReady := e.statusView(tenants, now)
+	var head bytes.Buffer
+	if err := statusTemplate.ExecuteTemplate(&head, "head", v); err != nil {
 		http.Error(w, "rendering the status page: "+err.Error(), http.StatusInternalServerError)
 		return
 	}
-	h := w.Header()
+	setStatusHeaders(w.Header())
+	bw := bufio.NewWriterSize(w, 32<<10)
+	_, _ = bw.Write(head.Bytes())
+	for i := range statusOrder(len(tenants), notReady, v.Shown) {
+		// A row that fails to render is a bug the tests catch; the page
+		// is already on its way, so it is cut short.
+		if statusTemplate.ExecuteTemplate(bw, "row", e.statusRow(tenants[i], r.Host, now)) != nil {
+			return
+		}
+	}
+	if statusTemplate.ExecuteTemplate(bw, "foot", v) == nil {
+		_ = bw.Flush()
+	}
+}
+
+// setStatusHeaders sets the status page's headers.
+func setStatusHeaders(h http.Header) {
 	h.Set("Content-Type", "text/html; charset=utf-8")
 	h.Set("Cache-Control", "no-store")
 	h.Set("Content-Security-Policy", statusCSP)
@@ -91,32 +122,73 @@ func (e *endpoints) statusPage(w http.ResponseWriter, r *http.Request) {
 	// Following the consent link must not tell Entra ID where the admin
 	// listener is.
 	h.Set("Referrer-Policy", "no-referrer")
-	_, _ = w.Write(buf.Bytes())
 }
 
-// statusView gathers the page's data; host is the admin listener's
-// address as the browser reached it, for the retry commands.
-func (e *endpoints) statusView(host string) statusView {
-	now := e.Now()
-	v := statusView{Version: e.Version, Readiness: e.notReady(), Generated: now.UTC().Format(timeLayout), KeysRequired: e.RequireKeys}
+// statusView gathers the page's summary of tenants at now, and the
+// indexes of those not ready, in order.
+func (e *endpoints) statusView(tenants []config.Tenant, now time.Time) (statusView, []int) {
+	v := statusView{Version: e.Version, Readiness: e.notReady(), Generated: now.UTC().Format(timeLayout), KeysRequired: e.RequireKeys,
+		Tenants: len(tenants), Shown: min(len(tenants), statusRowLimit)}
 	if e.RedisUp != nil {
 		v.Redis = map[bool]string{true: "up", false: "down"}[e.RedisUp()]
 	}
-	for _, t := range e.Tenants.Tenants().All() {
-		row := e.statusRow(t, host, now)
-		v.Rows = append(v.Rows, row)
-		if row.Ready {
+	var notReady []int
+	for i, t := range tenants {
+		if len(e.tenantProblems(t)) == 0 {
 			v.ReadyTenants++
+		} else {
+			notReady = append(notReady, i)
 		}
-		for _, s := range row.Scopes {
-			if s.Error != nil {
-				v.Failing++
-				break
-			}
+		if e.failing(t) {
+			v.Failing++
 		}
 	}
-	v.Tenants = len(v.Rows)
-	return v
+	return v, notReady
+}
+
+// failing reports whether the last acquisition of one of t's tokens
+// failed.
+func (e *endpoints) failing(t config.Tenant) bool {
+	for _, scope := range e.Config.Scopes() {
+		if st, ok := e.Tokens.Status(tokencache.Key{TenantID: t.ID, Scope: scope}); ok && st.LastError != nil {
+			return true
+		}
+	}
+	return false
+}
+
+// statusOrder yields the indexes of the n tenants to show, at most shown
+// of them: all in order when they fit, else those not ready (notReady,
+// ascending) first, then the others in order.
+func statusOrder(n int, notReady []int, shown int) iter.Seq[int] {
+	return func(yield func(int) bool) {
+		if n <= shown {
+			for i := range n {
+				if !yield(i) {
+					return
+				}
+			}
+			return
+		}
+		left := shown
+		for _, i := range notReady[:min(len(notReady), left)] {
+			if !yield(i) {
+				return
+			}
+			left--
+		}
+		next := 0 // the next not-ready index, skipped below
+		for i := 0; i < n && left > 0; i++ {
+			if next < len(notReady) && notReady[next] == i {
+				next++
+				continue
+			}
+			if !yield(i) {
+				return
+			}
+			left--
+		}
+	}
 }
 
 // statusRow is t's row, from its /tenants report.

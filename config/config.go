@@ -113,6 +113,10 @@ type Config struct {
 	// proxy and tenant listener; beyond it new connections wait in the
 	// kernel's accept queue. 0 means no cap.
 	MaxConnections int
+	// MetricsTenantLabels is how many tenants keep a tenant label of their
+	// own on xdrproxy_requests_total, the first by name; the requests of
+	// the others are counted together. 0 means none.
+	MetricsTenantLabels int
 	// Fleet is the Redis replicas share state through; its zero value
 	// means none.
 	Fleet Fleet

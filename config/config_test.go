@@ -44,22 +44,23 @@ var (
 // defaultConfig is what Load returns for minimalEnv.
 func defaultConfig(t *testing.T) *Config {
 	return &Config{
-		ListenAddr:        "127.0.0.1:8080",
-		AdminAddr:         "127.0.0.1:9090",
-		ClientID:          testClientID,
-		Credential:        Credential{Kind: ClientSecret, Secret: testSecret},
-		AuthorityHost:     testutil.ParseURL(t, "https://login.microsoftonline.com"),
-		InstanceDiscovery: true,
-		Tenants:           mustTenantSet(t, Tenant{ID: tenantA}),
-		UpstreamURL:       testutil.ParseURL(t, "https://api.security.microsoft.com"),
-		Scope:             "https://api.security.microsoft.com/.default",
-		LogLevel:          zapcore.InfoLevel,
-		LogFormat:         "json",
-		Cloud:             publicCloud,
-		UpstreamTimeout:   210 * time.Second,
-		ShutdownTimeout:   25 * time.Second,
-		BodyIdleTimeout:   60 * time.Second,
-		MaxConnections:    10000,
+		ListenAddr:          "127.0.0.1:8080",
+		AdminAddr:           "127.0.0.1:9090",
+		ClientID:            testClientID,
+		Credential:          Credential{Kind: ClientSecret, Secret: testSecret},
+		AuthorityHost:       testutil.ParseURL(t, "https://login.microsoftonline.com"),
+		InstanceDiscovery:   true,
+		Tenants:             mustTenantSet(t, Tenant{ID: tenantA}),
+		UpstreamURL:         testutil.ParseURL(t, "https://api.security.microsoft.com"),
+		Scope:               "https://api.security.microsoft.com/.default",
+		LogLevel:            zapcore.InfoLevel,
+		LogFormat:           "json",
+		Cloud:               publicCloud,
+		UpstreamTimeout:     210 * time.Second,
+		ShutdownTimeout:     25 * time.Second,
+		BodyIdleTimeout:     60 * time.Second,
+		MaxConnections:      10000,
+		MetricsTenantLabels: 1000,
 	}
 }
 
@@ -159,6 +160,11 @@ func TestLoad(t *testing.T) {
 			name: "no connection cap",
 			set:  map[string]string{"XDRPROXY_MAX_CONNECTIONS": "0"},
 			want: func(c *Config) { c.MaxConnections = 0 },
+		},
+		{
+			name: "no tenant label on the request counter",
+			set:  map[string]string{"XDRPROXY_METRICS_TENANT_LABELS": " 0 "},
+			want: func(c *Config) { c.MetricsTenantLabels = 0 },
 		},
 		{
 			name: "boolean spellings",

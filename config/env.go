@@ -50,6 +50,7 @@ type env struct {
 	PublicURL              string `split_words:"true"`
 	BodyIdleTimeout        string `split_words:"true"`
 	MaxConnections         string `split_words:"true"`
+	MetricsTenantLabels    string `split_words:"true"`
 	RedisURL               string `split_words:"true"`
 	RedisPasswordFile      string `split_words:"true"`
 	RedisKeyPrefix         string `split_words:"true"`
@@ -105,6 +106,7 @@ func (e *env) defaults() {
 		&e.Pprof:                "PPROF",
 		&e.TokenEmulation:       "TOKEN_EMULATION",
 		&e.MaxConnections:       "MAX_CONNECTIONS",
+		&e.MetricsTenantLabels:  "METRICS_TENANT_LABELS",
 		&e.RedisKeyPrefix:       "REDIS_KEY_PREFIX",
 	} {
 		if strings.TrimSpace(*field) == "" {

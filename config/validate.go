@@ -73,6 +73,7 @@ func (e env) check() (*Config, problems) {
 	e.logging(c, &p)
 	e.timeouts(c, &p)
 	e.maxConnections(c, &p)
+	e.metricsTenantLabels(c, &p)
 	e.rateLimits(c, &p)
 	e.fleet(c, &p)
 	e.redactSecrets(c, p) // once every value that might be quoted is
@@ -302,6 +303,17 @@ func (e env) maxConnections(c *Config, p *problems) {
 		return
 	}
 	c.MaxConnections = n
+}
+
+// metricsTenantLabels fills how many tenants get a label of their own on
+// the request counter: a whole number, 0 for none.
+func (e env) metricsTenantLabels(c *Config, p *problems) {
+	n, err := strconv.Atoi(strings.TrimSpace(e.MetricsTenantLabels))
+	if err != nil || n < 0 {
+		p.add("METRICS_TENANT_LABELS", "%q is not a number of tenants (want a whole number; 0 for none)", e.MetricsTenantLabels)
+		return
+	}
+	c.MetricsTenantLabels = n
 }
 
 // rateLimits fills the per-tenant limits: Microsoft's published ones

@@ -264,6 +264,18 @@ func TestLoadErrors(t *testing.T) {
 			problems: 1,
 		},
 		{
+			name:     "negative number of tenant labels",
+			set:      map[string]string{"XDRPROXY_METRICS_TENANT_LABELS": "-1"},
+			want:     []string{"XDRPROXY_METRICS_TENANT_LABELS", `"-1"`},
+			problems: 1,
+		},
+		{
+			name:     "tenant labels not a number",
+			set:      map[string]string{"XDRPROXY_METRICS_TENANT_LABELS": "all"},
+			want:     []string{"XDRPROXY_METRICS_TENANT_LABELS", `"all"`},
+			problems: 1,
+		},
+		{
 			name:     "connection cap not a whole number",
 			set:      map[string]string{"XDRPROXY_MAX_CONNECTIONS": "1e4"},
 			want:     []string{"XDRPROXY_MAX_CONNECTIONS", `"1e4"`},

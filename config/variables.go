@@ -68,6 +68,8 @@ var Known = withPrefix([]Variable{
 
 	{Group: logGroup, Name: "LOG_LEVEL", Default: "info", Meaning: "debug, info, warn or error"},
 	{Group: logGroup, Name: "LOG_FORMAT", Default: "json", Meaning: "json or console"},
+
+	{Group: metricGroup, Name: "METRICS_TENANT_LABELS", Default: "1000", Meaning: "tenants with their own label on xdrproxy_requests_total, first by name"},
 })
 
 // The groups of Known, in the help's words.
@@ -81,6 +83,7 @@ const (
 	legacyGroup = "Legacy tools"
 	fleetGroup  = "Replicas sharing state"
 	logGroup    = "Logging"
+	metricGroup = "Metrics"
 )
 
 // withPrefix puts Prefix before each name of vars.

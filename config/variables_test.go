@@ -39,7 +39,8 @@ func TestDefaultsAreKnowns(t *testing.T) {
 	for name, got := range map[string]string{
 		"LISTEN_ADDR": c.ListenAddr, "ADMIN_ADDR": c.AdminAddr, "LOG_FORMAT": c.LogFormat,
 		"LOG_LEVEL": c.LogLevel.String(), "CLOUD": c.Cloud.Name, "MAX_CONNECTIONS": strconv.Itoa(c.MaxConnections),
-		"QUEUE_TIMEOUT": c.QueueTimeout.String(), "UPSTREAM_TIMEOUT": c.UpstreamTimeout.String(),
+		"METRICS_TENANT_LABELS": strconv.Itoa(c.MetricsTenantLabels),
+		"QUEUE_TIMEOUT":         c.QueueTimeout.String(), "UPSTREAM_TIMEOUT": c.UpstreamTimeout.String(),
 		"SHUTDOWN_TIMEOUT": c.ShutdownTimeout.String(), "BODY_IDLE_TIMEOUT": c.BodyIdleTimeout.String(),
 	} {
 		v, _ := LookupVariable(Prefix + "_" + name)

@@ -70,9 +70,11 @@ func (h *Handler) waitTurn(ex *exchange, r *http.Request, t config.Tenant, path 
 
 // holdOnUpstream429 holds the tenant and limit after an upstream 429
 // until its Retry-After has passed, so clients wait (or get the proxy's
-// 429) instead of adding to the storm. The response goes back unchanged.
+// 429) instead of adding to the storm, and counts the 429 in
+// xdrproxy_upstream_throttled_total. The response goes back unchanged.
 func (h *Handler) holdOnUpstream429(resp *http.Response, f *forward) error {
 	if resp.StatusCode == http.StatusTooManyRequests {
+		h.opts.Metrics.upstreamThrottled(tenantLabel(f.tenant), f.route)
 		// A Retry-After date becomes a duration here, and the limiter
 		// times the hold on its own clock (a fleet's is Redis's).
 		h.limits.Hold(f.tenant.ID, f.limit, retryAfter(resp.Header.Get("Retry-After"), h.now()))

@@ -3,6 +3,8 @@ package proxy
 import (
 	"errors"
 	"strconv"
+	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
@@ -13,17 +15,26 @@ import (
 // Metrics are the proxy's Prometheus metrics. Tenants are labelled by
 // alias where they have one; requests refused before their tenant or
 // route was known are labelled "none". Series per tenant: requests_total
-// one per (route, status code) seen, rate_limited_total one per route,
-// token_acquisitions_total one per outcome seen, token_expiry one per
-// scope. The duration histograms are labelled by route only.
+// one per (route, status code) seen, for the tenants LabelTenants keeps
+// (the others share tenant="(other)"); rate_limited_total and
+// upstream_throttled_total one per route, only for tenants that were
+// refused or throttled; token_acquisitions_total one per outcome seen;
+// token_expiry one per scope. The duration histograms are labelled by
+// route only.
 type Metrics struct {
 	requests    *prometheus.CounterVec
 	duration    *prometheus.HistogramVec
 	upstream    *prometheus.HistogramVec
 	inflight    prometheus.Gauge
 	rateLimited *prometheus.CounterVec
-	acquired    *prometheus.CounterVec
-	expiry      *prometheus.GaugeVec
+	throttled   *prometheus.CounterVec
+	tokens      *tokenMetrics
+
+	// labels are the tenant labels requests_total keeps (see
+	// LabelTenants); nil keeps every tenant's. labelMu orders their
+	// writers.
+	labels  atomic.Pointer[requestLabels]
+	labelMu sync.Mutex
 }
 
 // NewMetrics creates the metrics and registers them with reg.
@@ -45,14 +56,12 @@ func NewMetrics(reg prometheus.Registerer) *Metrics {
 		rateLimited: prometheus.NewCounterVec(prometheus.CounterOpts{
 			Name: "xdrproxy_rate_limited_total", Help: "Requests answered 429 RateLimited by the proxy, by tenant and route.",
 		}, []string{"tenant", "route"}),
-		acquired: prometheus.NewCounterVec(prometheus.CounterOpts{
-			Name: "xdrproxy_token_acquisitions_total", Help: "Token acquisitions from Entra ID, by tenant and result (success or the failure class).",
-		}, []string{"tenant", "result"}),
-		expiry: prometheus.NewGaugeVec(prometheus.GaugeOpts{
-			Name: "xdrproxy_token_expiry_timestamp_seconds", Help: "Expiry of the token held, as a Unix time, by tenant and scope.",
-		}, []string{"tenant", "scope"}),
+		throttled: prometheus.NewCounterVec(prometheus.CounterOpts{
+			Name: "xdrproxy_upstream_throttled_total", Help: "Upstream 429 answers (Microsoft throttling), passed back to the client, by tenant and route.",
+		}, []string{"tenant", "route"}),
+		tokens: newTokenMetrics(),
 	}
-	reg.MustRegister(m.requests, m.duration, m.upstream, m.inflight, m.rateLimited, m.acquired, m.expiry)
+	reg.MustRegister(m.requests, m.duration, m.upstream, m.inflight, m.rateLimited, m.throttled, m.tokens)
 	return m
 }
 
@@ -63,8 +72,7 @@ func (m *Metrics) ObserveAcquisition(tenant, scope string, expires time.Time, er
 		return
 	}
 	if err == nil {
-		m.acquired.WithLabelValues(tenant, "success").Inc()
-		m.expiry.WithLabelValues(tenant, scope).Set(float64(expires.Unix()))
+		m.tokens.observe(tenant, scope, "success", expires)
 		return
 	}
 	result := string(tokencache.ClassUnknown)
@@ -72,7 +80,7 @@ func (m *Metrics) ObserveAcquisition(tenant, scope string, expires time.Time, er
 	if errors.As(err, &ae) {
 		result = string(ae.Class())
 	}
-	m.acquired.WithLabelValues(tenant, result).Inc()
+	m.tokens.observe(tenant, scope, result, time.Time{})
 }
 
 // ForgetTenant drops every series of a tenant no longer served.
@@ -80,24 +88,29 @@ func (m *Metrics) ForgetTenant(tenant string) {
 	if m == nil {
 		return
 	}
-	for _, v := range []interface {
-		DeletePartialMatch(prometheus.Labels) int
-	}{m.requests, m.rateLimited, m.acquired, m.expiry} {
+	for _, v := range []*prometheus.CounterVec{m.requests, m.rateLimited, m.throttled} {
 		v.DeletePartialMatch(prometheus.Labels{"tenant": tenant})
 	}
+	m.tokens.forget(tenant)
 }
 
 func (m *Metrics) request(tenant, route string, status int, d time.Duration) {
 	if m == nil {
 		return
 	}
-	m.requests.WithLabelValues(tenant, route, strconv.Itoa(status)).Inc()
+	m.requests.WithLabelValues(m.requestTenant(tenant), route, strconv.Itoa(status)).Inc()
 	m.duration.WithLabelValues(route).Observe(d.Seconds())
 }
 
 func (m *Metrics) rateLimit(tenant, route string) {
 	if m != nil {
 		m.rateLimited.WithLabelValues(tenant, route).Inc()
+	}
+}
+
+func (m *Metrics) upstreamThrottled(tenant, route string) {
+	if m != nil {
+		m.throttled.WithLabelValues(tenant, route).Inc()
 	}
 }
 

@@ -16,7 +16,7 @@ import (
 func TestMetricNames(t *testing.T) {
 	m := NewMetrics(prometheus.NewRegistry())
 	ch := make(chan *prometheus.Desc, 64)
-	for _, c := range []prometheus.Collector{m.requests, m.duration, m.upstream, m.inflight, m.rateLimited, m.acquired, m.expiry} {
+	for _, c := range []prometheus.Collector{m.requests, m.duration, m.upstream, m.inflight, m.rateLimited, m.throttled, m.tokens} {
 		c.Describe(ch)
 	}
 	close(ch)

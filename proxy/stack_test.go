@@ -82,6 +82,8 @@ type stackOptions struct {
 	// the proxy as it is.
 	tenants       []config.Tenant
 	tenantsSource string
+	// metrics, if set, count the proxy's requests.
+	metrics *proxy.Metrics
 }
 
 var testTenants = []config.Tenant{
@@ -187,6 +189,7 @@ func newStack(t *testing.T, o stackOptions) *stack {
 		PublicURL:            o.publicURL,
 		MaxUpstreamPerTenant: o.maxUpstream,
 		BodyIdleTimeout:      o.bodyIdle,
+		Metrics:              o.metrics,
 	})
 	if err != nil {
 		t.Fatal(err)

@@ -151,6 +151,7 @@ func (r *reloader) poll(ctx context.Context) {
 	// already past the tenant check gets no token from the cache either.
 	r.handler.SetTenants(set)
 	r.cache.SetTenants(tenantIDs(set))
+	r.metrics.LabelTenants(set, r.cfg.MetricsTenantLabels)
 	r.tenants = set
 	level := zap.InfoLevel
 	if set.Len() == 0 {

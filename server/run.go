@@ -78,6 +78,7 @@ func assemble(cfg *config.Config, log *zap.Logger, o Options) (*process, error) 
 	p.registry = prometheus.NewRegistry()
 	p.registry.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
 	p.metrics = proxy.NewMetrics(p.registry)
+	p.metrics.LabelTenants(cfg.Tenants, cfg.MetricsTenantLabels)
 	if p.fleet, err = newFleet(cfg, log.Named("fleet"), p.registry, o.RedisTimeout); err != nil {
 		return nil, err
 	}

@@ -7,6 +7,7 @@ import (
 	"slices"
 	"strings"
 	"time"
+	"unique"
 )
 
 // Claims are the access-token claims the proxy reports (never the token).
@@ -48,21 +49,31 @@ func DecodeClaims(token string) (Claims, error) {
 	if err := json.Unmarshal(payload, &raw); err != nil {
 		return Claims{}, errors.New("the payload is not JSON")
 	}
-	c := Claims{TenantID: raw.Tid, Roles: raw.Roles, AppID: raw.AppID}
+	c := Claims{TenantID: raw.Tid, Roles: raw.Roles, AppID: intern(raw.AppID)}
 	if c.AppID == "" {
-		c.AppID = raw.Azp
+		c.AppID = intern(raw.Azp)
+	}
+	for i, r := range c.Roles {
+		c.Roles[i] = intern(r)
 	}
 	if exp, err := raw.Exp.Float64(); err == nil && exp > 0 {
 		c.ExpiresAt = time.Unix(int64(exp), 0)
 	}
 	var one string
 	if json.Unmarshal(raw.Aud, &one) == nil {
-		c.Audience = []string{one}
-	} else {
-		_ = json.Unmarshal(raw.Aud, &c.Audience)
+		c.Audience = []string{intern(one)}
+	} else if json.Unmarshal(raw.Aud, &c.Audience) == nil {
+		for i, a := range c.Audience {
+			c.Audience[i] = intern(a)
+		}
 	}
 	return c, nil
 }
+
+// intern returns the one copy of s the process keeps while it is in use:
+// the application ID, audience and roles are the same in the tokens of
+// thousands of tenants, and a cached token's claims live as long as it.
+func intern(s string) string { return unique.Make(s).Value() }
 
 // MissingRoles returns the roles in required that are not in have, in
 // required's order, or nil when none is missing. have may gather the

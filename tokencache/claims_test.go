@@ -7,6 +7,7 @@ import (
 	"slices"
 	"testing"
 	"time"
+	"unsafe"
 
 	"github.com/google/go-cmp/cmp"
 	"github.com/google/go-cmp/cmp/cmpopts"
@@ -105,5 +106,27 @@ func TestMissingRoles(t *testing.T) {
 				t.Errorf("MissingRoles (-want +got):\n%s", diff)
 			}
 		})
+	}
+}
+
+// TestClaimsShareValues: tenants' tokens carry the same application ID,
+// audience and roles; the cache keeps one copy of each, not one a tenant.
+func TestClaimsShareValues(t *testing.T) {
+	var got []tokencache.Claims
+	for _, tid := range []string{"tenant-1", "tenant-2"} {
+		c, err := tokencache.DecodeClaims(unsignedJWT(t, map[string]any{"tid": tid, "aud": []string{"https://api.security.microsoft.com"},
+			"roles": []string{"Incident.Read.All", "Alert.Read.All"}, "appid": "00000000-5eed-4a11-b0b0-00000000c11e"}))
+		if err != nil {
+			t.Fatal(err)
+		}
+		got = append(got, c)
+	}
+	a, b := got[0], got[1]
+	same := func(x, y string) bool { return x == y && unsafe.StringData(x) == unsafe.StringData(y) }
+	if !same(a.AppID, b.AppID) || !same(a.Audience[0], b.Audience[0]) || !same(a.Roles[0], b.Roles[0]) || !same(a.Roles[1], b.Roles[1]) {
+		t.Errorf("two tokens' claims hold separate copies of the same values: %+v %+v", a, b)
+	}
+	if a.TenantID != "tenant-1" || b.TenantID != "tenant-2" {
+		t.Errorf("tenant IDs %q %q", a.TenantID, b.TenantID)
 	}
 }
