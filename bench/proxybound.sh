@@ -40,8 +40,8 @@
 #                   nginx worker), / requests served
 #   req/s           at 64 connections; CPU0 % says whether the proxy's core
 #                   was the bottleneck, CPU1 % whether the load generator's was
-#   added latency   p50 and p99 through the proxy minus direct to the
-#                   upstream at the same connection count, in the same repeat
+#   added latency   p50 and p99 through the proxy minus direct's median
+#                   p50 and p99 at the same connection count
 #   RSS             VmRSS of the process and its descendants after the load
 # A point during which processes not ours took more than BENCH_MAX_OTHER
 # (10) % of the cores in use is measured again, up to BENCH_TRIES (3) times,
@@ -271,8 +271,9 @@ load_after=$(cut -d' ' -f1-3 /proc/loadavg)
 # ---- Report ----------------------------------------------------------------
 # values KEY NAME: one figure of a target, one line per repeat.
 values() { local rep; for ((rep = 1; rep <= REPEATS; rep++)); do tr ' ' '\n' <<<"${R[$2,$rep]}" | sed -n "s/^$1=//p"; done; }
-# added KEY NAME: NAME's figure minus direct's, per repeat.
-added() { paste <(values "$1" "$2") <(values "$1" direct) | awk '{print $1 - $2}'; }
+# added KEY NAME: NAME's figures minus direct's median (a burst of other
+# work in one direct point would otherwise shift one repeat's difference).
+added() { values "$1" "$2" | awk -v d="$(median "$1" direct)" '{print $1 - d}'; }
 # summary CMD...: "median (min–max)" of the lines CMD prints, rounded:
 # to 0.1 for CPU µs, to integers for the rest.
 summary() {
@@ -308,7 +309,7 @@ for name in "${TARGETS[@]}"; do
     "$(awk -v k="$(median rss "$name")" 'BEGIN{printf "%.0f", k / 1024}') | $(median proxy_pct_64 "$name" | round)/$(median load_pct_64 "$name" | round) |"
 done
 echo
-echo "- Direct latencies are absolute (µs); the other rows' are added to them, per repeat. Measured req/s stops at what CPU 1 (wrk and the upstream)" \
+echo "- Direct latencies are absolute (µs); the other rows' are added to direct's median. Measured req/s stops at what CPU 1 (wrk and the upstream)" \
   "can drive, direct's req/s at most: a proxy whose CPU0 % stays below 100 was not the bottleneck, and one core's req/s is what the proxy's CPU time per request allows."
 echo "- nginx, HAProxy and Caddy write no access log;" \
   "xdrproxy (default) writes one line per request to a file; both xdrproxy rows run with XDRPROXY_RATE_LIMITS=off."
