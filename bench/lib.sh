@@ -1,3 +1,4 @@
+# shellcheck shell=bash disable=SC2034 # SIM_PID, UPSTREAM_PID: for the scripts that source this
 # Shell helpers shared by the benchmark scripts (bench/run, bench/fleet,
 # bench/proxybound.sh); sourced, not run. The script sets BENCH (its name,
 # for messages) before sourcing this file.
