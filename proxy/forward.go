@@ -45,9 +45,14 @@ func forwardOf(r *http.Request) (*forward, bool) {
 // outbound request, the 401-retrying transport, and the response steps.
 func (h *Handler) newReverseProxy() *httputil.ReverseProxy {
 	return &httputil.ReverseProxy{
-		Rewrite:        h.rewrite,
-		Transport:      &retryOn401{h: h, next: h.opts.Transport},
-		FlushInterval:  -1, // flush every write: streams and long responses flow at once
+		Rewrite:   h.rewrite,
+		Transport: &retryOn401{h: h, next: h.opts.Transport},
+		// Zero: a response of known length goes out as the server's
+		// buffer fills and at its end, not one write (and one timer) at a
+		// time. ReverseProxy still flushes every write of a stream: a
+		// response without Content-Length (chunked, and every body the
+		// paging rewriter streams) or of type text/event-stream.
+		FlushInterval:  0,
 		BufferPool:     bufferPool{},
 		ErrorHandler:   h.upstreamError,
 		ModifyResponse: h.modifyResponse,
