@@ -176,6 +176,13 @@ func (bufferPool) Put(b []byte) { buffers.Put(&b) }
 // responseHeaderTimeout as the longest wait for response headers. roots,
 // when not nil, replaces the system's trusted CAs (tests, the demo).
 //
+// It asks for no compression of its own: the upstream sees the client's
+// Accept-Encoding (narrowed by rewrite), or none. Go's default would ask
+// for gzip when the client did not and decode the answer again: with an
+// upstream that compresses, 174 µs of CPU per request instead of 100
+// (one core, 64 connections), and answers of known length turned into
+// chunked ones the client never asked for.
+//
 // HTTP/1.1, not HTTP/2: measured with bench/run on 2 cores, a pool of
 // HTTP/1.1 connections served 5,326 req/s at 64 connections against
 // 4,439 over one multiplexed HTTP/2 connection (+20%), with 29 MiB peak
@@ -187,6 +194,7 @@ func NewTransport(responseHeaderTimeout time.Duration, roots *x509.CertPool) *ht
 	t.MaxIdleConnsPerHost = 256
 	t.IdleConnTimeout = 90 * time.Second
 	t.ResponseHeaderTimeout = responseHeaderTimeout
+	t.DisableCompression = true
 	t.ForceAttemptHTTP2 = false
 	t.TLSNextProto = map[string]func(string, *tls.Conn) http.RoundTripper{} // no HTTP/2
 	t.TLSClientConfig = &tls.Config{

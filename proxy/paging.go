@@ -167,7 +167,7 @@ func (b *rewrittenBody) Close() error {
 // decodableEncodings narrows a client's Accept-Encoding to the
 // compressions the proxy can decode to rewrite links (gzip, deflate),
 // keeping their weights. ok is false when none is left: the header is
-// then dropped, and Go's transport asks for gzip and decodes it itself.
+// then dropped, and the upstream answers uncompressed.
 // The common header that needs no narrowing (Go clients send "gzip" on
 // every request) is returned as it is, without allocating.
 func decodableEncodings(accept string) (narrowed string, ok bool) {
