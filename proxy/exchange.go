@@ -21,6 +21,7 @@ type exchange struct {
 	r     *http.Request
 	rec   recorder
 	body  clientBody
+	fwd   forwardContext // the forwarded request's context (forward.go)
 	start time.Time
 
 	tenant    config.Tenant

@@ -41,6 +41,23 @@ func forwardOf(r *http.Request) (*forward, bool) {
 	return f, ok
 }
 
+// forwardContext is a request's context carrying its forward record
+// under forwardKey. It lives in the request's exchange, so passing the
+// record costs no allocation (context.WithValue and the record would
+// take two); every other key, cancellation and deadline are its
+// parent's.
+type forwardContext struct {
+	context.Context
+	f forward
+}
+
+func (c *forwardContext) Value(key any) any {
+	if key == (forwardKey{}) {
+		return &c.f
+	}
+	return c.Context.Value(key)
+}
+
 // newReverseProxy builds the forwarding machinery: Rewrite for the
 // outbound request, the 401-retrying transport, and the response steps.
 func (h *Handler) newReverseProxy() *httputil.ReverseProxy {
@@ -63,10 +80,10 @@ func (h *Handler) newReverseProxy() *httputil.ReverseProxy {
 // forward sends the request upstream and streams the answer back. A
 // small body is kept for a 401 retry; like any body, it is cut when it
 // makes no progress for BodyIdleTimeout (clientbody.go).
-func (h *Handler) forward(ex *exchange, r *http.Request, f *forward) {
+func (h *Handler) forward(ex *exchange, r *http.Request, f forward) {
 	keepReplayableBody(r)
-	ctx := context.WithValue(r.Context(), forwardKey{}, f)
-	h.reverse.ServeHTTP(&ex.rec, r.WithContext(ctx))
+	ex.fwd = forwardContext{Context: r.Context(), f: f}
+	h.reverse.ServeHTTP(&ex.rec, r.WithContext(&ex.fwd))
 	if ex.rec.proxyErr != nil {
 		ex.failure = ex.rec.proxyErr
 	}
