@@ -124,6 +124,7 @@ type Handler struct {
 	served atomic.Pointer[servedConfig]
 	keys   atomic.Pointer[clientKeys] // nil: no client authentication
 	slots  upstreamSlots              // each tenant's requests upstream at once
+	rules  ruleCache                  // compiled paging-link rules
 
 	draining  chan struct{} // closed by Drain
 	drainOnce sync.Once

@@ -11,8 +11,6 @@ import (
 	"strings"
 
 	"go.uber.org/zap"
-
-	"github.com/xdrproxy/xdrproxy/proxy/pagelinks"
 )
 
 // Paging through the proxy: Microsoft's APIs page with absolute
@@ -72,7 +70,7 @@ func (h *Handler) rewritePagingLinks(resp *http.Response, f *forward) error {
 		return &Error{Status: http.StatusBadGateway, Code: CodeUpstreamUnavailable,
 			Message: fmt.Sprintf("the upstream's %s answer could not be decoded", encoding), Err: err}
 	}
-	resp.Body = &rewrittenBody{Reader: pagelinks.NewReader(body, linkRules(f, h.origin(f.client))...), decoder: body, upstream: resp.Body}
+	resp.Body = &rewrittenBody{Reader: h.pagingRules(f).NewReader(body), decoder: body, upstream: resp.Body}
 	describeChangedBody(resp)
 	return nil
 }
@@ -123,8 +121,7 @@ func (h *Handler) rewriteSmall(resp *http.Response, f *forward) error {
 		return fmt.Errorf("reading the upstream's response: %w", err)
 	}
 	if mayNameLink(raw) {
-		rules := linkRules(f, h.origin(f.client))
-		if out := pagelinks.Rewrite(make([]byte, 0, len(raw)+256), raw, rules...); !bytes.Equal(out, raw) {
+		if out := h.pagingRules(f).Rewrite(make([]byte, 0, len(raw)+256), raw); !bytes.Equal(out, raw) {
 			raw = out
 			resp.ContentLength = int64(len(raw))
 			resp.Header.Set("Content-Length", strconv.Itoa(len(raw)))

@@ -103,6 +103,30 @@ func TestPagingLinksStayInTheProxy(t *testing.T) {
 	}
 }
 
+// TestPagingLinksFollowEachRequest: the rules compiled for one answer
+// are kept, so each request must still get links for its own Host and
+// its own spelling of the tenant prefix, past the most rules kept too.
+func TestPagingLinksFollowEachRequest(t *testing.T) {
+	backend := pagedBackend(t, 0, false)
+	s := newStack(t, stackOptions{upstream: backend.URL(), roots: backend.Roots()})
+	for i := range 300 {
+		host := fmt.Sprintf("h%d.example:8080", i%260)
+		spelled := []string{"contoso", "CONTOSO", "Contoso"}[i%3]
+		req, _ := http.NewRequest("GET", s.proxyURL+"/tenants/"+spelled+"/api/incidents", nil)
+		req.Host = host
+		resp, err := s.client.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		body, _ := io.ReadAll(resp.Body)
+		resp.Body.Close()
+		want := "http://" + host + "/tenants/" + spelled + "/api/incidents?$top=2&$skip=2"
+		if next, _, _, _ := links(t, body); next != want {
+			t.Fatalf("request %d: nextLink %q, want %q", i, next, want)
+		}
+	}
+}
+
 func TestPagingLinksPublicURL(t *testing.T) {
 	backend := pagedBackend(t, 0, false)
 	s := newStack(t, stackOptions{upstream: backend.URL(), roots: backend.Roots(), publicURL: testutil.ParseURL(t, "https://xdrproxy.soc.example")})
