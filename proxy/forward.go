@@ -108,7 +108,7 @@ func (h *Handler) rewrite(pr *httputil.ProxyRequest) {
 	// would be a raw tunnel carrying the tenant's token.
 	hdr.Del("Upgrade")
 	hdr.Del("Connection")
-	hdr["Authorization"] = []string{"Bearer " + f.token}
+	hdr["Authorization"] = h.bearers.header(f.tenant.ID, f.scope, f.token)
 	// Only compressions the proxy can decode, so paging links in a
 	// compressed answer can be rewritten (paging.go).
 	if accept := hdr.Values("Accept-Encoding"); len(accept) > 0 {
