@@ -114,21 +114,25 @@ func weakenETag(h http.Header) {
 // rewriteSmall reads a small body of known length whole, and rewrites it
 // when it may hold a link, with its exact new length.
 func (h *Handler) rewriteSmall(resp *http.Response, f *forward) error {
-	raw := make([]byte, resp.ContentLength)
-	_, err := io.ReadFull(resp.Body, raw)
+	held := borrowHeldBody(int(resp.ContentLength))
+	_, err := io.ReadFull(resp.Body, held.raw)
 	resp.Body.Close()
 	if err != nil {
+		held.Close()
 		return fmt.Errorf("reading the upstream's response: %w", err)
 	}
-	if mayNameLink(raw) {
-		if out := h.pagingRules(f).Rewrite(make([]byte, 0, len(raw)+256), raw); !bytes.Equal(out, raw) {
-			raw = out
-			resp.ContentLength = int64(len(raw))
-			resp.Header.Set("Content-Length", strconv.Itoa(len(raw)))
+	body := held.raw
+	if mayNameLink(body) {
+		held.out = h.pagingRules(f).Rewrite(held.out, body)
+		if !bytes.Equal(held.out, body) {
+			body = held.out
+			resp.ContentLength = int64(len(body))
+			resp.Header.Set("Content-Length", strconv.Itoa(len(body)))
 			weakenETag(resp.Header)
 		}
 	}
-	resp.Body = &wholeBody{Reader: *bytes.NewReader(raw)}
+	held.serve(body)
+	resp.Body = held
 	return nil
 }
 
@@ -140,12 +144,6 @@ func mayNameLink(raw []byte) bool {
 	return bytes.Contains(raw, []byte(`\u`)) ||
 		bytes.Contains(raw, []byte("@odata.nextLink")) || bytes.Contains(raw, []byte("@odata.deltaLink"))
 }
-
-// wholeBody is a body read whole; one allocation where
-// io.NopCloser(bytes.NewReader(…)) takes two.
-type wholeBody struct{ bytes.Reader }
-
-func (*wholeBody) Close() error { return nil }
 
 // rewrittenBody is a streamed, rewritten body; closing it closes the
 // decoder (when there is one) and the upstream's body.
