@@ -2,6 +2,7 @@ package logging
 
 import (
 	"regexp"
+	"slices"
 	"strings"
 
 	"go.uber.org/zap/zapcore"
@@ -61,28 +62,48 @@ func (c *redactingCore) Write(e zapcore.Entry, fields []zapcore.Field) error {
 	return c.Core.Write(e, c.clean(fields))
 }
 
-// clean redacts string and error fields; other kinds carry no text.
+// clean redacts string and error fields; other kinds carry no text. It
+// returns fields itself when nothing changes, as on most lines: a copy
+// is made only for a field that does.
 func (c *redactingCore) clean(fields []zapcore.Field) []zapcore.Field {
-	out := make([]zapcore.Field, len(fields))
+	var out []zapcore.Field
 	for i, f := range fields {
-		switch f.Type {
-		case zapcore.StringType:
-			f.String = c.redact(f.String)
-		case zapcore.ErrorType:
-			if err, ok := f.Interface.(error); ok && err != nil {
-				f = zapcore.Field{Key: f.Key, Type: zapcore.StringType, String: c.redact(err.Error())}
-			}
-		case zapcore.StringerType:
-			if s, ok := f.Interface.(interface{ String() string }); ok {
-				f = zapcore.Field{Key: f.Key, Type: zapcore.StringType, String: c.redact(s.String())}
-			}
-		case zapcore.ArrayMarshalerType, zapcore.ObjectMarshalerType, zapcore.ReflectType:
-			// Structured values (such as zap.Strings) are not scanned;
-			// the code logs no secrets in them.
+		g, changed := c.cleanField(f)
+		if !changed {
+			continue
 		}
-		out[i] = f
+		if out == nil {
+			out = slices.Clone(fields)
+		}
+		out[i] = g
+	}
+	if out == nil {
+		return fields
 	}
 	return out
+}
+
+// cleanField returns f redacted, and whether that is another field.
+func (c *redactingCore) cleanField(f zapcore.Field) (zapcore.Field, bool) {
+	switch f.Type {
+	case zapcore.StringType:
+		if r := c.redact(f.String); r != f.String {
+			f.String = r
+			return f, true
+		}
+	case zapcore.ErrorType:
+		if err, ok := f.Interface.(error); ok && err != nil {
+			return zapcore.Field{Key: f.Key, Type: zapcore.StringType, String: c.redact(err.Error())}, true
+		}
+	case zapcore.StringerType:
+		if s, ok := f.Interface.(interface{ String() string }); ok {
+			return zapcore.Field{Key: f.Key, Type: zapcore.StringType, String: c.redact(s.String())}, true
+		}
+	case zapcore.ArrayMarshalerType, zapcore.ObjectMarshalerType, zapcore.ReflectType:
+		// Structured values (such as zap.Strings) are not scanned;
+		// the code logs no secrets in them.
+	}
+	return f, false
 }
 
 var _ zapcore.Core = (*redactingCore)(nil)

@@ -3,6 +3,7 @@ package logging
 import (
 	"encoding/json"
 	"errors"
+	"slices"
 	"strings"
 	"testing"
 
@@ -105,5 +106,21 @@ func BenchmarkRedactAccessLine(b *testing.B) {
 		for _, f := range fields {
 			_ = c.redact(f)
 		}
+	}
+}
+
+// TestCleanCopiesOnlyWhatChanges: an access line with nothing to redact
+// is passed on as it is, without a copy of its fields; a line with
+// something to redact is copied, and the caller's fields are left alone.
+func TestCleanCopiesOnlyWhatChanges(t *testing.T) {
+	c := &redactingCore{secrets: []config.Secret{"s3cr3t-Value~with.chars"}}
+	fields := []zapcore.Field{zap.String("tenant", "contoso"), zap.String("path", "/api/incidents"), zap.Int("status", 200)}
+	if n := testing.AllocsPerRun(100, func() { c.clean(fields) }); n != 0 {
+		t.Errorf("%v allocations for a line with nothing to redact", n)
+	}
+	dirty := append(slices.Clone(fields), zap.String("error", "client_secret=s3cr3t-Value~with.chars refused"))
+	got := c.clean(dirty)
+	if got[3].String != "client_secret=[redacted] refused" || dirty[3].String == got[3].String || got[0] != fields[0] {
+		t.Errorf("cleaned %v from %v", got, dirty)
 	}
 }

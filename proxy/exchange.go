@@ -4,6 +4,7 @@ import (
 	"errors"
 	"fmt"
 	"net/http"
+	"sync"
 	"time"
 
 	"go.uber.org/zap"
@@ -20,6 +21,7 @@ type exchange struct {
 	r     *http.Request
 	rec   recorder
 	body  clientBody
+	fwd   forwardContext // the forwarded request's context (forward.go)
 	start time.Time
 
 	tenant    config.Tenant
@@ -121,7 +123,8 @@ func (ex *exchange) log(status int) {
 	if ce == nil {
 		return
 	}
-	fields := make([]zap.Field, 0, 16)
+	fp := logFields.Get().(*[]zap.Field)
+	fields := *fp
 	if ex.tenant.ID != "" {
 		fields = append(fields, zap.String("tenant", ex.tenant.Name()))
 	}
@@ -145,9 +148,10 @@ func (ex *exchange) log(status int) {
 	if ex.queueWait > 0 {
 		fields = append(fields, zap.Duration("queue_wait", ex.queueWait))
 	}
-	if rid := ex.rec.Header().Get("request-id"); rid != "" {
+	// Canonical names: Get would allocate to canonicalize others.
+	if rid := ex.rec.Header().Get("Request-Id"); rid != "" {
 		fields = append(fields, zap.String("upstream_request_id", rid))
-	} else if rid := ex.rec.Header().Get("x-ms-request-id"); rid != "" {
+	} else if rid := ex.rec.Header().Get("X-Ms-Request-Id"); rid != "" {
 		fields = append(fields, zap.String("upstream_request_id", rid))
 	}
 	if ex.failure != nil {
@@ -160,7 +164,14 @@ func (ex *exchange) log(status int) {
 		}
 	}
 	ce.Write(fields...)
+	clear(fields) // hold on to no strings
+	*fp = fields[:0]
+	logFields.Put(fp)
 }
+
+// logFields lends access-log lines their field slices: zap is done with
+// the fields when Write returns.
+var logFields = sync.Pool{New: func() any { s := make([]zap.Field, 0, 20); return &s }}
 
 // tenantLabel is the tenant's metrics label: its alias, else its GUID,
 // else "none".

@@ -41,13 +41,35 @@ func forwardOf(r *http.Request) (*forward, bool) {
 	return f, ok
 }
 
+// forwardContext is a request's context carrying its forward record
+// under forwardKey. It lives in the request's exchange, so passing the
+// record costs no allocation (context.WithValue and the record would
+// take two); every other key, cancellation and deadline are its
+// parent's.
+type forwardContext struct {
+	context.Context
+	f forward
+}
+
+func (c *forwardContext) Value(key any) any {
+	if key == (forwardKey{}) {
+		return &c.f
+	}
+	return c.Context.Value(key)
+}
+
 // newReverseProxy builds the forwarding machinery: Rewrite for the
 // outbound request, the 401-retrying transport, and the response steps.
 func (h *Handler) newReverseProxy() *httputil.ReverseProxy {
 	return &httputil.ReverseProxy{
-		Rewrite:        h.rewrite,
-		Transport:      &retryOn401{h: h, next: h.opts.Transport},
-		FlushInterval:  -1, // flush every write: streams and long responses flow at once
+		Rewrite:   h.rewrite,
+		Transport: &retryOn401{h: h, next: h.opts.Transport},
+		// Zero: a response of known length goes out as the server's
+		// buffer fills and at its end, not one write (and one timer) at a
+		// time. ReverseProxy still flushes every write of a stream: a
+		// response without Content-Length (chunked, and every body the
+		// paging rewriter streams) or of type text/event-stream.
+		FlushInterval:  0,
 		BufferPool:     bufferPool{},
 		ErrorHandler:   h.upstreamError,
 		ModifyResponse: h.modifyResponse,
@@ -58,10 +80,10 @@ func (h *Handler) newReverseProxy() *httputil.ReverseProxy {
 // forward sends the request upstream and streams the answer back. A
 // small body is kept for a 401 retry; like any body, it is cut when it
 // makes no progress for BodyIdleTimeout (clientbody.go).
-func (h *Handler) forward(ex *exchange, r *http.Request, f *forward) {
+func (h *Handler) forward(ex *exchange, r *http.Request, f forward) {
 	keepReplayableBody(r)
-	ctx := context.WithValue(r.Context(), forwardKey{}, f)
-	h.reverse.ServeHTTP(&ex.rec, r.WithContext(ctx))
+	ex.fwd = forwardContext{Context: r.Context(), f: f}
+	h.reverse.ServeHTTP(&ex.rec, r.WithContext(&ex.fwd))
 	if ex.rec.proxyErr != nil {
 		ex.failure = ex.rec.proxyErr
 	}
@@ -86,7 +108,7 @@ func (h *Handler) rewrite(pr *httputil.ProxyRequest) {
 	// would be a raw tunnel carrying the tenant's token.
 	hdr.Del("Upgrade")
 	hdr.Del("Connection")
-	hdr["Authorization"] = []string{"Bearer " + f.token}
+	hdr["Authorization"] = h.bearers.header(f.tenant.ID, f.scope, f.token)
 	// Only compressions the proxy can decode, so paging links in a
 	// compressed answer can be rewritten (paging.go).
 	if accept := hdr.Values("Accept-Encoding"); len(accept) > 0 {
@@ -171,6 +193,13 @@ func (bufferPool) Put(b []byte) { buffers.Put(&b) }
 // responseHeaderTimeout as the longest wait for response headers. roots,
 // when not nil, replaces the system's trusted CAs (tests, the demo).
 //
+// It asks for no compression of its own: the upstream sees the client's
+// Accept-Encoding (narrowed by rewrite), or none. Go's default would ask
+// for gzip when the client did not and decode the answer again: with an
+// upstream that compresses, 174 µs of CPU per request instead of 100
+// (one core, 64 connections), and answers of known length turned into
+// chunked ones the client never asked for.
+//
 // HTTP/1.1, not HTTP/2: measured with bench/run on 2 cores, a pool of
 // HTTP/1.1 connections served 5,326 req/s at 64 connections against
 // 4,439 over one multiplexed HTTP/2 connection (+20%), with 29 MiB peak
@@ -182,6 +211,7 @@ func NewTransport(responseHeaderTimeout time.Duration, roots *x509.CertPool) *ht
 	t.MaxIdleConnsPerHost = 256
 	t.IdleConnTimeout = 90 * time.Second
 	t.ResponseHeaderTimeout = responseHeaderTimeout
+	t.DisableCompression = true
 	t.ForceAttemptHTTP2 = false
 	t.TLSNextProto = map[string]func(string, *tls.Conn) http.RoundTripper{} // no HTTP/2
 	t.TLSClientConfig = &tls.Config{

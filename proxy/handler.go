@@ -121,9 +121,11 @@ type Handler struct {
 	limits  Limiter
 	// served is the configuration requests are served with: tenants,
 	// default tenant, routes and limits, compiled once and replaced whole.
-	served atomic.Pointer[servedConfig]
-	keys   atomic.Pointer[clientKeys] // nil: no client authentication
-	slots  upstreamSlots              // each tenant's requests upstream at once
+	served  atomic.Pointer[servedConfig]
+	keys    atomic.Pointer[clientKeys] // nil: no client authentication
+	slots   upstreamSlots              // each tenant's requests upstream at once
+	rules   ruleCache                  // compiled paging-link rules
+	bearers *bearerTable               // Authorization headers of recent tokens
 
 	draining  chan struct{} // closed by Drain
 	drainOnce sync.Once
@@ -158,7 +160,8 @@ func New(opts Options) (*Handler, error) {
 	if opts.MaxUpstreamPerTenant == 0 {
 		opts.MaxUpstreamPerTenant = DefaultMaxUpstreamPerTenant
 	}
-	h := &Handler{opts: opts, log: opts.Logger, now: opts.Now, limits: opts.Limiter, draining: make(chan struct{}), slots: upstreamSlots{max: opts.MaxUpstreamPerTenant}}
+	h := &Handler{opts: opts, log: opts.Logger, now: opts.Now, limits: opts.Limiter, draining: make(chan struct{}), slots: upstreamSlots{max: opts.MaxUpstreamPerTenant},
+		bearers: newBearerTable()}
 	if h.limits == nil {
 		h.limits = newLocalLimiter(opts.QueueTimeout, opts.Now)
 	}

@@ -11,8 +11,6 @@ import (
 	"strings"
 
 	"go.uber.org/zap"
-
-	"github.com/xdrproxy/xdrproxy/proxy/pagelinks"
 )
 
 // Paging through the proxy: Microsoft's APIs page with absolute
@@ -72,7 +70,7 @@ func (h *Handler) rewritePagingLinks(resp *http.Response, f *forward) error {
 		return &Error{Status: http.StatusBadGateway, Code: CodeUpstreamUnavailable,
 			Message: fmt.Sprintf("the upstream's %s answer could not be decoded", encoding), Err: err}
 	}
-	resp.Body = &rewrittenBody{Reader: pagelinks.NewReader(body, linkRules(f, h.origin(f.client))...), decoder: body, upstream: resp.Body}
+	resp.Body = &rewrittenBody{Reader: h.pagingRules(f).NewReader(body), decoder: body, upstream: resp.Body}
 	describeChangedBody(resp)
 	return nil
 }
@@ -116,22 +114,25 @@ func weakenETag(h http.Header) {
 // rewriteSmall reads a small body of known length whole, and rewrites it
 // when it may hold a link, with its exact new length.
 func (h *Handler) rewriteSmall(resp *http.Response, f *forward) error {
-	raw := make([]byte, resp.ContentLength)
-	_, err := io.ReadFull(resp.Body, raw)
+	held := borrowHeldBody(int(resp.ContentLength))
+	_, err := io.ReadFull(resp.Body, held.raw)
 	resp.Body.Close()
 	if err != nil {
+		held.Close()
 		return fmt.Errorf("reading the upstream's response: %w", err)
 	}
-	if mayNameLink(raw) {
-		rules := linkRules(f, h.origin(f.client))
-		if out := pagelinks.Rewrite(make([]byte, 0, len(raw)+256), raw, rules...); !bytes.Equal(out, raw) {
-			raw = out
-			resp.ContentLength = int64(len(raw))
-			resp.Header.Set("Content-Length", strconv.Itoa(len(raw)))
+	body := held.raw
+	if mayNameLink(body) {
+		held.out = h.pagingRules(f).Rewrite(held.out, body)
+		if !bytes.Equal(held.out, body) {
+			body = held.out
+			resp.ContentLength = int64(len(body))
+			resp.Header.Set("Content-Length", strconv.Itoa(len(body)))
 			weakenETag(resp.Header)
 		}
 	}
-	resp.Body = &wholeBody{Reader: *bytes.NewReader(raw)}
+	held.serve(body)
+	resp.Body = held
 	return nil
 }
 
@@ -143,12 +144,6 @@ func mayNameLink(raw []byte) bool {
 	return bytes.Contains(raw, []byte(`\u`)) ||
 		bytes.Contains(raw, []byte("@odata.nextLink")) || bytes.Contains(raw, []byte("@odata.deltaLink"))
 }
-
-// wholeBody is a body read whole; one allocation where
-// io.NopCloser(bytes.NewReader(…)) takes two.
-type wholeBody struct{ bytes.Reader }
-
-func (*wholeBody) Close() error { return nil }
 
 // rewrittenBody is a streamed, rewritten body; closing it closes the
 // decoder (when there is one) and the upstream's body.
@@ -167,7 +162,7 @@ func (b *rewrittenBody) Close() error {
 // decodableEncodings narrows a client's Accept-Encoding to the
 // compressions the proxy can decode to rewrite links (gzip, deflate),
 // keeping their weights. ok is false when none is left: the header is
-// then dropped, and Go's transport asks for gzip and decodes it itself.
+// then dropped, and the upstream answers uncompressed.
 // The common header that needs no narrowing (Go clients send "gzip" on
 // every request) is returned as it is, without allocating.
 func decodableEncodings(accept string) (narrowed string, ok bool) {

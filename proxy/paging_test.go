@@ -103,6 +103,30 @@ func TestPagingLinksStayInTheProxy(t *testing.T) {
 	}
 }
 
+// TestPagingLinksFollowEachRequest: the rules compiled for one answer
+// are kept, so each request must still get links for its own Host and
+// its own spelling of the tenant prefix, past the most rules kept too.
+func TestPagingLinksFollowEachRequest(t *testing.T) {
+	backend := pagedBackend(t, 0, false)
+	s := newStack(t, stackOptions{upstream: backend.URL(), roots: backend.Roots()})
+	for i := range 300 {
+		host := fmt.Sprintf("h%d.example:8080", i%260)
+		spelled := []string{"contoso", "CONTOSO", "Contoso"}[i%3]
+		req, _ := http.NewRequest("GET", s.proxyURL+"/tenants/"+spelled+"/api/incidents", nil)
+		req.Host = host
+		resp, err := s.client.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		body, _ := io.ReadAll(resp.Body)
+		resp.Body.Close()
+		want := "http://" + host + "/tenants/" + spelled + "/api/incidents?$top=2&$skip=2"
+		if next, _, _, _ := links(t, body); next != want {
+			t.Fatalf("request %d: nextLink %q, want %q", i, next, want)
+		}
+	}
+}
+
 func TestPagingLinksPublicURL(t *testing.T) {
 	backend := pagedBackend(t, 0, false)
 	s := newStack(t, stackOptions{upstream: backend.URL(), roots: backend.Roots(), publicURL: testutil.ParseURL(t, "https://xdrproxy.soc.example")})
@@ -152,6 +176,38 @@ func TestPagingLinksLargeAndCompressedPages(t *testing.T) {
 				t.Errorf("upstream saw Accept-Encoding %q, want %q", got, tc.sent)
 			}
 		})
+	}
+}
+
+// TestNoCompressionTheClientDidNotAskFor checks that a client sending no
+// Accept-Encoding gets the upstream's answer as it was: the proxy asks
+// for no compression on its behalf, so a small page keeps its exact
+// Content-Length instead of being un-gzipped and sent chunked.
+func TestNoCompressionTheClientDidNotAskFor(t *testing.T) {
+	backend := pagedBackend(t, 1000, true)
+	s := newStack(t, stackOptions{upstream: backend.URL(), roots: backend.Roots()})
+	plain := &http.Transport{DisableCompression: true} // sends no Accept-Encoding
+	t.Cleanup(plain.CloseIdleConnections)
+	req, _ := http.NewRequest("GET", s.proxyURL+"/api/incidents", nil)
+	req.Header.Set("X-Tenant-ID", "contoso")
+	resp, err := (&http.Client{Transport: plain}).Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	body, err := io.ReadAll(resp.Body)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got := backend.Requests()[0].Header.Values("Accept-Encoding"); len(got) != 0 {
+		t.Errorf("upstream saw Accept-Encoding %q from a client that sent none", got)
+	}
+	if resp.ContentLength != int64(len(body)) || resp.Header.Get("Content-Encoding") != "" {
+		t.Errorf("Content-Length %d, Content-Encoding %q for a %d-byte page: not the upstream's answer as it was",
+			resp.ContentLength, resp.Header.Get("Content-Encoding"), len(body))
+	}
+	if next, _, _, _ := links(t, body); next != s.proxyURL+"/api/incidents?$top=2&$skip=2" {
+		t.Errorf("nextLink %q", next)
 	}
 }
 

@@ -765,37 +765,54 @@ func TestClientGoneWhileWaitingForToken(t *testing.T) {
 }
 
 func TestResponseCutOffMidBodyIsLoggedAsFailure(t *testing.T) {
-	backend := newBackend(t, func(w http.ResponseWriter, r *http.Request) {
-		w.Header().Set("Content-Length", "100000")
-		w.WriteHeader(200)
-		w.Write(make([]byte, 1000))
-		w.(http.Flusher).Flush()
-		conn, _, err := http.NewResponseController(w).Hijack()
-		if err == nil {
-			conn.Close() // the upstream dies mid-body
-		}
-	})
-	s := newStack(t, stackOptions{upstream: backend.URL(), roots: backend.Roots()})
-	req, _ := http.NewRequest("GET", s.proxyURL+"/api/big", nil)
-	req.Header.Set("X-Tenant-ID", "contoso")
-	resp, err := s.client.Do(req)
-	if err != nil {
-		t.Fatal(err)
-	}
-	_, err = io.ReadAll(resp.Body)
-	resp.Body.Close()
-	if err == nil {
-		t.Fatal("the client read a complete body from a response the upstream cut off")
-	}
-	var line map[string]any
-	for _, l := range strings.Split(strings.TrimSpace(s.logs.String()), "\n") {
-		var m map[string]any
-		if json.Unmarshal([]byte(l), &m) == nil && m["logger"] == "access" {
-			line = m
-		}
-	}
-	if line == nil || line["level"] != "warn" || !strings.Contains(fmt.Sprint(line["error"]), "cut off") {
-		t.Errorf("access line for a cut-off response = %v, want a warn line saying so", line)
+	// A response of known length goes out as the proxy's write buffer
+	// fills: a short start is still held when the upstream dies, and the
+	// client sees its connection close before any header; a long one has
+	// reached the client, which sees the body end early.
+	for _, tc := range []struct {
+		name        string
+		sent        int
+		wantHeaders bool
+	}{
+		{"short start", 1000, false},
+		{"long start", 64 << 10, true},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			backend := newBackend(t, func(w http.ResponseWriter, r *http.Request) {
+				w.Header().Set("Content-Length", "100000")
+				w.WriteHeader(200)
+				w.Write(make([]byte, tc.sent))
+				w.(http.Flusher).Flush()
+				conn, _, err := http.NewResponseController(w).Hijack()
+				if err == nil {
+					conn.Close() // the upstream dies mid-body
+				}
+			})
+			s := newStack(t, stackOptions{upstream: backend.URL(), roots: backend.Roots()})
+			req, _ := http.NewRequest("GET", s.proxyURL+"/api/big", nil)
+			req.Header.Set("X-Tenant-ID", "contoso")
+			resp, err := s.client.Do(req)
+			if tc.wantHeaders && err != nil {
+				t.Fatalf("no response headers although %d bytes were sent: %v", tc.sent, err)
+			}
+			if err == nil {
+				_, err = io.ReadAll(resp.Body)
+				resp.Body.Close()
+			}
+			if err == nil {
+				t.Fatal("the client read a complete body from a response the upstream cut off")
+			}
+			var line map[string]any
+			for _, l := range strings.Split(strings.TrimSpace(s.logs.String()), "\n") {
+				var m map[string]any
+				if json.Unmarshal([]byte(l), &m) == nil && m["logger"] == "access" {
+					line = m
+				}
+			}
+			if line == nil || line["level"] != "warn" || !strings.Contains(fmt.Sprint(line["error"]), "cut off") {
+				t.Errorf("access line for a cut-off response = %v, want a warn line saying so", line)
+			}
+		})
 	}
 }
 

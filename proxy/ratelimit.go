@@ -2,6 +2,7 @@ package proxy
 
 import (
 	"sync"
+	"sync/atomic"
 	"time"
 )
 
@@ -17,7 +18,10 @@ type localLimiter struct {
 	mu      sync.Mutex
 	windows map[windowKey]*window
 	holds   map[string]time.Time // tenant + " " + limit key → until
-	ops     int
+	ops     atomic.Int64         // admissions, counted for gc
+	// holding is len(holds), for requests without rates to learn
+	// without the lock that no hold can apply to them.
+	holding atomic.Int64
 }
 
 type windowKey struct {
@@ -46,10 +50,21 @@ func holdKey(tenant string, lim Limit) string { return tenant + " " + lim.Key }
 
 // Reserve admits a request, as Limiter says.
 func (l *localLimiter) Reserve(tenant string, lim Limit) Admission {
+	gcDue := l.ops.Add(1)%4096 == 0
+	if len(lim.Rates) == 0 && l.holding.Load() == 0 {
+		if gcDue {
+			l.mu.Lock()
+			l.gc(l.now())
+			l.mu.Unlock()
+		}
+		return Admission{} // no limit and no hold: nothing to wait for
+	}
 	l.mu.Lock()
 	defer l.mu.Unlock()
 	now := l.now() // under the lock, so each ring receives times in order
-	l.gc(now)
+	if gcDue {
+		l.gc(now)
+	}
 	start := now.UnixNano()
 	if len(l.holds) > 0 { // the key is built only while some hold exists
 		if until, held := l.holds[holdKey(tenant, lim)]; held && until.UnixNano() > start {
@@ -101,16 +116,14 @@ func (l *localLimiter) Hold(tenant string, lim Limit, d time.Duration) {
 	defer l.mu.Unlock()
 	if until := l.now().Add(d); until.After(l.holds[key]) {
 		l.holds[key] = until
+		l.holding.Store(int64(len(l.holds)))
 	}
 }
 
-// gc drops, every 4,096 admissions, windows and holds that no longer
-// constrain anything, so idle tenants cost no memory.
+// gc drops windows and holds that no longer constrain anything, so idle
+// tenants cost no memory. Reserve runs it every 4,096 admissions, with
+// l.mu held.
 func (l *localLimiter) gc(now time.Time) {
-	l.ops++
-	if l.ops%4096 != 0 {
-		return
-	}
 	n := now.UnixNano()
 	for k, w := range l.windows {
 		if w.newest()+int64(k.per) <= n {
@@ -122,6 +135,7 @@ func (l *localLimiter) gc(now time.Time) {
 			delete(l.holds, k)
 		}
 	}
+	l.holding.Store(int64(len(l.holds)))
 }
 
 // window is a ring of the last N admission times, oldest first. It grows

@@ -48,6 +48,6 @@ func (h *Handler) serve(w http.ResponseWriter, r *http.Request, pin string) {
 		return
 	}
 	defer func() { <-slots }()
-	h.forward(ex, r, &forward{target: t, upstream: pick.upstream, route: pick.name, scope: pick.scope, token: tok.Value, limit: lim,
+	h.forward(ex, r, forward{target: t, upstream: pick.upstream, route: pick.name, scope: pick.scope, token: tok.Value, limit: lim,
 		client: r, links: pick.links})
 }

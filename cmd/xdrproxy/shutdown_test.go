@@ -176,6 +176,11 @@ func TestSIGTERMDrainsInFlightStreams(t *testing.T) {
 	if !strings.Contains(logs.String(), `"msg":"stopped"`) {
 		t.Errorf("no clean-stop line:\n%s", logs.String())
 	}
+	// The log is written in batches: the stream's access line, logged as
+	// the drain ended, must still be written before the process exits.
+	if !strings.Contains(logs.String(), `"path":"/stream","status":200`) {
+		t.Errorf("no access line for the stream that finished during the drain:\n%s", logs.String())
+	}
 }
 
 func TestSIGTERMExitsOneWhenDrainTimesOut(t *testing.T) {

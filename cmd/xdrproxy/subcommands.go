@@ -24,8 +24,11 @@ func runServe(ctx context.Context, _, stderr io.Writer) error {
 	if err != nil {
 		return usageError(err)
 	}
-	log := logging.New(stderr, cfg.LogLevel, cfg.LogFormat, cfg.Secrets()...)
-	defer func() { _ = log.Sync() }()
+	// Lines are written in batches by a goroutine of their own; Close
+	// writes out the last ones before serve returns.
+	out := logging.NewBufferedWriter(stderr)
+	defer func() { _ = out.Close() }()
+	log := logging.New(out, cfg.LogLevel, cfg.LogFormat, cfg.Secrets()...)
 	hangup := make(chan os.Signal, 1)
 	signal.Notify(hangup, syscall.SIGHUP)
 	defer signal.Stop(hangup)

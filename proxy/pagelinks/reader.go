@@ -32,7 +32,13 @@ type Reader struct {
 // NewReader returns a Reader that reads src and rewrites its links
 // following the first of rules that matches each.
 func NewReader(src io.Reader, rules ...Rule) *Reader {
-	return &Reader{src: src, s: newScanner(rules), buf: make([]byte, chunkSize)}
+	return Compile(rules...).NewReader(src)
+}
+
+// NewReader returns a Reader that reads src and rewrites its links
+// following the first of rs that matches each.
+func (rs *Rules) NewReader(src io.Reader) *Reader {
+	return &Reader{src: src, s: rs.newScanner(), buf: make([]byte, chunkSize)}
 }
 
 // Read reads the rewritten body into p. At the source's end, or at its
@@ -84,7 +90,15 @@ func (r *Reader) Rewritten() int {
 // rules, exactly as a Reader would write it, and returns the extended
 // buffer. dst and src must not overlap.
 func Rewrite(dst, src []byte, rules ...Rule) []byte {
-	s := newScanner(rules)
+	return Compile(rules...).Rewrite(dst, src)
+}
+
+// Rewrite appends to dst the body src with its links rewritten following
+// rs, exactly as a Reader would write it, and returns the extended
+// buffer. dst and src must not overlap.
+func (rs *Rules) Rewrite(dst, src []byte) []byte {
+	s := borrowScanner(rs)
+	defer returnScanner(s)
 	return s.finish(s.process(dst, src))
 }
 

@@ -24,8 +24,33 @@ type Rule struct {
 	To string
 }
 
-// matcher is a Rule compiled for testing links: From split into its parts,
-// To escaped once, and buffers reused from link to link.
+// Rules are rules compiled once, to rewrite any number of bodies with,
+// from any number of goroutines at once.
+type Rules struct {
+	ms    []matcher // tried in order
+	limit int       // the largest of their limits
+}
+
+// Compile compiles rules; the first that matches a link rewrites it.
+func Compile(rules ...Rule) *Rules {
+	rs := &Rules{ms: make([]matcher, len(rules))}
+	for i, r := range rules {
+		rs.ms[i] = compile(r)
+		rs.limit = max(rs.limit, rs.ms[i].limit)
+	}
+	return rs
+}
+
+// scratch makes d's buffers large enough for any of rs's matchers.
+func (rs *Rules) scratch(d *decoded) {
+	if cap(d.dec) < rs.limit+utf8.UTFMax {
+		d.dec = make([]byte, 0, rs.limit+utf8.UTFMax)
+		d.offs = make([]int, 0, rs.limit+utf8.UTFMax+1)
+	}
+}
+
+// matcher is a Rule compiled for testing links: From split into its parts
+// and To escaped once. It is never changed after compile.
 type matcher struct {
 	scheme    string // From's scheme in lower case, e.g. "https"
 	authority string // From's host[:port] in lower case, without a default port
@@ -33,8 +58,12 @@ type matcher struct {
 	slash     bool   // path ends in "/", so any character may follow it
 	to        []byte // To, JSON-escaped, without quotes
 	limit     int    // decoded bytes of a link a match can need; 0: never matches
+}
 
-	dec  []byte // the decoded start of the link being tested
+// decoded is the decoded start of the link being tested, reused from link
+// to link by a scanner.
+type decoded struct {
+	dec  []byte // the decoded start of the link
 	offs []int  // offs[i] is the raw offset of dec[i], -1 inside a character
 }
 
@@ -59,22 +88,21 @@ func compile(r Rule) matcher {
 	// The longest start a match reads: From, a default port From lacks,
 	// and the character after it.
 	m.limit = len(m.scheme) + len("://") + len(m.authority) + len(":443") + len(m.path) + 1
-	m.dec = make([]byte, 0, m.limit+utf8.UTFMax)
-	m.offs = make([]int, 0, m.limit+utf8.UTFMax+1)
 	return m
 }
 
 // match reports whether the link whose raw (still escaped) string content
 // is raw starts with From, and if so the raw offset where the rest begins.
-func (m *matcher) match(raw []byte) (int, bool) {
+// scratch holds the decoded start of the link.
+func (m *matcher) match(raw []byte, scratch *decoded) (int, bool) {
 	if m.limit == 0 {
 		return 0, false
 	}
-	complete, ok := m.decode(raw)
+	complete, ok := scratch.decode(raw, m.limit)
 	if !ok {
 		return 0, false
 	}
-	d, n := m.dec, len(m.scheme)
+	d, n := scratch.dec, len(m.scheme)
 	if len(d) < n+3 || !asciiEqualFold(d[:n], m.scheme) || string(d[n:n+3]) != "://" {
 		return 0, false
 	}
@@ -103,19 +131,19 @@ func (m *matcher) match(raw []byte) (int, bool) {
 			return 0, false
 		}
 	}
-	if m.offs[end] < 0 {
+	if scratch.offs[end] < 0 {
 		return 0, false
 	}
-	return m.offs[end], true
+	return scratch.offs[end], true
 }
 
-// decode decodes the start of raw, up to m.limit bytes, into m.dec and
+// decode decodes the start of raw, up to limit bytes, into m.dec and
 // m.offs. complete says the whole of raw was decoded; ok is false for an
 // invalid escape, which no link the rewriter touches may have.
-func (m *matcher) decode(raw []byte) (complete, ok bool) {
+func (m *decoded) decode(raw []byte, limit int) (complete, ok bool) {
 	m.dec, m.offs = m.dec[:0], m.offs[:0]
 	r := 0
-	for r < len(raw) && len(m.dec) < m.limit {
+	for r < len(raw) && len(m.dec) < limit {
 		if raw[r] != '\\' {
 			m.dec, m.offs = append(m.dec, raw[r]), append(m.offs, r)
 			r++
@@ -133,7 +161,7 @@ func (m *matcher) decode(raw []byte) (complete, ok bool) {
 
 // unescape decodes the escape at raw[r] into m.dec and returns its raw
 // length, or 0 when it is not a valid JSON escape.
-func (m *matcher) unescape(raw []byte, r int) int {
+func (m *decoded) unescape(raw []byte, r int) int {
 	if r+1 >= len(raw) {
 		return 0
 	}

@@ -1,5 +1,7 @@
 package pagelinks
 
+import "sync"
+
 const (
 	// MaxLink is the longest link value, in raw (still escaped) bytes, that
 	// is rewritten; a longer one is passed through unchanged, so the
@@ -25,10 +27,11 @@ const (
 // chunk, and every decision it takes depends only on the bytes so far, never
 // on where the chunks end.
 type scanner struct {
-	ms    []matcher // the rules, tried in order
-	state state
-	esc   bool // the string so far ends inside a backslash escape
-	name  nameTail
+	ms      []matcher // the rules, tried in order; shared, never changed
+	scratch decoded   // the start of the link being matched
+	state   state
+	esc     bool // the string so far ends inside a backslash escape
+	name    nameTail
 
 	expectName  bool // in an object, the next string is a member name
 	pendingLink bool // the last member name was a paging link's, and its value has not begun
@@ -40,12 +43,34 @@ type scanner struct {
 	rewritten int    // links rewritten so far
 }
 
-func newScanner(rules []Rule) *scanner {
-	s := &scanner{ms: make([]matcher, len(rules))}
-	for i, r := range rules {
-		s.ms[i] = compile(r)
-	}
+func newScanner(rules []Rule) *scanner { return Compile(rules...).newScanner() }
+
+// newScanner returns a scanner for rs at the start of a body.
+func (rs *Rules) newScanner() *scanner {
+	s := &scanner{ms: rs.ms}
+	rs.scratch(&s.scratch)
 	return s
+}
+
+// scanners are the scanners Rules.Rewrite lends itself: a scanner's
+// nesting bits alone are 1.3 KB.
+var scanners = sync.Pool{New: func() any { return new(scanner) }}
+
+// borrowScanner returns a scanner for rs at the start of a body.
+func borrowScanner(rs *Rules) *scanner {
+	s := scanners.Get().(*scanner)
+	*s = scanner{ms: rs.ms, scratch: s.scratch, link: s.link[:0]}
+	rs.scratch(&s.scratch)
+	return s
+}
+
+// returnScanner gives s back, without a link buffer grown large.
+func returnScanner(s *scanner) {
+	if cap(s.link) > 4<<10 {
+		s.link = nil
+	}
+	s.ms = nil
+	scanners.Put(s)
 }
 
 // process appends to out the rewritten form of the chunk b, except a link
@@ -167,7 +192,7 @@ func (s *scanner) linkPart(out, seg []byte, closed bool) []byte {
 		raw, s.link = s.link, s.link[:0]
 	}
 	for i := range s.ms {
-		if off, ok := s.ms[i].match(raw); ok {
+		if off, ok := s.ms[i].match(raw, &s.scratch); ok {
 			s.rewritten++
 			return append(append(out, s.ms[i].to...), raw[off:]...)
 		}

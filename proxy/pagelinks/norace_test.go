@@ -1,0 +1,5 @@
+//go:build !race
+
+package pagelinks
+
+const raceEnabled = false
