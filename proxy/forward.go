@@ -87,6 +87,13 @@ func (h *Handler) forward(ex *exchange, r *http.Request, f forward) {
 	if ex.rec.proxyErr != nil {
 		ex.failure = ex.rec.proxyErr
 	}
+	// The answer leaves now, not after the access log and metrics are
+	// written: the write the server would make when the handler returns,
+	// made earlier. An answer not begun (the client went away) is left
+	// alone, as Flush would send a 200.
+	if fl, ok := ex.rec.ResponseWriter.(http.Flusher); ok && ex.rec.wroteHeader {
+		fl.Flush()
+	}
 }
 
 // rewrite builds the outbound request. It runs after ReverseProxy has
