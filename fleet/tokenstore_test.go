@@ -317,10 +317,7 @@ func TestFailureIsSharedAcrossReplicas(t *testing.T) {
 	addr, _ := testutil.StartRedis(t)
 	keys := mustParse(t, keyFile(newKey(t)))
 	clock := testutil.NewClock(time.Now())
-	replica := func() *TokenStore {
-		c := dial(t, Options{URL: "redis://" + addr, Prefix: "xdrproxy:", Timeout: upTimeout})
-		return NewTokenStore(c, TokenStoreOptions{ClientID: testClientID, Keys: keys, Now: clock.Now})
-	}
+	replica := func() *TokenStore { return clockedReplica(t, addr, keys, clock.Now) }
 	a, b := replica(), replica()
 	consent := &tokencache.AcquisitionError{TenantID: tokenKey.TenantID, Status: 400, OAuthError: "unauthorized_client", Codes: []int{700016},
 		Description: "AADSTS700016: Application with identifier 'x' was not found in the directory 'y'."}
@@ -426,10 +423,7 @@ func TestRefreshOncePerFleet(t *testing.T) {
 	addr, _ := testutil.StartRedis(t)
 	keys := mustParse(t, keyFile(newKey(t)))
 	clock := testutil.NewClock(time.Now())
-	replica := func() *TokenStore {
-		c := dial(t, Options{URL: "redis://" + addr, Prefix: "xdrproxy:", Timeout: upTimeout})
-		return NewTokenStore(c, TokenStoreOptions{ClientID: testClientID, Keys: keys, Now: clock.Now})
-	}
+	replica := func() *TokenStore { return clockedReplica(t, addr, keys, clock.Now) }
 	a, b, c := replica(), replica(), replica()
 	hourFrom := func(name string) tokencache.Token {
 		return tokencache.NewToken("eyJhbGciOiJSUzI1NiJ9.eyJ0aWQiOiJ0In0.c2ln-"+name, clock.Now().Add(time.Hour), time.Time{})
@@ -449,4 +443,12 @@ func TestRefreshOncePerFleet(t *testing.T) {
 	if n := first.calls.Load() + second.calls.Load() + none.calls.Load(); n != 2 {
 		t.Errorf("Entra ID asked %d times for one token and one refresh across three replicas, want 2", n)
 	}
+}
+
+// clockedReplica is tokenReplica on the clock now, for tests that move
+// time past a backoff or a refresh.
+func clockedReplica(t testing.TB, addr string, keys *seal.Keys, now func() time.Time) *TokenStore {
+	t.Helper()
+	c := dial(t, Options{URL: "redis://" + addr, Prefix: "xdrproxy:", Timeout: upTimeout})
+	return NewTokenStore(c, TokenStoreOptions{ClientID: testClientID, Keys: keys, Now: now})
 }
