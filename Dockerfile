@@ -24,7 +24,7 @@ ENV XDRPROXY_ADMIN_ADDR=0.0.0.0:9090
 # higher (182 MiB after traffic, 129 at GOGC=100), and GOMEMLIMIT makes
 # the collector work harder as the process nears 200 MiB, under the base
 # deployment's 256Mi memory limit. A deployment with another limit
-# should set GOMEMLIMIT to about 80% of it.
+# should set GOMEMLIMIT to about 80% of it, as the gateway overlay does.
 ENV GOGC=200 GOMEMLIMIT=200MiB
 USER 65532:65532
 EXPOSE 8080 9090

@@ -6,16 +6,53 @@ import (
 	"strconv"
 	"strings"
 	"testing"
-
-	appsv1 "k8s.io/api/apps/v1"
-	"sigs.k8s.io/yaml"
 )
 
 // TestDockerfileGarbageCollection checks the image's collector settings:
-// GOGC above the default (its CPU was measured), and GOMEMLIMIT, a soft
-// limit, below the base deployment's container memory limit, so that a
-// large heap is collected harder before the container is killed.
+// GOGC above the default (its CPU was measured) and a GOMEMLIMIT, which
+// TestOverlaysMemoryLimit compares with each overlay's memory limit.
 func TestDockerfileGarbageCollection(t *testing.T) {
+	env := dockerfileEnv(t)
+	if gogc, err := strconv.Atoi(env["GOGC"]); err != nil || gogc <= 100 {
+		t.Errorf("GOGC=%q, want a number above the default 100", env["GOGC"])
+	}
+	if _, ok := memLimitBytes(env["GOMEMLIMIT"]); !ok {
+		t.Fatalf("GOMEMLIMIT=%q, want a size such as 200MiB", env["GOMEMLIMIT"])
+	}
+}
+
+// TestOverlaysMemoryLimit checks that in every overlay the soft memory
+// limit xdrproxy runs with (the overlay's GOMEMLIMIT, else the image's)
+// sits between 60% and 90% of its container's memory limit: below it, so
+// a large heap is collected harder before the container is killed, and
+// not so far below that the collector runs hard with memory to spare.
+func TestOverlaysMemoryLimit(t *testing.T) {
+	image := dockerfileEnv(t)["GOMEMLIMIT"]
+	for _, name := range []string{"sidecar", "sidecar-workload-identity", "gateway"} {
+		t.Run(name, func(t *testing.T) {
+			o := loadOverlay(t, name)
+			value, ok := o.env("GOMEMLIMIT")
+			if !ok {
+				value = image
+			}
+			soft, ok := memLimitBytes(value)
+			if !ok {
+				t.Fatalf("GOMEMLIMIT=%q, want a size such as 200MiB", value)
+			}
+			mem := o.container.Resources.Limits.Memory()
+			if mem.IsZero() {
+				t.Fatal("the xdrproxy container has no memory limit")
+			}
+			if ratio := float64(soft) / float64(mem.Value()); ratio < 0.6 || ratio > 0.9 {
+				t.Errorf("GOMEMLIMIT %s is %.0f%% of the container's memory limit %s, want 60-90%%", value, 100*ratio, mem)
+			}
+		})
+	}
+}
+
+// dockerfileEnv returns the variables the Dockerfile's ENV lines set.
+func dockerfileEnv(t *testing.T) map[string]string {
+	t.Helper()
 	data, err := os.ReadFile("../Dockerfile")
 	if err != nil {
 		t.Fatal(err)
@@ -30,32 +67,7 @@ func TestDockerfileGarbageCollection(t *testing.T) {
 			}
 		}
 	}
-	if gogc, err := strconv.Atoi(env["GOGC"]); err != nil || gogc <= 100 {
-		t.Errorf("GOGC=%q, want a number above the default 100", env["GOGC"])
-	}
-	limit, ok := memLimitBytes(env["GOMEMLIMIT"])
-	if !ok {
-		t.Fatalf("GOMEMLIMIT=%q, want a size such as 200MiB", env["GOMEMLIMIT"])
-	}
-	data, err = os.ReadFile("kubernetes/base/deployment.yaml")
-	if err != nil {
-		t.Fatal(err)
-	}
-	var d appsv1.Deployment
-	if err := yaml.Unmarshal(data, &d); err != nil {
-		t.Fatal(err)
-	}
-	for _, c := range d.Spec.Template.Spec.Containers {
-		if c.Name != "xdrproxy" {
-			continue
-		}
-		mem := c.Resources.Limits.Memory()
-		if mem.IsZero() || limit >= mem.Value() {
-			t.Errorf("GOMEMLIMIT %s is not below the base deployment's memory limit %s", env["GOMEMLIMIT"], mem)
-		}
-		return
-	}
-	t.Error("the base deployment has no xdrproxy container")
+	return env
 }
 
 // memLimitBytes parses a GOMEMLIMIT value: a number of bytes with an
