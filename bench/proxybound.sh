@@ -49,7 +49,11 @@
 #
 # Usage: bench/run proxy-bound [seconds-per-point, default 5] [repeats, default 3]
 # Environment: BENCH_PORT_BASE (28500: 5 ports from it must be free),
-# BENCH_NICE=-10 runs everything at that niceness.
+# BENCH_NICE=-10 runs everything at that niceness, BENCH_TARGETS (a
+# space-separated subset of the targets below; direct and nginx are always
+# measured, as the baselines), BENCH_PROFILE=DIR saves a CPU profile of
+# each xdrproxy point at 64 connections there (pprof on; sampling costs
+# about 1%), for `go tool pprof -top DIR/xdrproxy-64-r1.pprof`.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 BENCH="bench/run proxy-bound"
@@ -172,7 +176,7 @@ start_target() {
       env SSL_CERT_FILE="$work/ca.pem" XDRPROXY_AUTHORITY_HOST=$AUTH XDRPROXY_INSTANCE_DISCOVERY=false \
         XDRPROXY_UPSTREAM_URL=$UPSTREAM XDRPROXY_CLIENT_ID=$CLIENT_ID XDRPROXY_CLIENT_SECRET=$SECRET \
         XDRPROXY_TENANTS=contoso=$TENANT XDRPROXY_DEFAULT_TENANT=contoso XDRPROXY_RATE_LIMITS=off \
-        ${level:+XDRPROXY_LOG_LEVEL=$level} XDRPROXY_SHUTDOWN_TIMEOUT=1s \
+        ${level:+XDRPROXY_LOG_LEVEL=$level} ${BENCH_PROFILE:+XDRPROXY_PPROF=true} XDRPROXY_SHUTDOWN_TIMEOUT=1s \
         XDRPROXY_LISTEN_ADDR=127.0.0.1:$PROXY_PORT XDRPROXY_ADMIN_ADDR=127.0.0.1:$ADMIN_PORT \
         taskset -c $PROXY_CPU "$work/xdrproxy" >"$work/$1.log" 2>&1 & pids+=($!) ;;
     nginx) taskset -c $PROXY_CPU nginx -c "$work/nginx/nginx.conf" -e "$work/nginx/error.log" & pids+=($!) ;;
@@ -212,7 +216,12 @@ measure() {
   LINE="" OTHER=0
   for c in "${CONNS[@]}"; do
     t0=$(target_ticks); o0=$(tree_ticks "$UPSTREAM_PID" "$SIM_PID"); c0=$(cpu_busy $PROXY_CPU $LOAD_CPU)
+    local profiler=""
+    if [ -n "${BENCH_PROFILE:-}" ] && [ "$c" = 64 ] && [[ $name == xdrproxy* ]]; then
+      curl -s -o "$BENCH_PROFILE/$name-$c-r$rep.pprof" "http://127.0.0.1:$ADMIN_PORT/debug/pprof/profile?seconds=$((SECS > 1 ? SECS - 1 : 1))" & profiler=$!
+    fi
     load "$name" "$c" "$SECS"
+    [ -z "$profiler" ] || wait "$profiler"
     t1=$(target_ticks); o1=$(tree_ticks "$UPSTREAM_PID" "$SIM_PID"); c1=$(cpu_busy $PROXY_CPU $LOAD_CPU)
     out=$(awk -v c="$c" -v t=$((t1 - t0)) -v o=$((o1 - o0)) -v w="$(cat "$work/wrk.cpu")" -v hz="$hz" \
       -v r="$(field requests)" -v d="$(field duration_us)" -v a="$c0" -v b="$c1" -v both="${TARGET_PID:+1}" 'BEGIN{
@@ -256,6 +265,13 @@ case $link in
 esac
 
 TARGETS=(direct xdrproxy xdrproxy-warn nginx haproxy caddy)
+if [ -n "${BENCH_TARGETS:-}" ]; then
+  for name in $BENCH_TARGETS; do
+    [[ " ${TARGETS[*]} " == *" $name "* ]] || { echo "$BENCH: BENCH_TARGETS: no target $name (${TARGETS[*]})" >&2; exit 2; }
+  done
+  read -r -a TARGETS <<<"direct nginx $(tr ' ' '\n' <<<"$BENCH_TARGETS" | grep -vx 'direct\|nginx' | tr '\n' ' ')"
+fi
+[ -z "${BENCH_PROFILE:-}" ] || mkdir -p "$BENCH_PROFILE"
 declare -A R
 load_before=$(cut -d' ' -f1-3 /proc/loadavg)
 for ((rep = 1; rep <= REPEATS; rep++)); do
