@@ -21,8 +21,9 @@ const python = "/usr/bin/python3"
 // pythonPackages are the Debian packages the Python clients need.
 const pythonPackages = "python3 python3-requests python3-msal python3-adal python3-azure"
 
-// clientSecret is what the clients send as their secret: the demo has no
-// client keys, so token emulation takes any.
+// clientSecret is what the clients send as their secret, a client key:
+// the demo has no client keys, so token emulation takes any; serve's
+// client keys file holds this one.
 const clientSecret = "interop-any-client-key"
 
 // requirePython fails the test, saying how to install it, unless Debian's

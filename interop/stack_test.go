@@ -57,13 +57,7 @@ func startDemo(t *testing.T, o demo.Options) demo.Ready {
 	})
 	select {
 	case r := <-ready:
-		// No client credential (a client key or placeholder) ever
-		// reaches the simulated API, whatever links the clients followed.
-		t.Cleanup(func() {
-			if n := r.ForeignCredentials(); n != 0 {
-				t.Errorf("%d requests reached the simulated API with a client's credential", n)
-			}
-		})
+		noForeignCredentials(t, r.ForeignCredentials)
 		return r
 	case err := <-done:
 		done <- err // for the cleanup
@@ -72,6 +66,18 @@ func startDemo(t *testing.T, o demo.Options) demo.Ready {
 		t.Fatalf("demo not ready after 30s\n%s", logs.String())
 	}
 	return demo.Ready{}
+}
+
+// noForeignCredentials fails the test when it ends if count, the
+// simulator's ForeignCredentials, is not zero: no client credential (a
+// client key or a placeholder) may reach the simulated API, whatever
+// links the clients followed.
+func noForeignCredentials(t *testing.T, count func() int) {
+	t.Cleanup(func() {
+		if n := count(); n != 0 {
+			t.Errorf("%d requests reached the simulated API with a client's credential", n)
+		}
+	})
 }
 
 // demoStack is the demo's own TLS listener, signed by the simulator's CA.
