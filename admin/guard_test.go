@@ -14,6 +14,7 @@ import (
 
 	"github.com/xdrproxy/xdrproxy/admin"
 	"github.com/xdrproxy/xdrproxy/config"
+	"github.com/xdrproxy/xdrproxy/internal/testutil"
 )
 
 func TestKeysRequired(t *testing.T) {
@@ -116,7 +117,7 @@ func TestGuardedEndpoints(t *testing.T) {
 		{"tenants with the key", "GET", "/tenants", "Bearer admin-key-1", 200, noChallenge, ""},
 		{"the scheme in any case", "GET", "/tenants", "bearer admin-key-1", 200, noChallenge, ""},
 		{"the key under another scheme", "GET", "/tenants", "Basic admin-key-1", 401, askForKey, "Unauthenticated"},
-		{"the key's hash instead of the key", "GET", "/tenants", "Bearer " + hashOf("admin-key-1"), 401, wrongKeyAnswer, "Unauthenticated"},
+		{"the key's hash instead of the key", "GET", "/tenants", "Bearer " + testutil.KeyHash("admin-key-1"), 401, wrongKeyAnswer, "Unauthenticated"},
 		{"an empty bearer", "GET", "/tenants", "Bearer ", 401, askForKey, "Unauthenticated"},
 		{"retry without a key, before any 404", "POST", "/tenants/contoso/retry", "", 401, askForKey, "Unauthenticated"},
 		{"retry with a wrong key", "POST", "/tenants/contoso/retry", "Bearer nope", 401, wrongKeyAnswer, "Unauthenticated"},
@@ -237,9 +238,4 @@ func TestGuardAnswersBeforeTheBody(t *testing.T) {
 	if _, err := br.ReadByte(); err != io.EOF {
 		t.Errorf("after the answer: %v, want EOF (connection closed)", err)
 	}
-}
-
-func hashOf(key string) string {
-	sum := sha256.Sum256([]byte(key))
-	return hex.EncodeToString(sum[:])
 }

@@ -3,14 +3,16 @@ package config
 import (
 	"strings"
 	"testing"
+
+	"github.com/xdrproxy/xdrproxy/internal/testutil"
 )
 
 func TestParseAdminKeys(t *testing.T) {
 	file := strings.Join([]string{
 		"# the on-call team",
-		hashOf("admin-a") + "   # trailing comment",
+		testutil.KeyHash("admin-a") + "   # trailing comment",
 		"",
-		strings.ToUpper(hashOf("admin-b")),
+		strings.ToUpper(testutil.KeyHash("admin-b")),
 	}, "\n")
 	ks, err := ParseAdminKeys("admin-keys", []byte(file))
 	if err != nil {
@@ -24,7 +26,7 @@ func TestParseAdminKeys(t *testing.T) {
 			t.Errorf("Match(%q) refused", good)
 		}
 	}
-	for _, bad := range []string{"", "admin-c", "ADMIN-A", "admin-a ", hashOf("admin-a")} {
+	for _, bad := range []string{"", "admin-c", "ADMIN-A", "admin-a ", testutil.KeyHash("admin-a")} {
 		if ks.Match(bad) {
 			t.Errorf("Match(%q) accepted", bad)
 		}
@@ -37,9 +39,9 @@ func TestParseAdminKeys(t *testing.T) {
 	for _, tt := range []struct{ name, file, want string }{
 		{"a key instead of its hash", "supersecretkey", "not a SHA-256"},
 		{"short hash", "abcd", "not a SHA-256"},
-		{"a client keys line", hashOf("k") + " *", "want one SHA-256"},
-		{"sha256sum's output as printed", hashOf("k") + "  -", "want one SHA-256"},
-		{"duplicate key", hashOf("k") + "\n" + hashOf("k"), "line 2: the same key is listed on line 1"},
+		{"a client keys line", testutil.KeyHash("k") + " *", "want one SHA-256"},
+		{"sha256sum's output as printed", testutil.KeyHash("k") + "  -", "want one SHA-256"},
+		{"duplicate key", testutil.KeyHash("k") + "\n" + testutil.KeyHash("k"), "line 2: the same key is listed on line 1"},
 	} {
 		t.Run(tt.name, func(t *testing.T) {
 			_, err := ParseAdminKeys("admin-keys", []byte(tt.file))
@@ -58,8 +60,8 @@ func TestParseAdminKeys(t *testing.T) {
 func TestClientKeyIsNotAdminKey(t *testing.T) {
 	dir := t.TempDir()
 	env := minimalEnv()
-	env["XDRPROXY_CLIENT_KEYS_FILE"] = writeFile(t, dir, "client-keys", hashOf("client-key")+" *\n")
-	env["XDRPROXY_ADMIN_KEYS_FILE"] = writeFile(t, dir, "admin-keys", hashOf("admin-key")+"\n")
+	env["XDRPROXY_CLIENT_KEYS_FILE"] = writeFile(t, dir, "client-keys", testutil.KeyHash("client-key")+" *\n")
+	env["XDRPROXY_ADMIN_KEYS_FILE"] = writeFile(t, dir, "admin-keys", testutil.KeyHash("admin-key")+"\n")
 	setEnv(t, env)
 	cfg, err := Load()
 	if err != nil {
@@ -78,7 +80,7 @@ func TestClientKeyIsNotAdminKey(t *testing.T) {
 
 func TestAdminKeysInLoad(t *testing.T) {
 	dir := t.TempDir()
-	good := writeFile(t, dir, "admin-keys", hashOf("k")+"\n")
+	good := writeFile(t, dir, "admin-keys", testutil.KeyHash("k")+"\n")
 	empty := writeFile(t, dir, "empty", "# none yet\n")
 	malformed := writeFile(t, dir, "malformed", "pasted-admin-key\n")
 	tests := []struct {
@@ -126,7 +128,7 @@ func TestAdminKeysInLoad(t *testing.T) {
 			if got := cfg.AdminKeysMissing(); got != tt.missing {
 				t.Errorf("AdminKeysMissing() = %v, want %v", got, tt.missing)
 			}
-			if file := tt.set["XDRPROXY_ADMIN_KEYS_FILE"]; cfg.AdminKeysFile != file || (file != "" && (!cfg.AdminKeys.Match("k") || string(cfg.AdminKeysFileContent) != hashOf("k")+"\n")) {
+			if file := tt.set["XDRPROXY_ADMIN_KEYS_FILE"]; cfg.AdminKeysFile != file || (file != "" && (!cfg.AdminKeys.Match("k") || string(cfg.AdminKeysFileContent) != testutil.KeyHash("k")+"\n")) {
 				t.Errorf("AdminKeysFile %q, keys %d, content %q", cfg.AdminKeysFile, cfg.AdminKeys.Len(), cfg.AdminKeysFileContent)
 			}
 		})

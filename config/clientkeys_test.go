@@ -1,23 +1,18 @@
 package config
 
 import (
-	"crypto/sha256"
-	"encoding/hex"
 	"strings"
 	"testing"
-)
 
-func hashOf(key string) string {
-	sum := sha256.Sum256([]byte(key))
-	return hex.EncodeToString(sum[:])
-}
+	"github.com/xdrproxy/xdrproxy/internal/testutil"
+)
 
 func TestParseClientKeys(t *testing.T) {
 	file := strings.Join([]string{
 		"# SOC tool A: two customers",
-		hashOf("key-a") + " contoso," + tenantB + "   # trailing comment",
+		testutil.KeyHash("key-a") + " contoso," + tenantB + "   # trailing comment",
 		"",
-		strings.ToUpper(hashOf("key-b")) + " *",
+		strings.ToUpper(testutil.KeyHash("key-b")) + " *",
 	}, "\n")
 	ks, err := ParseClientKeys("keys", []byte(file))
 	if err != nil {
@@ -33,14 +28,14 @@ func TestParseClientKeys(t *testing.T) {
 	if !ok || !a.Allows(contoso) || !a.Allows(b) || a.Allows(c) {
 		t.Errorf("key-a: ok=%v allows contoso=%v b=%v fabrikam=%v", ok, a.Allows(contoso), a.Allows(b), a.Allows(c))
 	}
-	if a.Fingerprint() != hashOf("key-a")[:8] {
+	if a.Fingerprint() != testutil.KeyHash("key-a")[:8] {
 		t.Errorf("fingerprint %s", a.Fingerprint())
 	}
 	star, ok := ks.Match("key-b")
 	if !ok || !star.Allows(c) {
 		t.Error("the * key does not allow every tenant")
 	}
-	for _, bad := range []string{"", "key-c", "KEY-A", "key-a ", hashOf("key-a")} {
+	for _, bad := range []string{"", "key-c", "KEY-A", "key-a ", testutil.KeyHash("key-a")} {
 		if _, ok := ks.Match(bad); ok {
 			t.Errorf("Match(%q) accepted", bad)
 		}
@@ -49,10 +44,10 @@ func TestParseClientKeys(t *testing.T) {
 	for _, tt := range []struct{ name, file, want string }{
 		{"a key instead of its hash", "supersecretkey contoso", "not a SHA-256"},
 		{"short hash", "abcd contoso", "not a SHA-256"},
-		{"no tenants", hashOf("k"), "want"},
-		{"bad tenant", hashOf("k") + " not_a_tenant!", "not a tenant"},
-		{"duplicate key", hashOf("k") + " *\n" + hashOf("k") + " contoso", "same key"},
-		{"three fields", hashOf("k") + " contoso fabrikam", "want"},
+		{"no tenants", testutil.KeyHash("k"), "want"},
+		{"bad tenant", testutil.KeyHash("k") + " not_a_tenant!", "not a tenant"},
+		{"duplicate key", testutil.KeyHash("k") + " *\n" + testutil.KeyHash("k") + " contoso", "same key"},
+		{"three fields", testutil.KeyHash("k") + " contoso fabrikam", "want"},
 	} {
 		t.Run(tt.name, func(t *testing.T) {
 			_, err := ParseClientKeys("keys", []byte(tt.file))
@@ -68,7 +63,7 @@ func TestParseClientKeys(t *testing.T) {
 
 func TestClientKeysFileInLoad(t *testing.T) {
 	dir := t.TempDir()
-	good := writeFile(t, dir, "keys", hashOf("k")+" *\n")
+	good := writeFile(t, dir, "keys", testutil.KeyHash("k")+" *\n")
 	empty := writeFile(t, dir, "empty", "# none yet\n")
 	env := minimalEnv()
 	env["XDRPROXY_LISTEN_ADDR"] = "0.0.0.0:8080"
@@ -91,8 +86,8 @@ func TestClientKeysFileInLoad(t *testing.T) {
 // FuzzParseClientKeys checks that any keys file either parses into keys
 // that match only their own key, or is refused without echoing a line.
 func FuzzParseClientKeys(f *testing.F) {
-	f.Add(hashOf("k") + " *\n")
-	f.Add(hashOf("k") + " contoso,11111111-1111-4111-8111-111111111111 # c\n")
+	f.Add(testutil.KeyHash("k") + " *\n")
+	f.Add(testutil.KeyHash("k") + " contoso,11111111-1111-4111-8111-111111111111 # c\n")
 	f.Add("# only a comment\n\n")
 	f.Add("zz contoso")
 	f.Fuzz(func(t *testing.T, file string) {
@@ -100,7 +95,7 @@ func FuzzParseClientKeys(f *testing.F) {
 		if err != nil {
 			return
 		}
-		if _, ok := ks.Match(file); ok && !strings.Contains(file, hashOf(file)) {
+		if _, ok := ks.Match(file); ok && !strings.Contains(file, testutil.KeyHash(file)) {
 			t.Fatalf("the file's own text matched a key")
 		}
 		for _, k := range ks.keys {

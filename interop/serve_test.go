@@ -2,13 +2,7 @@ package interop
 
 import (
 	"context"
-	"crypto/ecdsa"
-	"crypto/elliptic"
-	"crypto/rand"
-	"crypto/sha256"
 	"crypto/x509"
-	"encoding/hex"
-	"encoding/pem"
 	"os"
 	"path/filepath"
 	"testing"
@@ -53,8 +47,8 @@ func serveTLSStack(t *testing.T) stack {
 		"XDRPROXY_TLS_KEY_FILE":         write("tls.key", keyPEM),
 		"XDRPROXY_TLS_CLIENT_CA_FILE":   "",
 		"XDRPROXY_TOKEN_EMULATION":      "true",
-		"XDRPROXY_PLACEHOLDER_KEY_FILE": write("placeholder.pem", placeholderKey(t)),
-		"XDRPROXY_CLIENT_KEYS_FILE":     write("client-keys", clientKeyLine(clientSecret, "contoso,fabrikam")),
+		"XDRPROXY_PLACEHOLDER_KEY_FILE": write("placeholder.pem", testutil.PlaceholderKeyPEM(t)),
+		"XDRPROXY_CLIENT_KEYS_FILE":     write("client-keys", []byte(testutil.KeyLine(clientSecret, "contoso,fabrikam"))),
 		"XDRPROXY_SHUTDOWN_TIMEOUT":     "5s",
 		"XDRPROXY_LOG_FORMAT":           "json",
 	})
@@ -102,25 +96,4 @@ func startServe(t *testing.T, cfg *config.Config, roots *x509.CertPool) server.A
 		t.Fatalf("serve not listening after 30s\n%s", logs.String())
 	}
 	return server.Addrs{}
-}
-
-// placeholderKey is a new P-256 key in PKCS#8 PEM, as an operator makes
-// XDRPROXY_PLACEHOLDER_KEY_FILE with openssl.
-func placeholderKey(t *testing.T) []byte {
-	key, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
-	if err != nil {
-		t.Fatal(err)
-	}
-	der, err := x509.MarshalPKCS8PrivateKey(key)
-	if err != nil {
-		t.Fatal(err)
-	}
-	return pem.EncodeToMemory(&pem.Block{Type: "PRIVATE KEY", Bytes: der})
-}
-
-// clientKeyLine is a client keys file line: key's SHA-256, then the
-// tenants it may use.
-func clientKeyLine(key, tenants string) []byte {
-	sum := sha256.Sum256([]byte(key))
-	return []byte(hex.EncodeToString(sum[:]) + " " + tenants + "\n")
 }

@@ -1,13 +1,12 @@
 package proxy_test
 
 import (
-	"crypto/sha256"
-	"encoding/hex"
 	"net/http"
 	"strings"
 	"testing"
 
 	"github.com/xdrproxy/xdrproxy/config"
+	"github.com/xdrproxy/xdrproxy/internal/testutil"
 	"github.com/xdrproxy/xdrproxy/simulator"
 )
 
@@ -15,8 +14,7 @@ func keysFile(t *testing.T, lines map[string]string) *config.ClientKeys {
 	t.Helper()
 	var b strings.Builder
 	for key, tenants := range lines {
-		sum := sha256.Sum256([]byte(key))
-		b.WriteString(hex.EncodeToString(sum[:]) + " " + tenants + "\n")
+		b.WriteString(testutil.KeyLine(key, tenants))
 	}
 	ks, err := config.ParseClientKeys("keys", []byte(b.String()))
 	if err != nil {

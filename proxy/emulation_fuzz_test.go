@@ -1,8 +1,6 @@
 package proxy
 
 import (
-	"crypto/sha256"
-	"encoding/hex"
 	"encoding/json"
 	"net/http"
 	"net/http/httptest"
@@ -11,6 +9,7 @@ import (
 	"testing"
 
 	"github.com/xdrproxy/xdrproxy/config"
+	"github.com/xdrproxy/xdrproxy/internal/testutil"
 	"github.com/xdrproxy/xdrproxy/proxy/placeholder"
 )
 
@@ -31,8 +30,7 @@ func FuzzTokenEndpoint(f *testing.F) {
 	tenants, _ := config.NewTenantSet([]config.Tenant{{ID: contoso, Alias: "contoso"}, {ID: fabrikam, Alias: "fabrikam"}})
 	var lines strings.Builder
 	for key, ts := range map[string]string{limited: "contoso", all: "*"} {
-		sum := sha256.Sum256([]byte(key))
-		lines.WriteString(hex.EncodeToString(sum[:]) + " " + ts + "\n")
+		lines.WriteString(testutil.KeyLine(key, ts))
 	}
 	keys, err := config.ParseClientKeys("keys", []byte(lines.String()))
 	if err != nil {

@@ -15,7 +15,7 @@ import (
 
 // adminKeyLine is an admin keys file line: key's SHA-256 alone.
 func adminKeyLine(key string) string {
-	return strings.Fields(keyLine(key, "*"))[0] + "\n"
+	return strings.Fields(testutil.KeyLine(key, "*"))[0] + "\n"
 }
 
 // adminStatus sends GET path to the admin listener with key (none if
@@ -45,7 +45,7 @@ func TestAdminKeysFile(t *testing.T) {
 		t.Fatal(err)
 	}
 	clientFile := filepath.Join(dir, "client-keys")
-	if err := os.WriteFile(clientFile, []byte(keyLine("client-key", "*")), 0o600); err != nil {
+	if err := os.WriteFile(clientFile, []byte(testutil.KeyLine("client-key", "*")), 0o600); err != nil {
 		t.Fatal(err)
 	}
 	cfg := serveConfig(t, sim, map[string]string{

@@ -24,7 +24,7 @@ func TestIdleFloodUnderTheConnectionCap(t *testing.T) {
 	sim := testutil.StartSimulator(t, nil)
 	roots, _ := sim.CertPool()
 	keys := filepath.Join(t.TempDir(), "client-keys")
-	if err := os.WriteFile(keys, []byte(keyLine(gwKey, "*")), 0o600); err != nil {
+	if err := os.WriteFile(keys, []byte(testutil.KeyLine(gwKey, "*")), 0o600); err != nil {
 		t.Fatal(err)
 	}
 	cfg := serveConfig(t, sim, map[string]string{"XDRPROXY_MAX_CONNECTIONS": "50", "XDRPROXY_CLIENT_KEYS_FILE": keys})

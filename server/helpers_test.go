@@ -2,9 +2,7 @@ package server
 
 import (
 	"context"
-	"crypto/sha256"
 	"crypto/x509"
-	"encoding/hex"
 	"io"
 	"net/http"
 	"os"
@@ -59,12 +57,6 @@ func serveConfig(t *testing.T, sim *simulator.Server, extra map[string]string) *
 		t.Fatal(err)
 	}
 	return cfg
-}
-
-// keyLine is a client keys file line: key's SHA-256, then its tenants.
-func keyLine(key, tenants string) string {
-	sum := sha256.Sum256([]byte(key))
-	return hex.EncodeToString(sum[:]) + " " + tenants + "\n"
 }
 
 // startServeAdmin starts Run and returns the proxy's and the admin

@@ -57,7 +57,7 @@ func startLegacyProxy(t *testing.T, extra map[string]string) *legacyProxy {
 		"XDRPROXY_TLS_CERT_FILE":      write(certFile, certPEM),
 		"XDRPROXY_TLS_KEY_FILE":       write(keyFile, keyPEM),
 		"XDRPROXY_TOKEN_EMULATION":    "true",
-		"XDRPROXY_CLIENT_KEYS_FILE":   write("client-keys", []byte(keyLine(soarKey, "contoso")+keyLine(gwKey, "*"))),
+		"XDRPROXY_CLIENT_KEYS_FILE":   write("client-keys", []byte(testutil.KeyLine(soarKey, "contoso")+testutil.KeyLine(gwKey, "*"))),
 		"XDRPROXY_TENANT_LISTENERS":   "127.0.0.1:0=contoso",
 		"XDRPROXY_TLS_CLIENT_CA_FILE": "",
 	}

@@ -153,7 +153,7 @@ func TestSecretFileRotation(t *testing.T) {
 func TestClientKeysFileReload(t *testing.T) {
 	sim := testutil.StartSimulator(t, nil)
 	keysFile := filepath.Join(t.TempDir(), "keys")
-	if err := os.WriteFile(keysFile, []byte(keyLine("old-key", "*")), 0o600); err != nil {
+	if err := os.WriteFile(keysFile, []byte(testutil.KeyLine("old-key", "*")), 0o600); err != nil {
 		t.Fatal(err)
 	}
 	cfg := serveConfig(t, sim, map[string]string{"XDRPROXY_CLIENT_KEYS_FILE": keysFile})
@@ -167,7 +167,7 @@ func TestClientKeysFileReload(t *testing.T) {
 	if got := status("old-key"); got != 200 {
 		t.Fatalf("old key: %d", got)
 	}
-	swapFile(t, keysFile, keyLine("new-key", "contoso"))
+	swapFile(t, keysFile, testutil.KeyLine("new-key", "contoso"))
 	if err := <-reloads; err != nil {
 		t.Fatal(err)
 	}

@@ -20,7 +20,7 @@ func TestStuckBodiesHoldNoListener(t *testing.T) {
 	}
 	t.Cleanup(func() { sim.Close() })
 	keys := filepath.Join(t.TempDir(), "client-keys")
-	if err := os.WriteFile(keys, []byte(keyLine("a-client-key-for-tests", "*")), 0o600); err != nil {
+	if err := os.WriteFile(keys, []byte(testutil.KeyLine("a-client-key-for-tests", "*")), 0o600); err != nil {
 		t.Fatal(err)
 	}
 	cfg := serveConfig(t, sim, map[string]string{
