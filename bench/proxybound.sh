@@ -21,6 +21,9 @@
 #                   log line per request (to a file); XDRPROXY_RATE_LIMITS=off
 #                   so that the limiter is not what is measured
 #   xdrproxy-warn   the same with XDRPROXY_LOG_LEVEL=warn: no access log
+#   xdrproxy-image  the default configuration with the garbage collector
+#                   settings the image sets (the Dockerfile's GOGC and
+#                   GOMEMLIMIT)
 #   nginx           proxy_pass with a static bearer (proxy_set_header),
 #                   master + one worker, upstream keep-alive as nginx's
 #                   docs say (keepalive, HTTP/1.1, Connection cleared)
@@ -171,9 +174,11 @@ start_target() {
   TARGET_PID=""
   case $1 in
     direct) return 0 ;;
-    xdrproxy | xdrproxy-warn)
-      local level=""; [ "$1" = xdrproxy-warn ] && level=warn
-      env SSL_CERT_FILE="$work/ca.pem" XDRPROXY_AUTHORITY_HOST=$AUTH XDRPROXY_INSTANCE_DISCOVERY=false \
+    xdrproxy | xdrproxy-warn | xdrproxy-image)
+      local level="" gc=()
+      [ "$1" = xdrproxy-warn ] && level=warn
+      [ "$1" = xdrproxy-image ] && read -r -a gc <<<"$(image_gc)"
+      env "${gc[@]}" SSL_CERT_FILE="$work/ca.pem" XDRPROXY_AUTHORITY_HOST=$AUTH XDRPROXY_INSTANCE_DISCOVERY=false \
         XDRPROXY_UPSTREAM_URL=$UPSTREAM XDRPROXY_CLIENT_ID=$CLIENT_ID XDRPROXY_CLIENT_SECRET=$SECRET \
         XDRPROXY_TENANTS=contoso=$TENANT XDRPROXY_DEFAULT_TENANT=contoso XDRPROXY_RATE_LIMITS=off \
         ${level:+XDRPROXY_LOG_LEVEL=$level} ${BENCH_PROFILE:+XDRPROXY_PPROF=true} XDRPROXY_SHUTDOWN_TIMEOUT=1s \
@@ -188,6 +193,9 @@ start_target() {
   TARGET_PID=$!
   up "$1" "http://127.0.0.1:$PROXY_PORT$PATH_Q" -H 'X-Tenant-ID: contoso'
 }
+
+# image_gc: the GOGC=… and GOMEMLIMIT=… the Dockerfile's ENV lines set.
+image_gc() { grep '^ENV ' Dockerfile | tr ' ' '\n' | grep -E '^(GOGC|GOMEMLIMIT)=' | tr '\n' ' '; }
 
 # url NAME: where wrk sends its requests for NAME.
 url() { if [ "$1" = direct ]; then echo "$UPSTREAM$PATH_Q"; else echo "http://127.0.0.1:$PROXY_PORT$PATH_Q"; fi; }
@@ -264,7 +272,7 @@ case $link in
   *) echo "$BENCH: xdrproxy did not rewrite the upstream's nextLink (got '$link')" >&2; exit 1 ;;
 esac
 
-TARGETS=(direct xdrproxy xdrproxy-warn nginx haproxy caddy)
+TARGETS=(direct xdrproxy xdrproxy-warn xdrproxy-image nginx haproxy caddy)
 if [ -n "${BENCH_TARGETS:-}" ]; then
   for name in $BENCH_TARGETS; do
     [[ " ${TARGETS[*]} " == *" $name "* ]] || { echo "$BENCH: BENCH_TARGETS: no target $name (${TARGETS[*]})" >&2; exit 2; }
@@ -328,7 +336,9 @@ echo
 echo "- Direct latencies are absolute (µs); the other rows' are added to direct's median. Measured req/s stops at what CPU 1 (wrk and the upstream)" \
   "can drive, direct's req/s at most: a proxy whose CPU0 % stays below 100 was not the bottleneck, and one core's req/s is what the proxy's CPU time per request allows."
 echo "- nginx, HAProxy and Caddy write no access log;" \
-  "xdrproxy (default) writes one line per request to a file; both xdrproxy rows run with XDRPROXY_RATE_LIMITS=off."
+  "xdrproxy (default) writes one line per request to a file; the xdrproxy rows run with XDRPROXY_RATE_LIMITS=off;" \
+  "xdrproxy-image with the image's $(image_gc | sed 's/ $//')."
+
 echo "- Checks: socket errors + non-2xx answers $(($(total errors_1) + $(total errors_64))) (should be 0); the nextLink came back rewritten to the proxy through xdrproxy."
 echo "- Points measured again because other processes took more than $MAX_OTHER% of the cores in use: $(($(total tries) - REPEATS * ${#TARGETS[@]}));" \
   "their share during the kept tries, median $(for n in "${TARGETS[@]}"; do values other "$n"; done | med)%, max $(for n in "${TARGETS[@]}"; do values other "$n"; done | sort -g | tail -1)%."
