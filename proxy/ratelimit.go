@@ -1,6 +1,7 @@
 package proxy
 
 import (
+	"slices"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -8,7 +9,10 @@ import (
 
 // localLimiter is the Limiter kept in this process. Each (tenant, limit
 // key, window) keeps the times of its last N admissions, so at most N
-// requests pass in any window, exactly. A request over the limit reserves
+// requests pass in any window, exactly. A (tenant, limit key) is one map
+// entry holding its windows side by side (usually two: a minute's and an
+// hour's), and a window's ring grows with its admissions, so a tenant
+// that sent one request costs about 130 bytes, not 400. A request over the limit reserves
 // the first free slot and waits for it, up to the queue timeout; beyond
 // that it is refused without taking a slot.
 type localLimiter struct {
@@ -16,7 +20,7 @@ type localLimiter struct {
 	now          func() time.Time
 
 	mu      sync.Mutex
-	windows map[windowKey]*window
+	windows map[limitKey][]window
 	holds   map[string]time.Time // tenant + " " + limit key → until
 	ops     atomic.Int64         // admissions, counted for gc
 	// holding is len(holds), for requests without rates to learn
@@ -24,10 +28,8 @@ type localLimiter struct {
 	holding atomic.Int64
 }
 
-type windowKey struct {
-	tenant, prefix string
-	per            time.Duration
-}
+// limitKey names the windows of one tenant under one limit key.
+type limitKey struct{ tenant, prefix string }
 
 // NewLocalLimiter returns the Limiter a Handler keeps in its process when
 // Options.Limiter is nil: requests wait their turn up to queueTimeout,
@@ -42,7 +44,7 @@ func newLocalLimiter(queueTimeout time.Duration, now func() time.Time) *localLim
 		now = time.Now
 	}
 	return &localLimiter{queueTimeout: queueTimeout, now: now,
-		windows: map[windowKey]*window{}, holds: map[string]time.Time{}}
+		windows: map[limitKey][]window{}, holds: map[string]time.Time{}}
 }
 
 // holdKey names what an upstream 429 holds.
@@ -72,16 +74,9 @@ func (l *localLimiter) Reserve(tenant string, lim Limit) Admission {
 		}
 	}
 	at := start
-	var buf [4]*window
-	ws := buf[:0]
+	ws := l.windowsOf(tenant, lim)
 	for _, rate := range lim.Rates {
-		k := windowKey{tenant: tenant, prefix: lim.Key, per: rate.Per}
-		w := l.windows[k]
-		if w == nil {
-			w = &window{times: make([]int64, 0, min(rate.N, 8)), n: rate.N}
-			l.windows[k] = w
-		}
-		ws = append(ws, w)
+		w := &ws[indexOf(ws, rate.Per)]
 		if w.full() {
 			if free := w.oldest() + int64(rate.Per); free > at {
 				at = free
@@ -92,10 +87,42 @@ func (l *localLimiter) Reserve(tenant string, lim Limit) Admission {
 	if wait > l.queueTimeout {
 		return Admission{Refused: true, RetryIn: wait}
 	}
-	for _, w := range ws {
-		w.add(at)
+	for _, rate := range lim.Rates {
+		ws[indexOf(ws, rate.Per)].add(at)
 	}
 	return Admission{Wait: wait}
+}
+
+// windowsOf returns tenant's windows under lim.Key, adding those of
+// lim's rates it lacks. A window keeps the N of the rate it was made
+// for; one whose rate a reload removed is left to gc.
+func (l *localLimiter) windowsOf(tenant string, lim Limit) []window {
+	k := limitKey{tenant: tenant, prefix: lim.Key}
+	ws := l.windows[k]
+	added := false
+	for _, rate := range lim.Rates {
+		if indexOf(ws, rate.Per) < 0 {
+			if ws == nil {
+				ws = make([]window, 0, len(lim.Rates))
+			}
+			ws = append(ws, window{per: rate.Per, n: int32(rate.N)})
+			added = true
+		}
+	}
+	if added {
+		l.windows[k] = ws
+	}
+	return ws
+}
+
+// indexOf returns the index of the window of ws per, or -1.
+func indexOf(ws []window, per time.Duration) int {
+	for i := range ws {
+		if ws[i].per == per {
+			return i
+		}
+	}
+	return -1
 }
 
 // HeldFor returns how long tenant's lim.Key is still held, or 0.
@@ -125,9 +152,13 @@ func (l *localLimiter) Hold(tenant string, lim Limit, d time.Duration) {
 // l.mu held.
 func (l *localLimiter) gc(now time.Time) {
 	n := now.UnixNano()
-	for k, w := range l.windows {
-		if w.newest()+int64(k.per) <= n {
+	for k, ws := range l.windows {
+		live := slices.DeleteFunc(ws, func(w window) bool { return w.newest()+int64(w.per) <= n })
+		switch {
+		case len(live) == 0:
 			delete(l.windows, k)
+		case len(live) < len(ws):
+			l.windows[k] = slices.Clip(live)
 		}
 	}
 	for k, until := range l.holds {
@@ -139,15 +170,16 @@ func (l *localLimiter) gc(now time.Time) {
 }
 
 // window is a ring of the last N admission times, oldest first. It grows
-// as admissions arrive, so a tenant that sends a few requests costs a few
-// entries, not N.
+// as admissions arrive, doubling from one entry up to N, so a tenant
+// that sends a few requests costs a few entries, not N.
 type window struct {
-	times []int64 // unix nanoseconds
-	n     int     // the limit: the ring's size once full
-	next  int     // where the next time goes once full
+	times []int64       // unix nanoseconds
+	per   time.Duration // the window's length
+	n     int32         // the limit: the ring's size once full
+	next  int32         // where the next time goes once full
 }
 
-func (w *window) full() bool { return len(w.times) == w.n }
+func (w *window) full() bool { return len(w.times) == int(w.n) }
 
 // oldest returns the earliest of the last N admissions.
 func (w *window) oldest() int64 {
@@ -159,11 +191,16 @@ func (w *window) oldest() int64 {
 
 func (w *window) add(t int64) {
 	if !w.full() {
+		if len(w.times) == cap(w.times) {
+			grown := make([]int64, len(w.times), min(max(2*cap(w.times), 1), int(w.n)))
+			copy(grown, w.times)
+			w.times = grown
+		}
 		w.times = append(w.times, t)
 		return
 	}
 	w.times[w.next] = t
-	w.next = (w.next + 1) % len(w.times)
+	w.next = (w.next + 1) % w.n
 }
 
 // newest returns the latest admission.
@@ -174,7 +211,7 @@ func (w *window) newest() int64 {
 	if !w.full() {
 		return w.times[len(w.times)-1]
 	}
-	return w.times[(w.next+len(w.times)-1)%len(w.times)]
+	return w.times[(int(w.next)+len(w.times)-1)%len(w.times)]
 }
 
 var _ Limiter = (*localLimiter)(nil)

@@ -197,3 +197,61 @@ func TestLimiterIgnoresPathCase(t *testing.T) {
 		t.Errorf("hold keys differ by case: %q %q", k1, k2)
 	}
 }
+
+// TestLimiterDropsIdleWindowsOneByOne: an idle tenant's second window
+// goes once its second has passed while its minute window stays and
+// still counts; once that too has passed, the tenant costs nothing, and
+// windows made afresh limit as before.
+func TestLimiterDropsIdleWindowsOneByOne(t *testing.T) {
+	clock := testutil.NewClock(time.Unix(1_700_000_000, 0))
+	l := newLimiter(limits(t, "/api/x=3/s,/api/x=5/m"), 30*time.Second, clock.Now)
+	key := limitKey{tenant: "a", prefix: l.limit("/api/x", "default").Key}
+	gc := func() {
+		for i := 0; i < 4096; i++ {
+			l.reserve("busy", "/api/y", "default") // unlimited path: drives the gc counter
+		}
+	}
+	for i := 0; i < 3; i++ {
+		if wait, ok, _ := l.reserve("a", "/api/x", "default"); !ok || wait != 0 {
+			t.Fatalf("request %d: wait %v ok %v, want at once", i, wait, ok)
+		}
+	}
+	clock.Advance(2 * time.Second)
+	gc()
+	if ws := l.windows[key]; len(ws) != 1 || ws[0].per != time.Minute || len(ws[0].times) != 3 {
+		t.Fatalf("after 2s idle: windows %+v, want the minute's alone with 3 admissions", ws)
+	}
+	for i := 0; i < 2; i++ {
+		if wait, ok, _ := l.reserve("a", "/api/x", "default"); !ok || wait != 0 {
+			t.Fatalf("request %d after 2s: wait %v ok %v, want at once", i, wait, ok)
+		}
+	}
+	if _, ok, retry := l.reserve("a", "/api/x", "default"); ok || retry != 58*time.Second {
+		t.Fatalf("6th request in the minute: ok %v retry %v, want refused for 58s", ok, retry)
+	}
+	clock.Advance(time.Minute)
+	gc()
+	if ws, ok := l.windows[key]; ok {
+		t.Fatalf("after a minute idle: windows %+v kept", ws)
+	}
+	for i, want := range []time.Duration{0, 0, 0, time.Second} {
+		if wait, ok, _ := l.reserve("a", "/api/x", "default"); !ok || wait != want {
+			t.Fatalf("afresh, request %d: wait %v ok %v, want %v", i, wait, ok, want)
+		}
+	}
+}
+
+// TestWindowGrowsToN: a window's ring grows one admission at a time up
+// to N and no further.
+func TestWindowGrowsToN(t *testing.T) {
+	w := window{per: time.Second, n: 5}
+	for i := int64(1); i <= 12; i++ {
+		w.add(i)
+		if want := min(int(i), 5); len(w.times) != want || cap(w.times) > 5 {
+			t.Fatalf("after %d admissions: len %d cap %d, want len %d, cap at most 5", i, len(w.times), cap(w.times), want)
+		}
+	}
+	if w.oldest() != 8 || w.newest() != 12 {
+		t.Errorf("oldest %d newest %d, want 8 and 12", w.oldest(), w.newest())
+	}
+}
