@@ -180,7 +180,7 @@ func (c *Cache) Token(ctx context.Context, tenantID, scope string) (Token, error
 			return tok, nil
 		}
 		if s.backingOff(now) {
-			return Token{}, &BackoffError{Err: s.err, RetryIn: s.retryAt.Sub(now)}
+			return Token{}, &BackoffError{Err: s.fail.err, RetryIn: s.fail.retryAt.Sub(now)}
 		}
 	}
 	return c.acquire(ctx, e, s)
