@@ -198,11 +198,10 @@ func TestLimiterIgnoresPathCase(t *testing.T) {
 	}
 }
 
-// TestLimiterDropsIdleWindowsOneByOne: an idle tenant's second window
-// goes once its second has passed while its minute window stays and
-// still counts; once that too has passed, the tenant costs nothing, and
-// windows made afresh limit as before.
-func TestLimiterDropsIdleWindowsOneByOne(t *testing.T) {
+// TestLimiterDropsIdleRings: an idle tenant's admissions are kept, and
+// count, while its longest window lasts; once that has passed, the
+// tenant costs nothing, and a ring made afresh limits as before.
+func TestLimiterDropsIdleRings(t *testing.T) {
 	clock := testutil.NewClock(time.Unix(1_700_000_000, 0))
 	l := newLimiter(limits(t, "/api/x=3/s,/api/x=5/m"), 30*time.Second, clock.Now)
 	key := limitKey{tenant: "a", prefix: l.limit("/api/x", "default").Key}
@@ -218,8 +217,8 @@ func TestLimiterDropsIdleWindowsOneByOne(t *testing.T) {
 	}
 	clock.Advance(2 * time.Second)
 	gc()
-	if ws := l.windows[key]; len(ws) != 1 || ws[0].per != time.Minute || len(ws[0].times) != 3 {
-		t.Fatalf("after 2s idle: windows %+v, want the minute's alone with 3 admissions", ws)
+	if r := l.windows[key]; r == nil || len(r.times) != 3 {
+		t.Fatalf("after 2s idle: ring %+v, want the 3 admissions of the minute", r)
 	}
 	for i := 0; i < 2; i++ {
 		if wait, ok, _ := l.reserve("a", "/api/x", "default"); !ok || wait != 0 {
@@ -231,8 +230,8 @@ func TestLimiterDropsIdleWindowsOneByOne(t *testing.T) {
 	}
 	clock.Advance(time.Minute)
 	gc()
-	if ws, ok := l.windows[key]; ok {
-		t.Fatalf("after a minute idle: windows %+v kept", ws)
+	if r, ok := l.windows[key]; ok {
+		t.Fatalf("after a minute idle: ring %+v kept", r)
 	}
 	for i, want := range []time.Duration{0, 0, 0, time.Second} {
 		if wait, ok, _ := l.reserve("a", "/api/x", "default"); !ok || wait != want {
@@ -241,17 +240,45 @@ func TestLimiterDropsIdleWindowsOneByOne(t *testing.T) {
 	}
 }
 
-// TestWindowGrowsToN: a window's ring grows one admission at a time up
-// to N and no further.
-func TestWindowGrowsToN(t *testing.T) {
-	w := window{per: time.Second, n: 5}
+// TestLimiterHoldAloneKeepsNoRing: a request without rates, queued by a
+// hold, leaves nothing behind.
+func TestLimiterHoldAloneKeepsNoRing(t *testing.T) {
+	clock := testutil.NewClock(time.Unix(1_700_000_000, 0))
+	l := newLimiter(nil, 30*time.Second, clock.Now)
+	lim := l.limit("/api/x", "default")
+	l.Hold("a", lim, time.Second)
+	if adm := l.Reserve("a", lim); adm.Refused || adm.Wait != time.Second {
+		t.Fatalf("held request: %+v, want a wait of 1s", adm)
+	}
+	if n := len(l.windows); n != 0 {
+		t.Errorf("%d rings kept for a limit without rates", n)
+	}
+}
+
+// TestRingGrowsToSize: a ring grows one admission at a time up to its
+// size and no further, and answers the nth most recent admission.
+func TestRingGrowsToSize(t *testing.T) {
+	r := ring{size: 5}
 	for i := int64(1); i <= 12; i++ {
-		w.add(i)
-		if want := min(int(i), 5); len(w.times) != want || cap(w.times) > 5 {
-			t.Fatalf("after %d admissions: len %d cap %d, want len %d, cap at most 5", i, len(w.times), cap(w.times), want)
+		r.add(i)
+		if want := min(int(i), 5); len(r.times) != want || cap(r.times) > 5 {
+			t.Fatalf("after %d admissions: len %d cap %d, want len %d, cap at most 5", i, len(r.times), cap(r.times), want)
 		}
 	}
-	if w.oldest() != 8 || w.newest() != 12 {
-		t.Errorf("oldest %d newest %d, want 8 and 12", w.oldest(), w.newest())
+	for n, want := range map[int]int64{1: 12, 3: 10, 5: 8} {
+		if got, ok := r.recent(n); !ok || got != want {
+			t.Errorf("recent(%d) = %d %v, want %d", n, got, ok, want)
+		}
+	}
+	if _, ok := r.recent(6); ok {
+		t.Error("recent(6) of a ring of 5 answered")
+	}
+	r.resize(3) // a reload lowered the largest N
+	if got, _ := r.recent(1); got != 12 || len(r.times) != 3 {
+		t.Fatalf("after resize(3): newest %d, %d kept", got, len(r.times))
+	}
+	r.add(13)
+	if got, _ := r.recent(3); got != 11 {
+		t.Errorf("after resize and an admission, recent(3) = %d, want 11", got)
 	}
 }
