@@ -93,7 +93,7 @@ type Cache struct {
 	// allowed, when set, holds the tenants that may have tokens: a tenant
 	// removed from service gets none, even from a request already past
 	// the proxy's tenant check. Nil allows every tenant.
-	allowed atomic.Pointer[map[string]bool]
+	allowed atomic.Pointer[map[string]struct{}]
 
 	mu     sync.Mutex // guards writes to entries, closed, and wg.Add
 	closed bool
