@@ -25,20 +25,21 @@ const DefaultMaxUpstreamPerTenant = 64
 // upstreamSlots bounds each tenant's requests upstream at once: a
 // buffered channel per tenant, a slot taken by sending into it. A
 // tenant's channel exists only while it is in use, give or take a sweep:
-// every sweepEvery takes, the channels of tenants with no request
-// holding or waiting for a slot are dropped, so 10,000 tenants that
-// each sent a request cost nothing after the next sweep (about 240
-// bytes each before it), and however many tenants there are, at most
-// sweepEvery idle ones are kept. A take costs a map look-up and two
-// atomic additions, no lock and no allocation for a tenant already
-// present.
+// every sweepEvery tenants added, the channels of tenants with no
+// request holding or waiting for a slot are dropped, so 10,000 tenants
+// that each sent a request cost about 240 bytes each only until the
+// next sweep, and however many tenants there are, at most sweepEvery
+// idle ones are kept, about. A take of a tenant present costs a map look-up
+// and two atomic additions on the tenant's own counter, no lock and no
+// allocation.
 type upstreamSlots struct {
 	max     int
-	takes   atomic.Int64
-	tenants sync.Map // tenant ID → *tenantSlots
+	added   atomic.Int64 // tenants added, counted for sweep
+	tenants sync.Map     // tenant ID → *tenantSlots
 }
 
-// sweepEvery is how many takes pass between two sweeps of idle tenants.
+// sweepEvery is how many tenants are added between two sweeps of idle
+// ones.
 const sweepEvery = 1024
 
 // tenantSlots is one tenant's slots. refs counts the requests holding a
@@ -57,13 +58,10 @@ const deadSlots = math.MinInt32 / 2
 
 // of returns tenantID's slots, counted as in use until release.
 func (s *upstreamSlots) of(tenantID string) *tenantSlots {
-	if s.takes.Add(1)%sweepEvery == 0 {
-		s.sweep()
-	}
 	for {
 		v, ok := s.tenants.Load(tenantID)
 		if !ok {
-			v, _ = s.tenants.LoadOrStore(tenantID, &tenantSlots{ch: make(chan struct{}, s.max)})
+			v = s.add(tenantID)
 		}
 		ts := v.(*tenantSlots)
 		if ts.refs.Add(1) > 0 {
@@ -71,6 +69,18 @@ func (s *upstreamSlots) of(tenantID string) *tenantSlots {
 		}
 		s.tenants.CompareAndDelete(tenantID, ts) // dropped by a sweep: make sure it is gone
 	}
+}
+
+// add stores slots for tenantID unless a racing request did, sweeping
+// first every sweepEvery additions: the tenants dropped are those added
+// since the last sweep, so about sweepEvery idle ones at most are kept, and a
+// request of a tenant present pays no shared counter.
+func (s *upstreamSlots) add(tenantID string) any {
+	if s.added.Add(1)%sweepEvery == 0 {
+		s.sweep()
+	}
+	v, _ := s.tenants.LoadOrStore(tenantID, &tenantSlots{ch: make(chan struct{}, s.max)})
+	return v
 }
 
 // release ends a use of ts begun by of, after its slot, if any, was
