@@ -38,8 +38,10 @@ type Config struct {
 	// TenantsFile is XDRPROXY_TENANTS_FILE, re-read when it changes;
 	// empty means none.
 	TenantsFile string
-	// TenantsFileContent is the tenants file as read at start-up.
-	TenantsFileContent []byte
+	// TenantsFileSum is the sum of the tenants file as read at start-up,
+	// for noticing its next change; not the content, which for 10,000
+	// tenants would be kept for nothing. Zero when TenantsFile is empty.
+	TenantsFileSum FileSum
 	// DefaultTenant is used when a request names no tenant. Its zero value
 	// means there is no default.
 	DefaultTenant Tenant

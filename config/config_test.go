@@ -70,7 +70,7 @@ func defaultConfig(t *testing.T) *Config {
 var configOpts = cmp.Options{
 	cmp.Transformer("TenantSet.All", func(s *TenantSet) []Tenant { return s.All() }),
 	cmpopts.EquateEmpty(),
-	cmpopts.IgnoreFields(Config{}, "StaticTenants", "TenantsFile", "TenantsFileContent", "ClientKeysFileContent", "RateLimits", "QueueTimeout", "Pprof"),
+	cmpopts.IgnoreFields(Config{}, "StaticTenants", "TenantsFile", "TenantsFileSum", "ClientKeysFileContent", "RateLimits", "QueueTimeout", "Pprof"),
 }
 
 func TestLoad(t *testing.T) {

@@ -2,6 +2,7 @@ package config
 
 import (
 	"fmt"
+	"slices"
 	"sort"
 	"strings"
 )
@@ -26,33 +27,49 @@ func (t Tenant) Name() string {
 
 // TenantSet is an immutable set of tenants, looked up by GUID or alias,
 // case-insensitively. Its zero value is an empty set.
+//
+// The tenants are kept once, in list; the maps hold their index there,
+// not a copy (24 bytes a map slot rather than 48: with 10,000 tenants,
+// 0.4 MB less).
 type TenantSet struct {
-	byID    map[string]Tenant
-	byAlias map[string]Tenant
+	byID    map[string]int32 // index in list
+	byAlias map[string]int32 // index in list; nil when no tenant has an alias
 	list    []Tenant
 }
 
 // NewTenantSet builds a set from tenants, refusing a GUID or alias that
 // appears twice.
 func NewTenantSet(tenants []Tenant) (*TenantSet, error) {
-	s := &TenantSet{byID: map[string]Tenant{}, byAlias: map[string]Tenant{}}
+	s := &TenantSet{byID: make(map[string]int32, len(tenants)), list: make([]Tenant, 0, len(tenants))}
+	aliases := 0
 	for _, t := range tenants {
-		if prev, dup := s.byID[t.ID]; dup {
-			if prev.Alias == t.Alias {
-				continue // the same entry twice is harmless
+		if i, dup := s.byID[t.ID]; dup {
+			if prev := s.list[i]; prev.Alias != t.Alias {
+				return nil, fmt.Errorf("tenant %s is listed twice (as %q and %q)", t.ID, prev.Name(), t.Name())
 			}
-			return nil, fmt.Errorf("tenant %s is listed twice (as %q and %q)", t.ID, prev.Name(), t.Name())
+			continue // the same entry twice is harmless
 		}
-		if t.Alias != "" {
-			if prev, dup := s.byAlias[t.Alias]; dup {
-				return nil, fmt.Errorf("alias %q names two tenants (%s and %s)", t.Alias, prev.ID, t.ID)
-			}
-			s.byAlias[t.Alias] = t
-		}
-		s.byID[t.ID] = t
+		s.byID[t.ID] = int32(len(s.list))
 		s.list = append(s.list, t)
+		if t.Alias != "" {
+			aliases++
+		}
 	}
 	sort.Slice(s.list, func(i, j int) bool { return s.list[i].ID < s.list[j].ID })
+	s.list = slices.Clip(s.list)
+	if aliases > 0 {
+		s.byAlias = make(map[string]int32, aliases)
+	}
+	for i, t := range s.list {
+		s.byID[t.ID] = int32(i)
+		if t.Alias == "" {
+			continue
+		}
+		if j, dup := s.byAlias[t.Alias]; dup {
+			return nil, fmt.Errorf("alias %q names two tenants (%s and %s)", t.Alias, s.list[j].ID, t.ID)
+		}
+		s.byAlias[t.Alias] = int32(i)
+	}
 	return s, nil
 }
 
@@ -79,11 +96,13 @@ func (s *TenantSet) Lookup(name string) (Tenant, bool) {
 		return Tenant{}, false
 	}
 	name = asciiLower(name)
-	if t, ok := s.byID[name]; ok {
-		return t, true
+	i, ok := s.byID[name]
+	if !ok {
+		if i, ok = s.byAlias[name]; !ok {
+			return Tenant{}, false
+		}
 	}
-	t, ok := s.byAlias[name]
-	return t, ok
+	return s.list[i], true
 }
 
 // ParseTenantList parses a comma list of `GUID` or `alias=GUID` entries, as

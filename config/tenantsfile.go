@@ -41,8 +41,8 @@ func (e env) staticTenants(c *Config, p *problems) ([]Tenant, bool) {
 	return list, err == nil
 }
 
-// fileTenants reads XDRPROXY_TENANTS_FILE, keeping its name and content
-// for reloads, and reports whether it parsed.
+// fileTenants reads XDRPROXY_TENANTS_FILE, keeping its name and its
+// content's sum for reloads, and reports whether it parsed.
 func (e env) fileTenants(c *Config, p *problems) ([]Tenant, bool) {
 	if e.TenantsFile == "" {
 		return nil, true
@@ -52,7 +52,7 @@ func (e env) fileTenants(c *Config, p *problems) ([]Tenant, bool) {
 	if err != nil {
 		p.add("TENANTS_FILE", "%v", err)
 	}
-	c.TenantsFileContent = data
+	c.TenantsFileSum = SumOf(data)
 	return list, err == nil
 }
 

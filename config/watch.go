@@ -1,7 +1,6 @@
 package config
 
 import (
-	"bytes"
 	"crypto/sha256"
 	"os"
 )
@@ -13,13 +12,27 @@ import (
 type FileWatcher struct {
 	// Path is the file watched.
 	Path string
-	sum  [sha256.Size]byte
+	sum  FileSum
 }
+
+// FileSum is the SHA-256 of a file's content: what a FileWatcher keeps
+// of the content it has seen, so that a large file read at start-up need
+// not stay in memory to detect its next change.
+type FileSum [sha256.Size]byte
+
+// SumOf returns the FileSum of content.
+func SumOf(content []byte) FileSum { return sha256.Sum256(content) }
 
 // NewFileWatcher returns a watcher for path that has already seen
 // content (what was read at start-up).
 func NewFileWatcher(path string, content []byte) *FileWatcher {
-	return &FileWatcher{Path: path, sum: sha256.Sum256(content)}
+	return WatchFrom(path, SumOf(content))
+}
+
+// WatchFrom returns a watcher for path that has already seen the content
+// whose sum is seen.
+func WatchFrom(path string, seen FileSum) *FileWatcher {
+	return &FileWatcher{Path: path, sum: seen}
 }
 
 // Check reads the file and returns its content and whether it differs
@@ -30,8 +43,8 @@ func (w *FileWatcher) Check() ([]byte, bool, error) {
 	if err != nil {
 		return nil, false, err
 	}
-	sum := sha256.Sum256(data)
-	if bytes.Equal(sum[:], w.sum[:]) {
+	sum := SumOf(data)
+	if sum == w.sum {
 		return data, false, nil
 	}
 	w.sum = sum

@@ -7,16 +7,19 @@ import (
 )
 
 // localLimiter is the Limiter kept in this process. Each (tenant, limit
-// key, window) keeps the times of its last N admissions, so at most N
+// key) keeps the times of its last N admissions, N the largest of its
+// rates' (the last N of a smaller rate are among them), so at most N
 // requests pass in any window, exactly. A request over the limit reserves
 // the first free slot and waits for it, up to the queue timeout; beyond
-// that it is refused without taking a slot.
+// that it is refused without taking a slot. A (tenant, limit key) is one
+// map entry and one ring that grows with its admissions, so a tenant that
+// sent one request costs about 110 bytes, not 400.
 type localLimiter struct {
 	queueTimeout time.Duration
 	now          func() time.Time
 
 	mu      sync.Mutex
-	windows map[windowKey]*window
+	windows map[limitKey]*ring
 	holds   map[string]time.Time // tenant + " " + limit key → until
 	ops     atomic.Int64         // admissions, counted for gc
 	// holding is len(holds), for requests without rates to learn
@@ -24,10 +27,8 @@ type localLimiter struct {
 	holding atomic.Int64
 }
 
-type windowKey struct {
-	tenant, prefix string
-	per            time.Duration
-}
+// limitKey names the admissions of one tenant under one limit key.
+type limitKey struct{ tenant, prefix string }
 
 // NewLocalLimiter returns the Limiter a Handler keeps in its process when
 // Options.Limiter is nil: requests wait their turn up to queueTimeout,
@@ -42,7 +43,7 @@ func newLocalLimiter(queueTimeout time.Duration, now func() time.Time) *localLim
 		now = time.Now
 	}
 	return &localLimiter{queueTimeout: queueTimeout, now: now,
-		windows: map[windowKey]*window{}, holds: map[string]time.Time{}}
+		windows: map[limitKey]*ring{}, holds: map[string]time.Time{}}
 }
 
 // holdKey names what an upstream 429 holds.
@@ -72,18 +73,13 @@ func (l *localLimiter) Reserve(tenant string, lim Limit) Admission {
 		}
 	}
 	at := start
-	var buf [4]*window
-	ws := buf[:0]
+	var r *ring // nil when only a hold applies
+	if len(lim.Rates) > 0 {
+		r = l.ringOf(tenant, lim)
+	}
 	for _, rate := range lim.Rates {
-		k := windowKey{tenant: tenant, prefix: lim.Key, per: rate.Per}
-		w := l.windows[k]
-		if w == nil {
-			w = &window{times: make([]int64, 0, min(rate.N, 8)), n: rate.N}
-			l.windows[k] = w
-		}
-		ws = append(ws, w)
-		if w.full() {
-			if free := w.oldest() + int64(rate.Per); free > at {
+		if t, ok := r.recent(rate.N); ok {
+			if free := t + int64(rate.Per); free > at {
 				at = free
 			}
 		}
@@ -92,10 +88,30 @@ func (l *localLimiter) Reserve(tenant string, lim Limit) Admission {
 	if wait > l.queueTimeout {
 		return Admission{Refused: true, RetryIn: wait}
 	}
-	for _, w := range ws {
-		w.add(at)
+	if r != nil {
+		r.add(at)
+	}
+	for _, rate := range lim.Rates {
+		r.idleAt = max(r.idleAt, at+int64(rate.Per))
 	}
 	return Admission{Wait: wait}
+}
+
+// ringOf returns tenant's ring under lim.Key, sized for lim's largest N.
+func (l *localLimiter) ringOf(tenant string, lim Limit) *ring {
+	size := 0
+	for _, rate := range lim.Rates {
+		size = max(size, rate.N)
+	}
+	k := limitKey{tenant: tenant, prefix: lim.Key}
+	r := l.windows[k]
+	if r == nil {
+		r = &ring{size: int32(size)}
+		l.windows[k] = r
+	} else if int(r.size) != size {
+		r.resize(size) // the limits were reloaded
+	}
+	return r
 }
 
 // HeldFor returns how long tenant's lim.Key is still held, or 0.
@@ -120,13 +136,13 @@ func (l *localLimiter) Hold(tenant string, lim Limit, d time.Duration) {
 	}
 }
 
-// gc drops windows and holds that no longer constrain anything, so idle
+// gc drops rings and holds that no longer constrain anything, so idle
 // tenants cost no memory. Reserve runs it every 4,096 admissions, with
 // l.mu held.
 func (l *localLimiter) gc(now time.Time) {
 	n := now.UnixNano()
-	for k, w := range l.windows {
-		if w.newest()+int64(k.per) <= n {
+	for k, r := range l.windows {
+		if r.idleAt <= n {
 			delete(l.windows, k)
 		}
 	}
@@ -138,43 +154,62 @@ func (l *localLimiter) gc(now time.Time) {
 	l.holding.Store(int64(len(l.holds)))
 }
 
-// window is a ring of the last N admission times, oldest first. It grows
-// as admissions arrive, so a tenant that sends a few requests costs a few
-// entries, not N.
-type window struct {
-	times []int64 // unix nanoseconds
-	n     int     // the limit: the ring's size once full
-	next  int     // where the next time goes once full
+// ring holds the last admission times of a tenant under one limit key,
+// up to size of them, oldest first: while it grows, in times' order;
+// once full, from next on. It grows as admissions arrive, doubling from
+// one entry up to size, so a tenant that sends a few requests costs a
+// few entries, not N.
+type ring struct {
+	times  []int64 // unix nanoseconds
+	idleAt int64   // unix ns when its last admission leaves every window
+	size   int32   // the largest N: the ring's length once full
+	next   int32   // where the next time goes once full
 }
 
-func (w *window) full() bool { return len(w.times) == w.n }
+func (r *ring) full() bool { return len(r.times) == int(r.size) }
 
-// oldest returns the earliest of the last N admissions.
-func (w *window) oldest() int64 {
-	if !w.full() {
-		return 0
+// at returns the ith oldest admission kept.
+func (r *ring) at(i int) int64 {
+	if !r.full() {
+		return r.times[i]
 	}
-	return w.times[w.next]
+	return r.times[(int(r.next)+i)%len(r.times)]
 }
 
-func (w *window) add(t int64) {
-	if !w.full() {
-		w.times = append(w.times, t)
+// recent returns the nth most recent admission, and false when fewer
+// than n are kept (the limit of n is not reached).
+func (r *ring) recent(n int) (int64, bool) {
+	if n > len(r.times) {
+		return 0, false
+	}
+	return r.at(len(r.times) - n), true
+}
+
+func (r *ring) add(t int64) {
+	if r.size <= 0 {
 		return
 	}
-	w.times[w.next] = t
-	w.next = (w.next + 1) % len(w.times)
+	if !r.full() {
+		if len(r.times) == cap(r.times) {
+			grown := make([]int64, len(r.times), min(max(2*cap(r.times), 1), int(r.size)))
+			copy(grown, r.times)
+			r.times = grown
+		}
+		r.times = append(r.times, t)
+		return
+	}
+	r.times[r.next] = t
+	r.next = (r.next + 1) % r.size
 }
 
-// newest returns the latest admission.
-func (w *window) newest() int64 {
-	if len(w.times) == 0 {
-		return 0
+// resize keeps the last size admissions, in order, for a new largest N.
+func (r *ring) resize(size int) {
+	keep := min(len(r.times), size)
+	times := make([]int64, keep)
+	for i := range keep {
+		times[i] = r.at(len(r.times) - keep + i)
 	}
-	if !w.full() {
-		return w.times[len(w.times)-1]
-	}
-	return w.times[(w.next+len(w.times)-1)%len(w.times)]
+	r.times, r.size, r.next = times, int32(size), 0
 }
 
 var _ Limiter = (*localLimiter)(nil)

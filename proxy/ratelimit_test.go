@@ -197,3 +197,88 @@ func TestLimiterIgnoresPathCase(t *testing.T) {
 		t.Errorf("hold keys differ by case: %q %q", k1, k2)
 	}
 }
+
+// TestLimiterDropsIdleRings: an idle tenant's admissions are kept, and
+// count, while its longest window lasts; once that has passed, the
+// tenant costs nothing, and a ring made afresh limits as before.
+func TestLimiterDropsIdleRings(t *testing.T) {
+	clock := testutil.NewClock(time.Unix(1_700_000_000, 0))
+	l := newLimiter(limits(t, "/api/x=3/s,/api/x=5/m"), 30*time.Second, clock.Now)
+	key := limitKey{tenant: "a", prefix: l.limit("/api/x", "default").Key}
+	gc := func() {
+		for i := 0; i < 4096; i++ {
+			l.reserve("busy", "/api/y", "default") // unlimited path: drives the gc counter
+		}
+	}
+	for i := 0; i < 3; i++ {
+		if wait, ok, _ := l.reserve("a", "/api/x", "default"); !ok || wait != 0 {
+			t.Fatalf("request %d: wait %v ok %v, want at once", i, wait, ok)
+		}
+	}
+	clock.Advance(2 * time.Second)
+	gc()
+	if r := l.windows[key]; r == nil || len(r.times) != 3 {
+		t.Fatalf("after 2s idle: ring %+v, want the 3 admissions of the minute", r)
+	}
+	for i := 0; i < 2; i++ {
+		if wait, ok, _ := l.reserve("a", "/api/x", "default"); !ok || wait != 0 {
+			t.Fatalf("request %d after 2s: wait %v ok %v, want at once", i, wait, ok)
+		}
+	}
+	if _, ok, retry := l.reserve("a", "/api/x", "default"); ok || retry != 58*time.Second {
+		t.Fatalf("6th request in the minute: ok %v retry %v, want refused for 58s", ok, retry)
+	}
+	clock.Advance(time.Minute)
+	gc()
+	if r, ok := l.windows[key]; ok {
+		t.Fatalf("after a minute idle: ring %+v kept", r)
+	}
+	for i, want := range []time.Duration{0, 0, 0, time.Second} {
+		if wait, ok, _ := l.reserve("a", "/api/x", "default"); !ok || wait != want {
+			t.Fatalf("afresh, request %d: wait %v ok %v, want %v", i, wait, ok, want)
+		}
+	}
+}
+
+// TestLimiterHoldAloneKeepsNoRing: a request without rates, queued by a
+// hold, leaves nothing behind.
+func TestLimiterHoldAloneKeepsNoRing(t *testing.T) {
+	clock := testutil.NewClock(time.Unix(1_700_000_000, 0))
+	l := newLimiter(nil, 30*time.Second, clock.Now)
+	lim := l.limit("/api/x", "default")
+	l.Hold("a", lim, time.Second)
+	if adm := l.Reserve("a", lim); adm.Refused || adm.Wait != time.Second {
+		t.Fatalf("held request: %+v, want a wait of 1s", adm)
+	}
+	if n := len(l.windows); n != 0 {
+		t.Errorf("%d rings kept for a limit without rates", n)
+	}
+}
+
+// TestRingGrowsToSize: a ring grows one admission at a time up to its
+// size and no further, and answers the nth most recent admission.
+func TestRingGrowsToSize(t *testing.T) {
+	r := ring{size: 5}
+	for i := int64(1); i <= 12; i++ {
+		r.add(i)
+		if want := min(int(i), 5); len(r.times) != want || cap(r.times) > 5 {
+			t.Fatalf("after %d admissions: len %d cap %d, want len %d, cap at most 5", i, len(r.times), cap(r.times), want)
+		}
+	}
+	for n, want := range map[int]int64{1: 12, 3: 10, 5: 8} {
+		if got, ok := r.recent(n); !ok || got != want {
+			t.Errorf("recent(%d) = %d %v, want %d", n, got, ok, want)
+		}
+	}
+	if _, ok := r.recent(6); ok {
+		t.Error("recent(6) of a ring of 5 answered")
+	}
+	r.resize(3) // a reload lowered the largest N
+	if got, _ := r.recent(1); got != 12 || len(r.times) != 3 {
+		t.Fatalf("after resize(3): newest %d, %d kept", got, len(r.times))
+	}
+	r.add(13)
+	if got, _ := r.recent(3); got != 11 {
+		t.Errorf("after resize and an admission, recent(3) = %d, want 11", got)
+	}
+}

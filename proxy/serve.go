@@ -47,7 +47,7 @@ func (h *Handler) serve(w http.ResponseWriter, r *http.Request, pin string) {
 	if ex.fail(err) {
 		return
 	}
-	defer func() { <-slots }()
+	defer slots.giveBack()
 	h.forward(ex, r, forward{target: t, upstream: pick.upstream, route: pick.name, scope: pick.scope, token: tok.Value, limit: lim,
 		client: r, links: pick.links})
 }

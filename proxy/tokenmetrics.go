@@ -13,18 +13,27 @@ import (
 // compact table, building the series only when /metrics is scraped. Both
 // metrics have a series per tenant, which the per-tenant alerts need; as
 // a CounterVec and a GaugeVec each series costs about 600 bytes held for
-// good (10,000 tenants: 12 MB), the table under 200 bytes a tenant.
+// good (10,000 tenants: 12 MB), the table about 100 bytes a tenant.
 type tokenMetrics struct {
 	acquired, expiry *prometheus.Desc
 
 	mu      sync.Mutex
-	tenants map[string]tenantTokens // by tenant label
+	tenants map[string]*tenantTokens // by tenant label
 }
 
 // tenantTokens is one tenant's token metrics: a count per result seen and
-// the last expiry per scope, in the order first seen. The strings are
-// shared with the configuration and the result classes.
+// the last expiry per scope, in the order first seen. The first result
+// and scope are held in place; most tenants have no other (one scope,
+// every acquisition a success), so more is nil. The strings are shared
+// with the configuration and the result classes.
 type tenantTokens struct {
+	result resultCount // the first result seen; "" before any
+	expiry scopeExpiry // the first scope that got a token; "" before any
+	more   *moreTokens
+}
+
+// moreTokens are a tenant's results and scopes after its first.
+type moreTokens struct {
 	results []resultCount
 	expiry  []scopeExpiry
 }
@@ -53,7 +62,7 @@ func newTokenMetrics() *tokenMetrics {
 			"Token acquisitions from Entra ID, by tenant and result (success or the failure class).", []string{"tenant", "result"}, nil),
 		expiry: prometheus.NewDesc("xdrproxy_token_expiry_timestamp_seconds",
 			"Expiry of the token held, as a Unix time, by tenant and scope.", []string{"tenant", "scope"}, nil),
-		tenants: map[string]tenantTokens{},
+		tenants: map[string]*tenantTokens{},
 	}
 }
 
@@ -64,20 +73,46 @@ func (m *tokenMetrics) observe(tenant, scope, result string, expires time.Time) 
 	m.mu.Lock()
 	defer m.mu.Unlock()
 	t := m.tenants[tenant]
-	defer func() { m.tenants[tenant] = t }()
-	if i := slices.IndexFunc(t.results, func(r resultCount) bool { return r.result == result }); i >= 0 {
-		t.results[i].n++
-	} else {
-		t.results = append(t.results, resultCount{result: result, n: 1})
+	if t == nil {
+		t = &tenantTokens{}
+		m.tenants[tenant] = t
 	}
-	if expires.IsZero() {
+	t.count(result)
+	if !expires.IsZero() {
+		t.expires(scope, float64(expires.Unix()))
+	}
+}
+
+// count adds one to result's count.
+func (t *tenantTokens) count(result string) {
+	if t.result.result == "" || t.result.result == result {
+		t.result.result = result
+		t.result.n++
 		return
 	}
-	unix := float64(expires.Unix())
-	if i := slices.IndexFunc(t.expiry, func(e scopeExpiry) bool { return e.scope == scope }); i >= 0 {
-		t.expiry[i].unix = unix
+	if t.more == nil {
+		t.more = &moreTokens{}
+	}
+	if i := slices.IndexFunc(t.more.results, func(r resultCount) bool { return r.result == result }); i >= 0 {
+		t.more.results[i].n++
 	} else {
-		t.expiry = append(t.expiry, scopeExpiry{scope: scope, unix: unix})
+		t.more.results = append(t.more.results, resultCount{result: result, n: 1})
+	}
+}
+
+// expires records scope's new expiry.
+func (t *tenantTokens) expires(scope string, unix float64) {
+	if t.expiry.scope == "" || t.expiry.scope == scope {
+		t.expiry = scopeExpiry{scope: scope, unix: unix}
+		return
+	}
+	if t.more == nil {
+		t.more = &moreTokens{}
+	}
+	if i := slices.IndexFunc(t.more.expiry, func(e scopeExpiry) bool { return e.scope == scope }); i >= 0 {
+		t.more.expiry[i].unix = unix
+	} else {
+		t.more.expiry = append(t.more.expiry, scopeExpiry{scope: scope, unix: unix})
 	}
 }
 
@@ -113,12 +148,27 @@ func (m *tokenMetrics) snapshot() []tokenSample {
 	defer m.mu.Unlock()
 	out := make([]tokenSample, 0, 2*len(m.tenants))
 	for tenant, t := range m.tenants {
-		for _, r := range t.results {
-			out = append(out, tokenSample{tenant: tenant, label: r.result, value: r.n})
-		}
-		for _, e := range t.expiry {
-			out = append(out, tokenSample{tenant: tenant, label: e.scope, value: e.unix, expiry: true})
-		}
+		out = t.samples(tenant, out)
+	}
+	return out
+}
+
+// samples appends t's series to out.
+func (t *tenantTokens) samples(tenant string, out []tokenSample) []tokenSample {
+	if t.result.result != "" {
+		out = append(out, tokenSample{tenant: tenant, label: t.result.result, value: t.result.n})
+	}
+	if t.expiry.scope != "" {
+		out = append(out, tokenSample{tenant: tenant, label: t.expiry.scope, value: t.expiry.unix, expiry: true})
+	}
+	if t.more == nil {
+		return out
+	}
+	for _, r := range t.more.results {
+		out = append(out, tokenSample{tenant: tenant, label: r.result, value: r.n})
+	}
+	for _, e := range t.more.expiry {
+		out = append(out, tokenSample{tenant: tenant, label: e.scope, value: e.unix, expiry: true})
 	}
 	return out
 }

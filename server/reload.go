@@ -47,7 +47,7 @@ type reloader struct {
 func newReloader(cfg *config.Config, log *zap.Logger, h *proxy.Handler, cache *tokencache.Cache, src *tokencache.MSALSource) *reloader {
 	r := &reloader{cfg: cfg, log: log, handler: h, cache: cache, tenants: cfg.Tenants, source: src, lastErr: map[string]string{}, warm: make(chan struct{}, 1)}
 	if cfg.TenantsFile != "" {
-		r.file = config.NewFileWatcher(cfg.TenantsFile, cfg.TenantsFileContent)
+		r.file = config.WatchFrom(cfg.TenantsFile, cfg.TenantsFileSum)
 	}
 	if cfg.ClientKeysFile != "" {
 		r.keys = config.NewFileWatcher(cfg.ClientKeysFile, cfg.ClientKeysFileContent)

@@ -50,18 +50,18 @@ func (c *Cache) acquire(ctx context.Context, e *entry, before *state) (Token, er
 func (c *Cache) adoptFailure(e *entry, f *Failure) (Token, error) {
 	prev := e.state.Load()
 	now := c.clock.Now()
-	if prev != nil && prev.err == f.Err {
-		if !prev.recheckAt.IsZero() && !now.Before(prev.recheckAt) {
-			next := *prev // the store could not tell more: look again later
-			next.recheckAt = c.recheckTime(f.Err, now)
-			e.state.CompareAndSwap(prev, &next)
+	if prev != nil && prev.err() == f.Err {
+		if pf := prev.fail; pf != nil && !pf.recheckAt.IsZero() && !now.Before(pf.recheckAt) {
+			nf := *pf // the store could not tell more: look again later
+			nf.recheckAt = c.recheckTime(f.Err, now)
+			e.state.CompareAndSwap(prev, prev.withFailure(nf))
 		}
 		return Token{}, f.Err // this Cache's own
 	}
 	if !now.Before(f.RetryAt) {
 		return Token{}, f.Err
 	}
-	next := &state{err: f.Err, failures: f.Failures, retryAt: f.RetryAt, recheckAt: c.recheckTime(f.Err, now)}
+	next := &state{fail: &failure{err: f.Err, failures: f.Failures, retryAt: f.RetryAt, recheckAt: c.recheckTime(f.Err, now)}}
 	switch {
 	case prev != nil && prev.usable(now):
 		next.token, next.usableUntil, next.refreshAt = prev.token, prev.usableUntil, prev.refreshAt
@@ -132,14 +132,14 @@ func (c *Cache) fetchUnlessFresh(ctx context.Context, e *entry, prior int) (Toke
 		if s.usable(now) {
 			return s.token, nil
 		}
-		forgotten := prior != NoFleetState && !s.recheckAt.IsZero()
-		if s.err != nil && !forgotten {
-			return Token{}, &Failure{Err: s.err, Failures: s.failures, RetryAt: s.retryAt}
+		sf := s.failed()
+		forgotten := prior != NoFleetState && !sf.recheckAt.IsZero()
+		if sf.err != nil && !forgotten {
+			return Token{}, &Failure{Err: sf.err, Failures: sf.failures, RetryAt: sf.retryAt}
 		}
-		if s.err != nil && prior == 0 { // a retry: the backoff starts afresh
-			next := *s
-			next.failures = 0
-			e.state.CompareAndSwap(s, &next)
+		if sf.err != nil && prior == 0 { // a retry: the backoff starts afresh
+			sf.failures = 0
+			e.state.CompareAndSwap(s, s.withFailure(sf))
 		}
 	}
 	return c.fetch(ctx, e, prior)
@@ -206,10 +206,10 @@ func (c *Cache) freshState(tok Token, now time.Time) *state {
 // now, counted after prior ones the store knows of, with its backoff,
 // keeping prev's token while it lasts, and returns it as a *Failure.
 func (c *Cache) recordFailure(e *entry, prev *state, prior int, err error, now time.Time) *Failure {
-	failures := max(prev.failures, prior) + 1
+	failures := max(prev.failed().failures, prior) + 1
 	wait := c.backoffFor(err, failures)
-	next := &state{err: err, failures: failures, retryAt: now.Add(wait), recheckAt: c.recheckTime(err, now)}
-	f := &Failure{Err: err, Failures: failures, RetryAt: next.retryAt}
+	next := &state{fail: &failure{err: err, failures: failures, retryAt: now.Add(wait), recheckAt: c.recheckTime(err, now)}}
+	f := &Failure{Err: err, Failures: failures, RetryAt: next.fail.retryAt}
 	if prev.usable(now) {
 		// Keep serving the old token while it lasts.
 		next.token, next.usableUntil, next.refreshAt = prev.token, prev.usableUntil, prev.refreshAt

@@ -93,7 +93,7 @@ type Cache struct {
 	// allowed, when set, holds the tenants that may have tokens: a tenant
 	// removed from service gets none, even from a request already past
 	// the proxy's tenant check. Nil allows every tenant.
-	allowed atomic.Pointer[map[string]bool]
+	allowed atomic.Pointer[map[string]struct{}]
 
 	mu     sync.Mutex // guards writes to entries, closed, and wg.Add
 	closed bool
@@ -180,7 +180,7 @@ func (c *Cache) Token(ctx context.Context, tenantID, scope string) (Token, error
 			return tok, nil
 		}
 		if s.backingOff(now) {
-			return Token{}, &BackoffError{Err: s.err, RetryIn: s.retryAt.Sub(now)}
+			return Token{}, &BackoffError{Err: s.fail.err, RetryIn: s.fail.retryAt.Sub(now)}
 		}
 	}
 	return c.acquire(ctx, e, s)

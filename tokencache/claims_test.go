@@ -126,6 +126,9 @@ func TestClaimsShareValues(t *testing.T) {
 	if !same(a.AppID, b.AppID) || !same(a.Audience[0], b.Audience[0]) || !same(a.Roles[0], b.Roles[0]) || !same(a.Roles[1], b.Roles[1]) {
 		t.Errorf("two tokens' claims hold separate copies of the same values: %+v %+v", a, b)
 	}
+	if &a.Roles[0] != &b.Roles[0] || &a.Audience[0] != &b.Audience[0] {
+		t.Error("two tokens' claims hold separate lists of the same roles or audience")
+	}
 	if a.TenantID != "tenant-1" || b.TenantID != "tenant-2" {
 		t.Errorf("tenant IDs %q %q", a.TenantID, b.TenantID)
 	}

@@ -15,24 +15,67 @@ type entry struct {
 	fetches    atomic.Int64 // fetches from the Source begun, for Retry
 }
 
-// state is what the Cache knows of one key at one moment.
+// state is what the Cache knows of one key at one moment. What it
+// knows of failures is apart, in fail, nil for the many keys whose last
+// acquisition succeeded: a state is then 256 bytes, not 320 (10,000
+// tenants: 0.6 MB less).
 type state struct {
 	token       Token
 	usableUntil time.Time
 	refreshAt   time.Time
-	err         error     // the last failure, nil after a success
-	retryAt     time.Time // no new attempt before this after a failure
-	failures    int       // consecutive failures
+	fail        *failure // nil: no failure remembered, every field zero
+}
+
+// failure is what a state remembers of failed acquisitions.
+type failure struct {
+	err      error     // the last failure, nil after a success
+	retryAt  time.Time // no new attempt before this after a failure
+	failures int       // consecutive failures
 	// recheckAt, when not zero, is when a shared store is asked again
 	// whether the fleet still remembers the failure (a retry on another
 	// replica forgets it); until then the failure is answered locally.
 	recheckAt time.Time
 }
 
+// failed returns s's failure, the zero one when there is none.
+func (s *state) failed() failure {
+	if s.fail == nil {
+		return failure{}
+	}
+	return *s.fail
+}
+
+// err returns the last failure, nil after a success.
+func (s *state) err() error {
+	if s.fail == nil {
+		return nil
+	}
+	return s.fail.err
+}
+
+// retryAt returns when a new attempt may start after a failure.
+func (s *state) retryAt() time.Time {
+	if s.fail == nil {
+		return time.Time{}
+	}
+	return s.fail.retryAt
+}
+
+// withFailure returns a copy of s that remembers f (nothing, when f is
+// the zero failure).
+func (s state) withFailure(f failure) *state {
+	s.fail = nil
+	if f.err != nil || f.failures != 0 || !f.retryAt.IsZero() || !f.recheckAt.IsZero() {
+		s.fail = &f
+	}
+	return &s
+}
+
 // backingOff reports whether, at now, s's failure is answered without
 // asking the store: its backoff lasts and no recheck is due.
 func (s *state) backingOff(now time.Time) bool {
-	return s.err != nil && now.Before(s.retryAt) && (s.recheckAt.IsZero() || now.Before(s.recheckAt))
+	f := s.fail
+	return f != nil && f.err != nil && now.Before(f.retryAt) && (f.recheckAt.IsZero() || now.Before(f.recheckAt))
 }
 
 // usable reports whether s holds a token that may be handed out at now.
@@ -44,13 +87,13 @@ func (s *state) usable(now time.Time) bool {
 // replaced in the background at now: its refresh time has come and no
 // failure backoff is in force.
 func (s *state) refreshDue(now time.Time) bool {
-	return !now.Before(s.refreshAt) && !now.Before(s.retryAt)
+	return !now.Before(s.refreshAt) && !now.Before(s.retryAt())
 }
 
 // due reports whether e needs an acquisition at now: its token is due for
 // refresh or gone, and no failure backoff is in force.
 func (s *state) due(now time.Time) bool {
-	if now.Before(s.retryAt) {
+	if now.Before(s.retryAt()) {
 		return false
 	}
 	return s.token.Value == "" || !now.Before(s.refreshAt) || !now.Before(s.usableUntil)
@@ -106,9 +149,9 @@ var ErrTenantNotServed = errors.New("the tenant is not served")
 // the others (with one copy of the map, however many are dropped). Until
 // it is called, every tenant is allowed.
 func (c *Cache) SetTenants(ids []string) {
-	allowed := make(map[string]bool, len(ids))
+	allowed := make(map[string]struct{}, len(ids)) // a set: 16 bytes a slot, not 24
 	for _, id := range ids {
-		allowed[id] = true
+		allowed[id] = struct{}{}
 	}
 	c.mu.Lock()
 	defer c.mu.Unlock()
@@ -116,7 +159,7 @@ func (c *Cache) SetTenants(ids []string) {
 	old := *c.entries.Load()
 	next := make(map[Key]*entry, len(old))
 	for k, e := range old {
-		if !allowed[k.TenantID] {
+		if _, ok := allowed[k.TenantID]; !ok {
 			e.state.Store(&state{}) // waiters holding the entry see no token
 			continue
 		}
@@ -127,7 +170,11 @@ func (c *Cache) SetTenants(ids []string) {
 
 func (c *Cache) isAllowed(tenantID string) bool {
 	allowed := c.allowed.Load()
-	return allowed == nil || (*allowed)[tenantID]
+	if allowed == nil {
+		return true
+	}
+	_, ok := (*allowed)[tenantID]
+	return ok
 }
 
 // Len returns how many (tenant, scope) keys the cache holds.

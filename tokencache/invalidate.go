@@ -18,10 +18,10 @@ func (c *Cache) Invalidate(tenantID, scope, token string) bool {
 	// replaced reports whether the state no longer holds token and a
 	// usable (or pending) replacement is there to retry with.
 	replaced := func(cur *state) bool {
-		return cur != nil && cur.token.Value != token && (cur.usable(now) || cur.token.Value == "" && cur.err == nil)
+		return cur != nil && cur.token.Value != token && (cur.usable(now) || cur.token.Value == "" && cur.err() == nil)
 	}
 	s := e.state.Load()
-	if s == nil || now.Before(s.retryAt) {
+	if s == nil || now.Before(s.retryAt()) {
 		return false
 	}
 	if s.token.Value != token {
@@ -32,7 +32,7 @@ func (c *Cache) Invalidate(tenantID, scope, token string) bool {
 	}
 	// Drop the token first, then note the time: whoever sees true finds
 	// the token gone.
-	if e.state.CompareAndSwap(s, &state{failures: s.failures}) {
+	if e.state.CompareAndSwap(s, state{}.withFailure(failure{failures: s.failed().failures})) {
 		e.lastForced.Store(now.UnixNano())
 		c.store.Forget(e.key, token)
 		return true

@@ -155,7 +155,11 @@ func (s *MSALSource) Token(ctx context.Context, tenantID, scope string) (Token, 
 	if err != nil {
 		return Token{}, classify(tenantID, err, c.secret)
 	}
-	return NewToken(res.AccessToken, res.ExpiresOn, res.Metadata.RefreshOn), nil
+	tok := NewToken(res.AccessToken, res.ExpiresOn, res.Metadata.RefreshOn)
+	if tok.Claims.TenantID == tenantID {
+		tok.Claims.TenantID = tenantID // the caller's copy, not one more per token
+	}
+	return tok, nil
 }
 
 // noCache empties MSAL's in-memory cache before every read and write, so

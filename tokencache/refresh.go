@@ -32,7 +32,7 @@ func (c *Cache) RefreshDue(ctx context.Context) {
 	for _, e := range *c.entries.Load() {
 		// A shared failure whose recheck is due is looked up again, so
 		// that a retry on another replica reaches an idle one too.
-		if s := e.state.Load(); s != nil && (s.due(now) || s.err != nil && !s.recheckAt.IsZero() && !s.backingOff(now)) {
+		if s := e.state.Load(); s != nil && (s.due(now) || s.err() != nil && !s.fail.recheckAt.IsZero() && !s.backingOff(now)) {
 			due = append(due, e)
 		}
 	}

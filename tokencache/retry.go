@@ -62,7 +62,7 @@ func (c *Cache) Retry(ctx context.Context, tenantID string, scopes []string) err
 	// without a fetch begun after the retry.
 	var again []*entry
 	for _, e := range todo {
-		if s := e.state.Load(); s != nil && s.err != nil && e.fetches.Load() == fetched[e] && c.forgetFailure(e) {
+		if s := e.state.Load(); s != nil && s.err() != nil && e.fetches.Load() == fetched[e] && c.forgetFailure(e) {
 			again = append(again, e)
 		}
 	}
@@ -76,15 +76,14 @@ func (c *Cache) Retry(ctx context.Context, tenantID string, scopes []string) err
 func (c *Cache) forgetFailure(e *entry) bool {
 	for {
 		s := e.state.Load()
-		if s == nil || s.err == nil {
+		if s == nil || s.err() == nil {
 			return false
 		}
-		next := *s
-		next.retryAt, next.failures, next.recheckAt = time.Time{}, 0, time.Time{} // a fix starts the backoff afresh
+		next := s.withFailure(failure{err: s.fail.err}) // a fix starts the backoff afresh
 		if next.token.Value != "" {
 			next.refreshAt = time.Time{}
 		}
-		if e.state.CompareAndSwap(s, &next) {
+		if e.state.CompareAndSwap(s, next) {
 			c.store.ForgetFailure(e.key)
 			return true
 		}

@@ -37,6 +37,6 @@ func (c *Cache) Status(k Key) (Status, bool) {
 	if st.HasToken {
 		st.ExpiresOn, st.RefreshAt, st.Roles = s.token.ExpiresOn, s.refreshAt, s.token.Claims.Roles
 	}
-	st.LastError, st.RetryAt = s.err, s.retryAt
+	st.LastError, st.RetryAt = s.err(), s.retryAt()
 	return st, true
 }
