@@ -98,7 +98,7 @@ func internList(list []string) []string {
 	key := strings.Join(list, "\x00")
 	lists.Lock()
 	defer lists.Unlock()
-	if shared, ok := lists.m[key]; ok {
+	if shared, ok := lists.m[key]; ok && slices.Equal(shared, list) { // ["a\x00b"] and ["a" "b"] share a key
 		return shared
 	}
 	out := make([]string, len(list))

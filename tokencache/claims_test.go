@@ -133,3 +133,20 @@ func TestClaimsShareValues(t *testing.T) {
 		t.Errorf("tenant IDs %q %q", a.TenantID, b.TenantID)
 	}
 }
+
+// TestClaimsListsNeverConfused checks that two lists whose strings join
+// to the same text (one role holding a NUL, two roles) keep apart when
+// their slices are shared between tokens.
+func TestClaimsListsNeverConfused(t *testing.T) {
+	first, err := tokencache.DecodeClaims(unsignedJWT(t, map[string]any{"tid": "t1", "roles": []string{"Zz.Read\x00Zz.Write"}}))
+	if err != nil {
+		t.Fatal(err)
+	}
+	second, err := tokencache.DecodeClaims(unsignedJWT(t, map[string]any{"tid": "t2", "roles": []string{"Zz.Read", "Zz.Write"}}))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if want := []string{"Zz.Read", "Zz.Write"}; !slices.Equal(second.Roles, want) {
+		t.Errorf("second token's roles %q, want %q (the first token's were %q)", second.Roles, want, first.Roles)
+	}
+}
