@@ -41,7 +41,7 @@ type TenantSet struct {
 // appears twice.
 func NewTenantSet(tenants []Tenant) (*TenantSet, error) {
 	s := &TenantSet{byID: make(map[string]int32, len(tenants)), list: make([]Tenant, 0, len(tenants))}
-	aliases := 0
+	aliasOf := map[string]string{} // alias → GUID, to name duplicates in input order
 	for _, t := range tenants {
 		if i, dup := s.byID[t.ID]; dup {
 			if prev := s.list[i]; prev.Alias != t.Alias {
@@ -49,26 +49,25 @@ func NewTenantSet(tenants []Tenant) (*TenantSet, error) {
 			}
 			continue // the same entry twice is harmless
 		}
+		if t.Alias != "" {
+			if id, dup := aliasOf[t.Alias]; dup {
+				return nil, fmt.Errorf("alias %q names two tenants (%s and %s)", t.Alias, id, t.ID)
+			}
+			aliasOf[t.Alias] = t.ID
+		}
 		s.byID[t.ID] = int32(len(s.list))
 		s.list = append(s.list, t)
-		if t.Alias != "" {
-			aliases++
-		}
 	}
 	sort.Slice(s.list, func(i, j int) bool { return s.list[i].ID < s.list[j].ID })
 	s.list = slices.Clip(s.list)
-	if aliases > 0 {
-		s.byAlias = make(map[string]int32, aliases)
+	if len(aliasOf) > 0 {
+		s.byAlias = make(map[string]int32, len(aliasOf))
 	}
 	for i, t := range s.list {
 		s.byID[t.ID] = int32(i)
-		if t.Alias == "" {
-			continue
+		if t.Alias != "" {
+			s.byAlias[t.Alias] = int32(i)
 		}
-		if j, dup := s.byAlias[t.Alias]; dup {
-			return nil, fmt.Errorf("alias %q names two tenants (%s and %s)", t.Alias, s.list[j].ID, t.ID)
-		}
-		s.byAlias[t.Alias] = int32(i)
 	}
 	return s, nil
 }

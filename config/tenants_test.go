@@ -219,6 +219,16 @@ func TestNewTenantSet(t *testing.T) {
 			tenants: []Tenant{{ID: tenantA, Alias: "contoso"}, {ID: tenantB, Alias: "contoso"}},
 			wantErr: []string{`"contoso"`, tenantA, tenantB},
 		},
+		{
+			name:    "one alias for two GUIDs, named in the order given",
+			tenants: []Tenant{{ID: tenantC, Alias: "contoso"}, {ID: tenantA, Alias: "contoso"}},
+			wantErr: []string{`"contoso" names two tenants (` + tenantC + " and " + tenantA + ")"},
+		},
+		{
+			name:    "an alias twice is found before a GUID twice later on",
+			tenants: []Tenant{{ID: tenantA, Alias: "x"}, {ID: tenantB, Alias: "x"}, {ID: tenantA, Alias: "y"}},
+			wantErr: []string{`alias "x"`},
+		},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
