@@ -1,5 +1,7 @@
 package config
 
+import "strconv"
+
 // Variable is one XDRPROXY_ variable: its name, default and one-line
 // meaning, as `xdrproxy help serve` lists it.
 type Variable struct {
@@ -14,6 +16,12 @@ type Variable struct {
 	// Meaning says what it sets, in one line.
 	Meaning string
 }
+
+// DefaultMaxConnections is XDRPROXY_MAX_CONNECTIONS's default.
+const DefaultMaxConnections = 10000
+
+// DefaultMetricsTenantLabels is XDRPROXY_METRICS_TENANT_LABELS's default.
+const DefaultMetricsTenantLabels = 1000
 
 // Known lists every XDRPROXY_ variable xdrproxy reads, grouped, in the
 // order the help shows them. Variables, the defaults Load applies and the
@@ -45,7 +53,7 @@ var Known = withPrefix([]Variable{
 	{Group: listenGroup, Name: "TLS_CERT_FILE", Meaning: "PEM certificate chain: serve the proxy listeners over TLS"},
 	{Group: listenGroup, Name: "TLS_KEY_FILE", Meaning: "the unencrypted PEM key of TLS_CERT_FILE"},
 	{Group: listenGroup, Name: "TLS_CLIENT_CA_FILE", Meaning: "CAs of the client certificates required (mutual TLS)"},
-	{Group: listenGroup, Name: "MAX_CONNECTIONS", Default: "10000", Meaning: "open client connections per proxy listener (0: no cap)"},
+	{Group: listenGroup, Name: "MAX_CONNECTIONS", Default: strconv.Itoa(DefaultMaxConnections), Meaning: "open client connections per proxy listener (0: no cap)"},
 
 	{Group: accessGroup, Name: "CLIENT_KEYS_FILE", Meaning: "client keys (SHA-256 lines with their tenants), re-read when it changes"},
 	{Group: accessGroup, Name: "ALLOW_UNAUTHENTICATED", Default: "false", Meaning: "permit a listener other machines can reach without client keys"},
@@ -69,7 +77,7 @@ var Known = withPrefix([]Variable{
 	{Group: logGroup, Name: "LOG_LEVEL", Default: "info", Meaning: "debug, info, warn or error"},
 	{Group: logGroup, Name: "LOG_FORMAT", Default: "json", Meaning: "json or console"},
 
-	{Group: metricGroup, Name: "METRICS_TENANT_LABELS", Default: "1000", Meaning: "tenants with their own label on xdrproxy_requests_total, first by name"},
+	{Group: metricGroup, Name: "METRICS_TENANT_LABELS", Default: strconv.Itoa(DefaultMetricsTenantLabels), Meaning: "tenants with their own label on xdrproxy_requests_total, first by name"},
 })
 
 // The groups of Known, in the help's words.

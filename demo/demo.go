@@ -58,11 +58,12 @@ func Run(ctx context.Context, o Options, stdout, stderr io.Writer) error {
 // Graph API through the /graph/ route, token emulation on, and a tenant
 // listener pinned to fabrikam.
 func (o Options) config(s *simulated) (*config.Config, error) {
-	tenants, err := config.NewTenantSet([]config.Tenant{
+	static := []config.Tenant{
 		{ID: simulator.ContosoTenantID, Alias: "contoso"},
 		{ID: simulator.FabrikamTenantID, Alias: "fabrikam"},
 		{ID: simulator.UnconsentedTenantID, Alias: "northwind"},
-	})
+	}
+	tenants, err := config.NewTenantSet(static)
 	if err != nil {
 		return nil, err
 	}
@@ -76,26 +77,29 @@ func (o Options) config(s *simulated) (*config.Config, error) {
 		format = "console"
 	}
 	return &config.Config{
-		ListenAddr:        freeAddr(o.ListenAddr, "127.0.0.1:8080"),
-		AdminAddr:         freeAddr(o.AdminAddr, "127.0.0.1:9090"),
-		ClientID:          simulator.DefaultClientID,
-		Credential:        config.Credential{Kind: config.ClientSecret, Secret: config.Secret(simulator.DefaultClientSecret)},
-		AuthorityHost:     s.url,
-		InstanceDiscovery: false,
-		Tenants:           tenants,
-		UpstreamURL:       s.url,
-		Scope:             "https://api.security.microsoft.com/.default",
-		Routes:            graphRoutes,
-		LogLevel:          zapcore.InfoLevel,
-		LogFormat:         format,
-		Cloud:             config.Clouds["public"],
-		UpstreamTimeout:   210 * time.Second,
-		RateLimits:        config.DefaultRateLimits,
-		QueueTimeout:      30 * time.Second,
-		ShutdownTimeout:   5 * time.Second,
-		BodyIdleTimeout:   60 * time.Second,
-		TenantListeners:   []config.TenantListener{{Addr: freeAddr(o.FabrikamAddr, "127.0.0.1:8081"), Tenant: "fabrikam"}},
-		TokenEmulation:    true,
-		PublicURL:         o.PublicURL,
+		ListenAddr:          freeAddr(o.ListenAddr, "127.0.0.1:8080"),
+		AdminAddr:           freeAddr(o.AdminAddr, "127.0.0.1:9090"),
+		ClientID:            simulator.DefaultClientID,
+		Credential:          config.Credential{Kind: config.ClientSecret, Secret: config.Secret(simulator.DefaultClientSecret)},
+		AuthorityHost:       s.url,
+		InstanceDiscovery:   false,
+		Tenants:             tenants,
+		StaticTenants:       static,
+		UpstreamURL:         s.url,
+		Scope:               "https://api.security.microsoft.com/.default",
+		Routes:              graphRoutes,
+		LogLevel:            zapcore.InfoLevel,
+		LogFormat:           format,
+		Cloud:               config.Clouds["public"],
+		UpstreamTimeout:     210 * time.Second,
+		RateLimits:          config.DefaultRateLimits,
+		QueueTimeout:        30 * time.Second,
+		ShutdownTimeout:     5 * time.Second,
+		BodyIdleTimeout:     60 * time.Second,
+		MaxConnections:      config.DefaultMaxConnections,
+		MetricsTenantLabels: config.DefaultMetricsTenantLabels,
+		TenantListeners:     []config.TenantListener{{Addr: freeAddr(o.FabrikamAddr, "127.0.0.1:8081"), Tenant: "fabrikam"}},
+		TokenEmulation:      true,
+		PublicURL:           o.PublicURL,
 	}, nil
 }

@@ -205,6 +205,13 @@ func TestDemo(t *testing.T) {
 		time.Sleep(10 * time.Millisecond)
 	}
 
+	// Each tenant keeps its own label on the request counter, as with
+	// serve's defaults.
+	if status, metrics := testutil.Get(t, adminURL[1]+"/metrics"); status != 200 ||
+		!regexp.MustCompile(`xdrproxy_requests_total\{code="200",route="default",tenant="contoso"\} [1-9]`).MatchString(metrics) {
+		t.Errorf("/metrics (%d) counts no request of tenant contoso under its own label:\n%s", status, metrics)
+	}
+
 	cancel()
 	if err := <-done; err != nil {
 		t.Fatalf("demo exited with %v, want a clean stop", err)
