@@ -1,7 +1,6 @@
 package main
 
 import (
-	"bufio"
 	"bytes"
 	"encoding/json"
 	"encoding/pem"
@@ -59,27 +58,25 @@ func startBinary(t *testing.T, bin string, sim *simulator.Server, upstream *http
 		"XDRPROXY_TENANTS=contoso=" + simulator.ContosoTenantID,
 	}, extra...)
 	logs := &testutil.SyncBuffer{}
-	stderr, err := cmd.StderrPipe()
-	if err != nil {
-		t.Fatal(err)
-	}
+	addrs := make(chan [2]string, 1)
+	// A Writer, not StderrPipe: cmd.Wait then returns only once every
+	// line the process wrote, its last batch at exit included, is in logs
+	// (Wait closes a StderrPipe as soon as the process exits, however
+	// much is left to read in it).
+	cmd.Stderr = &lineWriter{line: func(line []byte) {
+		logs.Write(line)
+		var l struct{ Msg, Proxy, Admin string }
+		if json.Unmarshal(line, &l) == nil && l.Msg == "listening" {
+			select {
+			case addrs <- [2]string{l.Proxy, l.Admin}:
+			default:
+			}
+		}
+	}}
 	if err := cmd.Start(); err != nil {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { _ = cmd.Process.Kill(); _ = cmd.Wait() })
-	addrs := make(chan [2]string, 1)
-	go func() {
-		sc := bufio.NewScanner(stderr)
-		sent := false
-		for sc.Scan() {
-			logs.Write(append(sc.Bytes(), '\n'))
-			var line struct{ Msg, Proxy, Admin string }
-			if !sent && json.Unmarshal(sc.Bytes(), &line) == nil && line.Msg == "listening" {
-				addrs <- [2]string{line.Proxy, line.Admin}
-				sent = true
-			}
-		}
-	}()
 	select {
 	case a := <-addrs:
 		return cmd, "http://" + a[0], "http://" + a[1], logs
@@ -87,6 +84,25 @@ func startBinary(t *testing.T, bin string, sim *simulator.Server, upstream *http
 		t.Fatalf("the proxy did not start:\n%s", logs.String())
 	}
 	return nil, "", "", nil
+}
+
+// lineWriter hands each complete line written to it, newline included,
+// to line.
+type lineWriter struct {
+	partial []byte
+	line    func([]byte)
+}
+
+func (w *lineWriter) Write(p []byte) (int, error) {
+	w.partial = append(w.partial, p...)
+	for {
+		i := bytes.IndexByte(w.partial, '\n')
+		if i < 0 {
+			return len(p), nil
+		}
+		w.line(w.partial[:i+1])
+		w.partial = w.partial[i+1:]
+	}
 }
 
 func TestSIGTERMDrainsInFlightStreams(t *testing.T) {
