@@ -34,7 +34,7 @@ func (c *redactingCore) redact(s string) string {
 	if strings.Contains(s, "eyJ") {
 		s = jwtShape.ReplaceAllString(s, "[redacted-token]")
 	}
-	if strings.Contains(s, "earer") || strings.Contains(s, "EARER") {
+	if containsFoldASCII(s, "bearer") {
 		s = bearerShape.ReplaceAllString(s, "$1 [redacted]")
 	}
 	if strings.Contains(s, "client_") {
@@ -107,3 +107,15 @@ func (c *redactingCore) cleanField(f zapcore.Field) (zapcore.Field, bool) {
 }
 
 var _ zapcore.Core = (*redactingCore)(nil)
+
+// containsFoldASCII reports whether s contains lower, an ASCII lower-case
+// word, in any mix of cases ("BeArEr" too): the cheap test that spares
+// most lines bearerShape's case-insensitive regular expression.
+func containsFoldASCII(s, lower string) bool {
+	for i := 0; i+len(lower) <= len(s); i++ {
+		if s[i]|0x20 == lower[0] && strings.EqualFold(s[i:i+len(lower)], lower) {
+			return true
+		}
+	}
+	return false
+}

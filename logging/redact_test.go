@@ -23,13 +23,14 @@ func TestLoggerRedactsCredentials(t *testing.T) {
 		log.Info("token "+jwt+" acquired",
 			zap.String("authorization", "Bearer "+jwt),
 			zap.String("client", "bearer some-client-key-123"),
+			zap.String("mixed", "BeArEr mixed-case-key-456"),
 			zap.Error(errors.New("post failed: client_secret="+secret+"&client_assertion="+jwt)),
 			zap.Stringer("s", stringer("secret is "+secret)),
 			zap.String("fine", "tenant contoso, status 200"))
 		log.With(zap.String("ctx", jwt)).Warn("with fields")
 	}
 	out := buf.String()
-	for _, leak := range []string{secret, jwt, "some-client-key-123", "eyJ0aWQi"} {
+	for _, leak := range []string{secret, jwt, "some-client-key-123", "mixed-case-key-456", "eyJ0aWQi"} {
 		if strings.Contains(out, leak) {
 			t.Errorf("log output contains %q:\n%s", leak, out)
 		}
