@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"encoding/json"
 	"net/http"
+	"strconv"
 )
 
 // Error codes the proxy itself answers with, from the operating contract.
@@ -71,6 +72,9 @@ func WriteError(w http.ResponseWriter, e *Error) {
 	h.Set("Content-Type", "application/json")
 	h.Set("X-Content-Type-Options", "nosniff")
 	h.Set("Cache-Control", "no-store")
+	// Its length, so that the answer is not chunked when the handler has
+	// flushed before (a forwarded request's error answers).
+	h.Set("Content-Length", strconv.Itoa(body.Len()))
 	w.WriteHeader(e.Status)
 	_, _ = w.Write(body.Bytes())
 }

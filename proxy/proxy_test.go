@@ -509,6 +509,11 @@ func checkError(t *testing.T, s *stack, tc errorCase) {
 	if ct := resp.Header.Get("Content-Type"); ct != "application/json" {
 		t.Errorf("Content-Type %q, want application/json", ct)
 	}
+	// Every error answer says its length, even one made after the
+	// request was forwarded (the handler has flushed by then).
+	if method != "HEAD" && (resp.ContentLength != int64(len(body)) || len(resp.TransferEncoding) > 0) {
+		t.Errorf("Content-Length %d, Transfer-Encoding %q for a %d-byte error body, want its exact length", resp.ContentLength, resp.TransferEncoding, len(body))
+	}
 	var parsed struct {
 		Error struct {
 			Code    string `json:"code"`
