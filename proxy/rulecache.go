@@ -54,6 +54,9 @@ func (h *Handler) pagingRules(f *forward) *pagelinks.Rules {
 
 // add keeps rs under key while there is room.
 func (c *ruleCache) add(key ruleKey, rs *pagelinks.Rules) {
+	if p := c.m.Load(); p != nil && len(*p) >= maxCachedRules {
+		return // full: no lock for every answer of the tenants beyond it
+	}
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	var old map[ruleKey]*pagelinks.Rules
