@@ -4,14 +4,13 @@ import (
 	"bytes"
 	"encoding/json"
 	"fmt"
-	"io"
-	"net/http"
 	"strings"
 	"testing"
 	"time"
 
 	"github.com/xdrproxy/xdrproxy/admin"
 	"github.com/xdrproxy/xdrproxy/config"
+	"github.com/xdrproxy/xdrproxy/internal/testutil"
 	"github.com/xdrproxy/xdrproxy/tokencache"
 )
 
@@ -55,16 +54,11 @@ func manyTenants(t *testing.T, n int, failing ...int) admin.Options {
 
 func get(t *testing.T, url string) []byte {
 	t.Helper()
-	resp, err := http.Get(url)
-	if err != nil {
-		t.Fatal(err)
+	status, body := testutil.Get(t, url)
+	if status != 200 {
+		t.Fatalf("GET %s: %d", url, status)
 	}
-	defer resp.Body.Close()
-	body, err := io.ReadAll(resp.Body)
-	if err != nil || resp.StatusCode != 200 {
-		t.Fatalf("GET %s: %d %v", url, resp.StatusCode, err)
-	}
-	return body
+	return []byte(body)
 }
 
 // TestTenantsDocument: /tenants, written tenant by tenant, is one JSON

@@ -3,7 +3,6 @@ package admin_test
 import (
 	"context"
 	"html"
-	"io"
 	"net/http"
 	"net/url"
 	"strings"
@@ -11,6 +10,7 @@ import (
 	"time"
 
 	"github.com/xdrproxy/xdrproxy/admin"
+	"github.com/xdrproxy/xdrproxy/internal/testutil"
 	"github.com/xdrproxy/xdrproxy/tokencache"
 )
 
@@ -26,15 +26,7 @@ func statusPage(t *testing.T, srvURL, authorization string) (*http.Response, str
 	if authorization != "" {
 		req.Header.Set("Authorization", authorization)
 	}
-	resp, err := http.DefaultClient.Do(req)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer resp.Body.Close()
-	body, err := io.ReadAll(resp.Body)
-	if err != nil {
-		t.Fatal(err)
-	}
+	resp, body := testutil.Do(t, req)
 	return resp, string(body)
 }
 
