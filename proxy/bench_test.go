@@ -44,14 +44,7 @@ func BenchmarkHandlerCachedToken(b *testing.B) {
 	}
 	req := httptest.NewRequest("GET", "/api/incidents?$top=10", nil)
 	req.Header.Set("X-Tenant-ID", "contoso")
-	b.ReportAllocs()
-	for b.Loop() {
-		w := httptest.NewRecorder()
-		h.ServeHTTP(w, req)
-		if w.Code != 200 {
-			b.Fatalf("status %d", w.Code)
-		}
-	}
+	serveEach(b, h, req)
 }
 
 // BenchmarkHandlerManyTenants is BenchmarkHandlerCachedToken with the
@@ -108,14 +101,7 @@ func BenchmarkHandlerPlaceholder(b *testing.B) {
 	}
 	req := httptest.NewRequest("GET", "/api/incidents?$top=10", nil)
 	req.Header.Set("Authorization", "Bearer "+tok)
-	b.ReportAllocs()
-	for b.Loop() {
-		w := httptest.NewRecorder()
-		h.ServeHTTP(w, req)
-		if w.Code != 200 {
-			b.Fatalf("status %d", w.Code)
-		}
-	}
+	serveEach(b, h, req)
 }
 
 // BenchmarkReverseProxyFloor is the floor under BenchmarkHandlerCachedToken:
@@ -133,10 +119,16 @@ func BenchmarkReverseProxyFloor(b *testing.B) {
 		BufferPool: bufferPool{},
 	}
 	req := httptest.NewRequest("GET", "/api/incidents?$top=10", nil)
+	serveEach(b, rp, req)
+}
+
+// serveEach has h serve req once an iteration of b, in memory, and fails
+// b on an answer other than 200.
+func serveEach(b *testing.B, h http.Handler, req *http.Request) {
 	b.ReportAllocs()
 	for b.Loop() {
 		w := httptest.NewRecorder()
-		rp.ServeHTTP(w, req)
+		h.ServeHTTP(w, req)
 		if w.Code != 200 {
 			b.Fatalf("status %d", w.Code)
 		}
