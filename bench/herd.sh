@@ -24,10 +24,7 @@ BENCH="bench/run herd"
 source bench/lib.sh
 N=${1:-10000}
 REPEATS=${2:-3}
-if ! [[ $N =~ ^[1-9][0-9]*$ && $REPEATS =~ ^[1-9][0-9]*$ ]] || [ $# -gt 2 ]; then
-  sed -n '2,/^set /{/^set /d;s/^# \{0,1\}//;p}' "$0" >&2
-  exit 2
-fi
+counts_or_usage 2 $# "$N" "$REPEATS"
 install_missing curl:curl
 ports_free 18080 3
 

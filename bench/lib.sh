@@ -20,6 +20,17 @@ install_missing() {
   fi
 }
 
+# counts_or_usage MAX NARGS VALUE...: unless the script got at most MAX
+# arguments (it got NARGS) and every VALUE is a whole number above 0,
+# prints the script's top comment (its usage) and exits 2.
+counts_or_usage() {
+  local max=$1 nargs=$2 v; shift 2
+  for v in "$@"; do [[ $v =~ ^[1-9][0-9]*$ ]] || nargs=$((max + 1)); done
+  [ "$nargs" -le "$max" ] && return 0
+  sed -n '2,/^[^#]/{/^[^#]/d;s/^# \{0,1\}//;p}' "$0" >&2
+  exit 2
+}
+
 work=$(mktemp -d)
 pids=()
 # forget PID: drop it from pids once it has exited, so cleanup never

@@ -63,10 +63,7 @@ BENCH="bench/run proxy-bound"
 source bench/lib.sh
 SECS=${1:-5}
 REPEATS=${2:-3}
-if ! [[ $SECS =~ ^[1-9][0-9]*$ && $REPEATS =~ ^[1-9][0-9]*$ ]] || [ $# -gt 2 ]; then
-  echo "usage: bench/run proxy-bound [seconds-per-point, default 5] [repeats, default 3] (options: the top of $0)" >&2
-  exit 2
-fi
+counts_or_usage 2 $# "$SECS" "$REPEATS"
 BASE=${BENCH_PORT_BASE:-28500}
 MAX_OTHER=${BENCH_MAX_OTHER:-10} TRIES=${BENCH_TRIES:-3}
 install_missing wrk:wrk nginx:nginx-light haproxy:haproxy caddy:caddy curl:curl
