@@ -2,11 +2,9 @@ package deploy
 
 import (
 	"bufio"
-	"context"
 	"crypto/rand"
 	"encoding/base64"
 	"fmt"
-	"io"
 	"maps"
 	"net/http"
 	"os"
@@ -18,11 +16,9 @@ import (
 
 	"github.com/prometheus/client_golang/prometheus"
 
-	"github.com/xdrproxy/xdrproxy/config"
+	"github.com/xdrproxy/xdrproxy/internal/servertest"
 	"github.com/xdrproxy/xdrproxy/internal/testutil"
-	"github.com/xdrproxy/xdrproxy/logging"
 	"github.com/xdrproxy/xdrproxy/proxy"
-	"github.com/xdrproxy/xdrproxy/server"
 )
 
 // TestMonitoringMetricsExported checks that every metric the alerting
@@ -130,8 +126,9 @@ func (r *recordingRegisterer) MustRegister(cs ...prometheus.Collector) {
 }
 
 // scrapeFleetProxy runs the proxy against the simulator with a real
-// Redis, as the gateway runs, reads its admin listener's /metrics once,
-// stops it, and returns each metric family's type by name.
+// Redis, as the gateway runs, reads its admin listener's /metrics once
+// and returns each metric family's type by name; the proxy stops when the
+// test ends.
 func scrapeFleetProxy(t *testing.T) map[string]string {
 	t.Helper()
 	sim := testutil.StartSimulator(t, nil)
@@ -142,41 +139,15 @@ func scrapeFleetProxy(t *testing.T) map[string]string {
 	if err := os.WriteFile(keys, []byte(base64.StdEncoding.EncodeToString(key)+"\n"), 0o600); err != nil {
 		t.Fatal(err)
 	}
-	testutil.SimulatorEnv(t, sim, map[string]string{
+	a := servertest.StartFromEnv(t, sim, map[string]string{
 		"XDRPROXY_LISTEN_ADDR":               "127.0.0.1:0",
 		"XDRPROXY_ADMIN_ADDR":                "127.0.0.1:0",
 		"XDRPROXY_REDIS_URL":                 "redis://" + redis,
 		"XDRPROXY_TOKEN_ENCRYPTION_KEY_FILE": keys,
 	})
-	cfg, err := config.Load()
+	types, err := scrapeTypes("http://" + a.Admin.String() + "/metrics")
 	if err != nil {
 		t.Fatal(err)
-	}
-	roots, err := sim.CertPool()
-	if err != nil {
-		t.Fatal(err)
-	}
-	ctx, cancel := context.WithCancel(context.Background())
-	defer cancel()
-	addrs := make(chan server.Addrs, 1)
-	done := make(chan error, 1)
-	go func() {
-		done <- server.Run(ctx, cfg, logging.New(io.Discard, cfg.LogLevel, "json"),
-			server.Options{Roots: roots, OnListening: func(a server.Addrs) { addrs <- a }})
-	}()
-	var a server.Addrs
-	select {
-	case a = <-addrs:
-	case err := <-done:
-		t.Fatalf("server.Run: %v", err)
-	}
-	types, scrapeErr := scrapeTypes("http://" + a.Admin.String() + "/metrics")
-	cancel()
-	if err := <-done; err != nil {
-		t.Errorf("server.Run: %v", err)
-	}
-	if scrapeErr != nil {
-		t.Fatal(scrapeErr)
 	}
 	return types
 }

@@ -1,17 +1,12 @@
 package interop
 
 import (
-	"context"
-	"crypto/x509"
 	"os"
 	"path/filepath"
 	"testing"
-	"time"
 
-	"github.com/xdrproxy/xdrproxy/config"
+	"github.com/xdrproxy/xdrproxy/internal/servertest"
 	"github.com/xdrproxy/xdrproxy/internal/testutil"
-	"github.com/xdrproxy/xdrproxy/logging"
-	"github.com/xdrproxy/xdrproxy/server"
 	"github.com/xdrproxy/xdrproxy/simulator"
 )
 
@@ -38,7 +33,7 @@ func serveTLSStack(t *testing.T) stack {
 		return path
 	}
 	certPEM, keyPEM, _ := ca.Issue(t, "xdrproxy", true)
-	testutil.SimulatorEnv(t, sim, map[string]string{
+	addrs := servertest.StartFromEnv(t, sim, map[string]string{
 		"XDRPROXY_LISTEN_ADDR":          "127.0.0.1:0",
 		"XDRPROXY_ADMIN_ADDR":           "127.0.0.1:0",
 		"XDRPROXY_TENANTS":              "contoso=" + simulator.ContosoTenantID + ",fabrikam=" + simulator.FabrikamTenantID,
@@ -52,48 +47,6 @@ func serveTLSStack(t *testing.T) stack {
 		"XDRPROXY_SHUTDOWN_TIMEOUT":     "5s",
 		"XDRPROXY_LOG_FORMAT":           "json",
 	})
-	cfg, err := config.Load()
-	if err != nil {
-		t.Fatal(err)
-	}
-	roots, err := sim.CertPool()
-	if err != nil {
-		t.Fatal(err)
-	}
-	addrs := startServe(t, cfg, roots)
 	noForeignCredentials(t, sim.ForeignCredentials)
 	return stack{origin: "https://" + addrs.Proxy.String(), caFile: write("ca.pem", ca.PEM()), roots: ca.Pool()}
-}
-
-// startServe runs server.Run with cfg, trusting roots for Entra ID and the
-// upstreams, until the test ends, and waits for it to return then. Its
-// log is shown if it fails to start or to stop cleanly.
-func startServe(t *testing.T, cfg *config.Config, roots *x509.CertPool) server.Addrs {
-	t.Helper()
-	listening := make(chan server.Addrs, 1)
-	ctx, cancel := context.WithCancel(context.Background())
-	var logs testutil.SyncBuffer
-	done := make(chan error, 1)
-	go func() {
-		done <- server.Run(ctx, cfg, logging.New(&logs, cfg.LogLevel, cfg.LogFormat), server.Options{
-			Roots:       roots,
-			OnListening: func(a server.Addrs) { listening <- a },
-		})
-	}()
-	t.Cleanup(func() {
-		cancel()
-		if err := <-done; err != nil {
-			t.Errorf("serve stopped with %v\n%s", err, logs.String())
-		}
-	})
-	select {
-	case a := <-listening:
-		return a
-	case err := <-done:
-		done <- err // for the cleanup
-		t.Fatalf("serve stopped before it listened: %v\n%s", err, logs.String())
-	case <-time.After(30 * time.Second):
-		t.Fatalf("serve not listening after 30s\n%s", logs.String())
-	}
-	return server.Addrs{}
 }
