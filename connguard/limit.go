@@ -124,13 +124,25 @@ type limitConn struct {
 	seen, answered atomic.Int64
 	owing          atomic.Bool
 	since          atomic.Int64
+	// reading says the server is waiting in a Read: bytes the framing
+	// watcher has not seen are owed only then, not while a handler holds
+	// a request whose body it has not started to read (the proxy waits
+	// for its turn first, the body already in the socket).
+	reading atomic.Bool
+}
+
+// Read reads from the connection, recording that the server waits on it.
+func (c *limitConn) Read(p []byte) (int, error) {
+	c.reading.Store(true)
+	defer c.reading.Store(false)
+	return c.Conn.Read(p)
 }
 
 // reclaimable reports whether, at the cap, the connection may be closed:
-// nothing has happened on it since cutoff, and either its client owes
-// bytes or no request of it is with the proxy.
+// nothing has happened on it since cutoff, and either the server waits
+// for bytes its client owes or no request of it is with the proxy.
 func (c *limitConn) reclaimable(cutoff int64) bool {
-	return c.since.Load() <= cutoff && (c.owing.Load() || c.seen.Load() <= c.answered.Load())
+	return c.since.Load() <= cutoff && (c.owing.Load() && c.reading.Load() || c.seen.Load() <= c.answered.Load())
 }
 
 // progress records what the framing watcher saw in a read.

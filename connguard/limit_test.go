@@ -6,6 +6,7 @@ import (
 	"io"
 	"net"
 	"net/http"
+	"strings"
 	"testing"
 	"time"
 
@@ -143,7 +144,7 @@ func TestLimitReclaimsSilentConnectionsAtTheCap(t *testing.T) {
 	// both silent connections become reclaimable at the same instant.
 	clock := testutil.NewClock(time.Date(2026, 12, 4, 9, 0, 0, 0, time.UTC))
 	states := make(chan http.ConnState, 64)
-	s := startServer(t, serverOptions{max: 3, now: clock.Now, connState: func(c net.Conn, st http.ConnState) {
+	s := startServer(t, serverOptions{max: 4, now: clock.Now, connState: func(c net.Conn, st http.ConnState) {
 		ConnState(c, st)
 		select {
 		case states <- st:
@@ -167,11 +168,20 @@ func TestLimitReclaimsSilentConnectionsAtTheCap(t *testing.T) {
 	busy := s.dial(t)
 	io.WriteString(busy, "POST /wait HTTP/1.1\r\nHost: x\r\nContent-Length: 10\r\n\r\nabcdefghij")
 	waitFor(http.StateActive, 1)
+	// A request with the server that has not read its body yet (the
+	// proxy waits for its turn first): its client has paid, the body is
+	// in the socket, so it is not owing bytes, whatever the framing
+	// watcher has not seen yet.
+	queued := s.dial(t)
+	io.WriteString(queued, "POST /queue HTTP/1.1\r\nHost: x\r\nContent-Length: 200\r\n\r\n")
+	waitFor(http.StateActive, 1)
+	<-s.queued // headers read, body not sent yet
+	io.WriteString(queued, strings.Repeat("q", 200))
 	stalled := s.dial(t)
 	io.WriteString(stalled, "POST /oauth2/token HTTP/1.1\r\nHost: x\r\nContent-Length: 60000\r\n\r\ng")
 	waitFor(http.StateActive, 1)
 	silent := s.dial(t)
-	// All three are in (the third accepted once its state is new); now
+	// All four are in (the fourth accepted once its state is new); now
 	// nothing happens on any of them for longer than reclaimAfter.
 	waitFor(http.StateNew, 1)
 	clock.Advance(2 * reclaimAfter)
@@ -190,8 +200,15 @@ func TestLimitReclaimsSilentConnectionsAtTheCap(t *testing.T) {
 			t.Errorf("connection %d: %v, want it closed", i, err)
 		}
 	}
-	// The busy one is answered on its connection once the server is done.
+	// The busy and queued ones are answered on their connections once the
+	// server is done.
 	close(s.release)
+	queued.SetReadDeadline(time.Now().Add(5 * reclaimAfter))
+	if resp, err := http.ReadResponse(bufio.NewReader(queued), nil); err != nil {
+		t.Errorf("the connection of a queued request was reclaimed: %v", err)
+	} else if body, _ := io.ReadAll(resp.Body); string(body) != "POST /queue 200 http" {
+		t.Errorf("queued request: %q", body)
+	}
 	busy.SetReadDeadline(time.Now().Add(5 * reclaimAfter))
 	resp, err = http.ReadResponse(bufio.NewReader(busy), nil)
 	if err != nil {

@@ -44,6 +44,7 @@ type testServer struct {
 	// then (or until their client leaves) they are with the server, in
 	// progress.
 	release chan struct{}
+	queued  chan struct{} // a /queue request has arrived and waits for release before it reads its body
 }
 
 func startServer(t *testing.T, o serverOptions) *testServer {
@@ -52,7 +53,7 @@ func startServer(t *testing.T, o serverOptions) *testServer {
 	if err != nil {
 		t.Fatal(err)
 	}
-	s := &testServer{addr: ln.Addr().String(), log: &testutil.SyncBuffer{}, release: make(chan struct{})}
+	s := &testServer{addr: ln.Addr().String(), log: &testutil.SyncBuffer{}, release: make(chan struct{}), queued: make(chan struct{}, 8)}
 	var conf *tls.Config
 	if o.tls {
 		ca := testutil.NewCA(t)
@@ -112,6 +113,16 @@ func (s *testServer) serve(w http.ResponseWriter, r *http.Request) {
 	s.mu.Lock()
 	s.seen = append(s.seen, r.Method+" "+r.URL.Path)
 	s.mu.Unlock()
+	if r.URL.Path == "/queue" {
+		// As the proxy waits for its rate limit, token and upstream slot
+		// before it reads a body.
+		s.queued <- struct{}{}
+		select {
+		case <-s.release:
+		case <-r.Context().Done():
+			return
+		}
+	}
 	n, err := io.Copy(io.Discard, r.Body)
 	if err != nil {
 		http.Error(w, err.Error(), http.StatusBadRequest)
