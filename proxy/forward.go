@@ -51,6 +51,11 @@ type forwardContext struct {
 	f forward
 }
 
+// String names the context without its record, which holds the tenant's
+// token: a context printed with %v must not show it.
+func (c *forwardContext) String() string { return "proxy.forwardContext" }
+
+// Value returns the forward record for forwardKey, else the parent's value.
 func (c *forwardContext) Value(key any) any {
 	if key == (forwardKey{}) {
 		return &c.f
