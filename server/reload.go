@@ -147,11 +147,13 @@ func (r *reloader) poll(ctx context.Context) {
 			r.metrics.ForgetTenant(t.Name())
 		}
 	}
-	// Refuse removed tenants first, then drop their tokens: a request
+	// Label first, so that no request of a new tenant is counted under a
+	// label the new set does not keep (a series nothing would delete);
+	// then refuse removed tenants, then drop their tokens: a request
 	// already past the tenant check gets no token from the cache either.
+	r.metrics.LabelTenants(set, r.cfg.MetricsTenantLabels)
 	r.handler.SetTenants(set)
 	r.cache.SetTenants(tenantIDs(set))
-	r.metrics.LabelTenants(set, r.cfg.MetricsTenantLabels)
 	r.tenants = set
 	level := zap.InfoLevel
 	if set.Len() == 0 {
