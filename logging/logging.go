@@ -30,11 +30,15 @@ func New(w io.Writer, level zapcore.Level, format string, secrets ...string) *za
 	} else {
 		enc = zapcore.NewJSONEncoder(encCfg)
 	}
-	core := &redactingCore{Core: zapcore.NewCore(enc, zapcore.Lock(zapcore.AddSync(w)), level)}
+	out := zapcore.AddSync(w)
+	if _, safe := w.(*BufferedWriter); !safe {
+		out = zapcore.Lock(out) // a BufferedWriter takes its own lock
+	}
+	core := &redactingCore{Core: zapcore.NewCore(enc, out, level)}
 	for _, s := range secrets {
 		if s != "" {
 			core.secrets = append(core.secrets, config.Secret(s))
 		}
 	}
-	return zap.New(core, zap.ErrorOutput(zapcore.Lock(zapcore.AddSync(w))))
+	return zap.New(core, zap.ErrorOutput(out))
 }
