@@ -13,6 +13,8 @@
 #           its token is not held yet: every request waits for the one
 #           token request the herd causes.
 #
+# N must be large enough (a few thousand) for the warm-up to still be
+# running when the fresh herd starts; the run stops, saying so, if not.
 # Both herds meet the same load (the warm-up, new client and upstream
 # connections); they differ by the token only. The cases alternate, and the
 # table gives medians with (min–max) over the repeats, the token requests
@@ -75,7 +77,11 @@ herd() {
     tenant=$LAST; want=503
   fi
   local got; got=$(ready "$tenant")
-  [ "$got" = "$want" ] || { echo "$BENCH: $case herd: /readyz?tenant answered $got before the herd, want $want" >&2; exit 1; }
+  if [ "$got" != "$want" ]; then
+    echo -n "$BENCH: $case herd: /readyz?tenant answered $got before the herd, want $want" >&2
+    [ "$case" = fresh ] && echo -n " (the warm-up reached the last tenant already: use more tenants)" >&2
+    echo >&2; exit 1
+  fi
   local before; before=$(tokens "$tenant")
   local out; out=$(taskset -c $OTHER_CPU "$work/herd" -n 1000 -tenant "$tenant" -url "http://$PROXY/api/incidents?\$top=1")
   [ "$(ready "$tenant")" = 200 ] || { echo "$BENCH: $case herd: the tenant is not ready after it" >&2; exit 1; }

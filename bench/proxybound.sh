@@ -274,6 +274,7 @@ case $link in
 esac
 
 TARGETS=(direct xdrproxy xdrproxy-warn xdrproxy-image nginx haproxy caddy)
+[ "$(image_gc | wc -w)" = 2 ] || { echo "$BENCH: no GOGC and GOMEMLIMIT in the Dockerfile's ENV lines for xdrproxy-image" >&2; exit 1; }
 if [ -n "${BENCH_TARGETS:-}" ]; then
   for name in $BENCH_TARGETS; do
     [[ " ${TARGETS[*]} " == *" $name "* ]] || { echo "$BENCH: BENCH_TARGETS: no target $name (${TARGETS[*]})" >&2; exit 2; }
