@@ -100,8 +100,7 @@ func startServer(t *testing.T, o serverOptions) *testServer {
 func refuseAmbiguous(next http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		if Ambiguous(r) {
-			w.Header().Set("Connection", "close")
-			http.NewResponseController(w).SetReadDeadline(time.Now())
+			HangUp(w)
 			http.Error(w, "ambiguous framing", http.StatusBadRequest)
 			return
 		}
