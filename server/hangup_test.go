@@ -1,10 +1,14 @@
 package server
 
 import (
+	"net/http"
 	"os"
+	"path/filepath"
 	"strings"
+	"sync/atomic"
 	"syscall"
 	"testing"
+	"time"
 
 	"github.com/xdrproxy/xdrproxy/internal/testutil"
 	"github.com/xdrproxy/xdrproxy/simulator"
@@ -49,5 +53,78 @@ func TestHangupRetriesFailedTenants(t *testing.T) {
 	}
 	if n := sim.TokenRequests(simulator.ContosoTenantID) - contoso; n != 0 {
 		t.Errorf("SIGHUP made %d token requests for a tenant with a token, want 0", n)
+	}
+}
+
+// SIGHUP re-reads every watched file at once, not at the next poll.
+func TestHangupRereadsEveryFile(t *testing.T) {
+	sim := testutil.StartSimulator(t, nil)
+	keysFile := filepath.Join(t.TempDir(), "keys")
+	if err := os.WriteFile(keysFile, []byte(testutil.KeyLine("old-key", "*")), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	cfg := serveConfig(t, sim, map[string]string{"XDRPROXY_CLIENT_KEYS_FILE": keysFile})
+	roots, _ := sim.CertPool()
+	hangup := make(chan os.Signal, 1)
+	_, reloads := startServeOptions(t, cfg, Options{Roots: roots, Hangup: hangup, ReloadInterval: time.Hour})
+	swapFile(t, keysFile, testutil.KeyLine("new-key", "contoso"))
+	hangup <- syscall.SIGHUP
+	select {
+	case err := <-reloads:
+		if err != nil {
+			t.Fatalf("the keys file changed before SIGHUP was refused: %v", err)
+		}
+	case <-time.After(10 * time.Second):
+		t.Fatal("SIGHUP did not re-read the keys file (the next poll is an hour away)")
+	}
+}
+
+// A SIGHUP's retries, however long Entra ID takes, never hold up what the
+// reload loop does meanwhile: a key removed still stops at the next poll.
+func TestHangupRetriesBesideReloads(t *testing.T) {
+	entered, release := make(chan struct{}, 1), make(chan struct{})
+	var slow atomic.Bool
+	sim := testutil.StartSimulator(t, &simulator.Server{BeforeToken: func(w http.ResponseWriter, r *http.Request, tenantID string) bool {
+		if slow.Load() && tenantID == simulator.UnconsentedTenantID {
+			select {
+			case entered <- struct{}{}:
+			default:
+			}
+			select {
+			case <-release:
+			case <-r.Context().Done():
+			}
+		}
+		return false
+	}})
+	keysFile := filepath.Join(t.TempDir(), "keys")
+	if err := os.WriteFile(keysFile, []byte(testutil.KeyLine("old-key", "*")), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	cfg := serveConfig(t, sim, map[string]string{"XDRPROXY_CLIENT_KEYS_FILE": keysFile})
+	roots, _ := sim.CertPool()
+	hangup := make(chan os.Signal, 1)
+	addrs, reloads := startServeOptions(t, cfg, Options{Roots: roots, Hangup: hangup})
+	t.Cleanup(func() { close(release) }) // before the server and the simulator stop
+	for i := 0; ; i++ {
+		if code, _ := testutil.Get(t, "http://"+addrs.Admin.String()+"/readyz"); code == 200 {
+			break
+		}
+		if i == 500 {
+			t.Fatal("/readyz never opened")
+		}
+		waitABit()
+	}
+	slow.Store(true)
+	hangup <- syscall.SIGHUP
+	<-entered // the retry of the unconsented tenant is with Entra ID, which does not answer
+	swapFile(t, keysFile, testutil.KeyLine("new-key", "contoso"))
+	select {
+	case err := <-reloads:
+		if err != nil {
+			t.Fatalf("keys file refused: %v", err)
+		}
+	case <-time.After(10 * time.Second):
+		t.Fatal("a key revoked while a SIGHUP retry waits on Entra ID was not applied")
 	}
 }

@@ -82,7 +82,9 @@ func startServeOptions(t *testing.T, cfg *config.Config, o Options) (Addrs, chan
 	addrs := make(chan Addrs, 1)
 	ctx, cancel := context.WithCancel(context.Background())
 	done := make(chan error, 1)
-	o.ReloadInterval = 5e6 // 5ms
+	if o.ReloadInterval == 0 {
+		o.ReloadInterval = 5e6 // 5ms
+	}
 	o.Reloaded = func(err error) {
 		select {
 		case reloads <- err:

@@ -3,6 +3,7 @@ package server
 import (
 	"context"
 	"os"
+	"sync"
 	"time"
 
 	"go.uber.org/zap"
@@ -74,6 +75,11 @@ func (r *reloader) run(ctx context.Context, interval time.Duration, hangup <-cha
 	done := make(chan struct{})
 	go func() { defer close(done); r.warmer(ctx) }()
 	defer func() { <-done }()
+	// A SIGHUP's retry round runs beside this loop, one round at a time,
+	// so that a slow Entra ID never holds up a key revoked meanwhile.
+	var retries sync.WaitGroup
+	var retrying sync.Mutex
+	defer retries.Wait()
 	var tick <-chan time.Time
 	if watching {
 		t := time.NewTicker(interval)
@@ -89,10 +95,14 @@ func (r *reloader) run(ctx context.Context, interval time.Duration, hangup <-cha
 		case <-hangup:
 			r.log.Info("SIGHUP: re-reading every file and retrying every failed tenant now")
 			r.pollAll(ctx)
-			r.cache.RetryFailed(ctx)
-			if r.hungUp != nil {
-				r.hungUp()
-			}
+			retries.Go(func() {
+				retrying.Lock()
+				defer retrying.Unlock()
+				r.cache.RetryFailed(ctx)
+				if r.hungUp != nil {
+					r.hungUp()
+				}
+			})
 		}
 	}
 }
