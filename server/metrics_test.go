@@ -38,11 +38,13 @@ func TestRequestMetricsTenantCap(t *testing.T) {
 	}
 	check := func(step string, want, wantNot []string) {
 		t.Helper()
-		_, metrics := testutil.Get(t, adminURL+"/metrics")
-		for _, w := range want {
-			if !strings.Contains(metrics, w+"\n") {
-				t.Errorf("%s: /metrics lacks %s", step, w)
-			}
+		lines := make([]string, len(want))
+		for i, w := range want {
+			lines[i] = w + "\n"
+		}
+		metrics, missing := testutil.GetUntil(t, adminURL+"/metrics", lines...)
+		for _, w := range missing {
+			t.Errorf("%s: /metrics lacks %s", step, strings.TrimSuffix(w, "\n"))
 		}
 		for _, w := range wantNot {
 			if strings.Contains(metrics, w) {

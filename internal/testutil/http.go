@@ -4,7 +4,9 @@ import (
 	"io"
 	"net/http"
 	"net/url"
+	"strings"
 	"testing"
+	"time"
 )
 
 // Get fetches url with http.Get and returns the status and the body.
@@ -42,4 +44,26 @@ func ParseURL(t testing.TB, raw string) *url.URL {
 		t.Fatalf("url.Parse(%q): %v", raw, err)
 	}
 	return u
+}
+
+// GetUntil fetches url until its body contains every one of want, for up
+// to 10 s, and returns the last body and what it still lacked. For
+// /metrics: the proxy counts a request once its answer has left, so a
+// scrape right after the answer may come first.
+func GetUntil(t testing.TB, url string, want ...string) (body string, missing []string) {
+	t.Helper()
+	deadline := time.Now().Add(10 * time.Second)
+	for {
+		_, body = Get(t, url)
+		missing = missing[:0]
+		for _, w := range want {
+			if !strings.Contains(body, w) {
+				missing = append(missing, w)
+			}
+		}
+		if len(missing) == 0 || time.Now().After(deadline) {
+			return body, missing
+		}
+		time.Sleep(5 * time.Millisecond)
+	}
 }
