@@ -15,6 +15,7 @@ import (
 	"github.com/xdrproxy/xdrproxy/admin"
 	"github.com/xdrproxy/xdrproxy/config"
 	"github.com/xdrproxy/xdrproxy/internal/testutil"
+	"github.com/xdrproxy/xdrproxy/tokencache"
 )
 
 func TestKeysRequired(t *testing.T) {
@@ -232,5 +233,63 @@ func TestGuardAnswersBeforeTheBody(t *testing.T) {
 	}
 	if _, err := br.ReadByte(); err != io.EOF {
 		t.Errorf("after the answer: %v, want EOF (connection closed)", err)
+	}
+}
+
+// TestGuardedReadyzTellsWhyOnlyWithAKey: on a listener that asks for
+// admin keys, /readyz stays open with its status, but why it is not
+// ready (tenants, Entra ID's answers, consent links: what /tenants
+// guards) is told only to a request with an admin key, and without one
+// the answers do not say which tenants are served.
+func TestGuardedReadyzTellsWhyOnlyWithAKey(t *testing.T) {
+	consent := &tokencache.AcquisitionError{TenantID: fabrikam, Status: 400, OAuthError: "unauthorized_client", Codes: []int{700016},
+		Description: "AADSTS700016: Application with identifier 'x' was not found in the directory 'y'."}
+	refused := &tokencache.AcquisitionError{TenantID: contoso, Status: 401, OAuthError: "invalid_client", Codes: []int{7000215},
+		Description: "AADSTS7000215: Invalid client secret provided."}
+	var ready admin.Readiness
+	ready.MarkWarm()
+	states := tokenStates{
+		{TenantID: contoso, Scope: defender}:  withRoles("Incident.Read.All"),
+		{TenantID: contoso, Scope: graph}:     withRoles("SecurityIncident.Read.All"),
+		{TenantID: fabrikam, Scope: defender}: {LastError: consent},
+		{TenantID: fabrikam, Scope: graph}:    {LastError: consent},
+	}
+	o := adminOptions(t, nil, false, states, &ready)
+	o.RequireKeys, o.Keys = true, admin.NewKeys(adminKeys(t, "admin-key-1"))
+	guarded := serveAdmin(t, o)
+	failing := tokenStates{}
+	for k := range states {
+		failing[k] = tokencache.Status{LastError: refused}
+	}
+	o = adminOptions(t, nil, false, failing, &ready)
+	o.RequireKeys, o.Keys = true, admin.NewKeys(adminKeys(t, "admin-key-1"))
+	down := serveAdmin(t, o)
+
+	tests := []struct {
+		name, url, auth string
+		want            int
+		body            string // the whole body without a key; contained in it with one
+	}{
+		{"a failing tenant, no key", guarded.URL + "/readyz?tenant=" + fabrikam, "", 503, "not ready (send an admin key to be told why)\n"},
+		{"a failing tenant, the key", guarded.URL + "/readyz?tenant=" + fabrikam, "Bearer admin-key-1", 503, "AADSTS700016"},
+		{"a ready tenant by GUID, no key: its alias untold", guarded.URL + "/readyz?tenant=" + contoso, "", 200, "ready\n"},
+		{"a ready tenant, the key", guarded.URL + "/readyz?tenant=" + contoso, "Bearer admin-key-1", 200, "contoso ready"},
+		{"a tenant not served, no key: as not ready", guarded.URL + "/readyz?tenant=northwind", "", 503, "not ready (send an admin key to be told why)\n"},
+		{"a tenant not served, the key", guarded.URL + "/readyz?tenant=northwind", "Bearer admin-key-1", 404, "not served"},
+		{"a wrong key is no key", guarded.URL + "/readyz?tenant=" + fabrikam, "Bearer nope", 503, "not ready (send an admin key to be told why)\n"},
+		{"no tenant served, no key", down.URL + "/readyz", "", 503, "not ready (send an admin key to be told why)\n"},
+		{"no tenant served, the key", down.URL + "/readyz", "Bearer admin-key-1", 503, "AADSTS7000215"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			a := ask(t, "GET", tt.url, tt.auth)
+			ok := a.body == tt.body
+			if tt.auth == "Bearer admin-key-1" {
+				ok = strings.Contains(a.body, tt.body)
+			}
+			if a.status != tt.want || !ok {
+				t.Errorf("%d %q, want %d %q", a.status, a.body, tt.want, tt.body)
+			}
+		})
 	}
 }

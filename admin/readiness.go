@@ -33,16 +33,31 @@ func (r *Readiness) Draining() bool { return r.draining.Load() }
 // reached). One customer's missing consent or roles never makes it 503:
 // that would take every other customer out of service with it.
 // /readyz?tenant=T is the strict form for one tenant, for monitoring it.
+//
+// On a listener that asks for admin keys, /readyz stays open to probes,
+// but only a request with an admin key is told why: the reasons name
+// tenants, Entra ID's answers and consent links, which /tenants guards.
+// Without one, the status alone answers, and a tenant not served is "not
+// ready" like one that fails, so the answers list no tenant.
 func (e *endpoints) readyz(w http.ResponseWriter, r *http.Request) {
+	detailed := !e.RequireKeys || authorize(e.Keys, r) == nil
 	if r.URL.Query().Has("tenant") && !e.Readiness.Draining() {
-		e.readyTenant(w, r.URL.Query().Get("tenant"))
+		e.readyTenant(w, r.URL.Query().Get("tenant"), detailed)
 		return
 	}
 	if why := e.notReady(); why != "" {
-		http.Error(w, why, http.StatusServiceUnavailable)
+		http.Error(w, reason(why, detailed), http.StatusServiceUnavailable)
 		return
 	}
 	fmt.Fprintln(w, "ready")
+}
+
+// reason is why, or "not ready" when the caller may not be told why.
+func reason(why string, detailed bool) string {
+	if !detailed {
+		return "not ready (send an admin key to be told why)"
+	}
+	return why
 }
 
 // notReady says why the pod is not ready, as /readyz answers it, or
@@ -81,17 +96,23 @@ func (e *endpoints) noTenantServed() string {
 // readyTenant answers /readyz?tenant=name: 200 while the tenant holds a
 // token for every API the proxy serves, carrying XDRPROXY_REQUIRED_ROLES
 // when set; 503 saying what is missing; 404 for a tenant not served.
-func (e *endpoints) readyTenant(w http.ResponseWriter, name string) {
+func (e *endpoints) readyTenant(w http.ResponseWriter, name string, detailed bool) {
 	t, ok := e.Tenants.Tenants().Lookup(name)
-	if !ok {
+	switch {
+	case !ok && !detailed:
+		http.Error(w, reason("", false), http.StatusServiceUnavailable)
+	case !ok:
 		http.Error(w, fmt.Sprintf("tenant %q is not served (not in XDRPROXY_TENANTS or XDRPROXY_TENANTS_FILE)", name), http.StatusNotFound)
-		return
+	default:
+		if missing := e.tenantProblems(t); len(missing) > 0 {
+			http.Error(w, reason(t.Name()+" is not ready: "+strings.Join(missing, "; "), detailed), http.StatusServiceUnavailable)
+			return
+		}
+		if detailed {
+			fmt.Fprint(w, t.Name()+" ")
+		}
+		fmt.Fprintln(w, "ready")
 	}
-	if missing := e.tenantProblems(t); len(missing) > 0 {
-		http.Error(w, t.Name()+" is not ready: "+strings.Join(missing, "; "), http.StatusServiceUnavailable)
-		return
-	}
-	fmt.Fprintf(w, "%s ready\n", t.Name())
 }
 
 // tenantProblems lists what keeps t from being served on every API: a
