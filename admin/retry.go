@@ -6,6 +6,8 @@ import (
 	"fmt"
 	"net/http"
 	"time"
+
+	"github.com/xdrproxy/xdrproxy/proxy"
 )
 
 // TenantRetrier acquires a tenant's tokens now, forgetting any remembered
@@ -26,7 +28,8 @@ func (e *endpoints) retry(w http.ResponseWriter, r *http.Request) {
 	name := r.PathValue("tenant")
 	t, ok := e.Tenants.Tenants().Lookup(name)
 	if !ok {
-		writeJSON(w, http.StatusNotFound, map[string]string{"error": fmt.Sprintf("tenant %q is not served (not in XDRPROXY_TENANTS or XDRPROXY_TENANTS_FILE)", name)})
+		proxy.WriteError(w, &proxy.Error{Status: http.StatusNotFound, Code: proxy.CodeInvalidTenant,
+			Message: fmt.Sprintf("tenant %q is not served (not in XDRPROXY_TENANTS or XDRPROXY_TENANTS_FILE)", name)})
 		return
 	}
 	ctx, cancel := context.WithTimeout(r.Context(), retryTimeout)

@@ -1,7 +1,6 @@
 package server
 
 import (
-	"io"
 	"net/http"
 	"regexp"
 	"strings"
@@ -77,6 +76,10 @@ func TestAdminListener(t *testing.T) {
 		t.Errorf("/debug/pprof/ with XDRPROXY_PPROF=true: %d", code)
 	}
 
+	// A retry before the consent: still not ready, and it says why.
+	if code, body = post(t, adminURL+"/tenants/northwind/retry"); code != 503 || !strings.Contains(body, `"ready": false`) || !strings.Contains(body, "AADSTS700016") {
+		t.Errorf("POST /tenants/northwind/retry before consent: %d %s", code, body)
+	}
 	// Northwind's admin consents; a retry makes it ready at once, without
 	// waiting out the remembered failure's backoff.
 	if err := sim.SetTenant(simulator.Tenant{ID: simulator.UnconsentedTenantID, Name: "Northwind", Consented: true,
@@ -96,7 +99,7 @@ func TestAdminListener(t *testing.T) {
 	if status := incidentsStatus(t, client, proxyURL, http.Header{"X-Tenant-Id": {"northwind"}}); status != 200 {
 		t.Errorf("northwind's request after the retry: %d", status)
 	}
-	if code, body = post(t, adminURL+"/tenants/nobody/retry"); code != 404 || !strings.Contains(body, "not served") {
+	if code, body = post(t, adminURL+"/tenants/nobody/retry"); code != 404 || !strings.Contains(body, "not served") || !strings.Contains(body, `"code":"InvalidTenant"`) {
 		t.Errorf("retry of a tenant not served: %d %s", code, body)
 	}
 	if code, _ = testutil.Get(t, adminURL+"/tenants/northwind/retry"); code != 405 {
@@ -107,12 +110,11 @@ func TestAdminListener(t *testing.T) {
 // post sends an empty POST to url and returns the status and body.
 func post(t *testing.T, url string) (int, string) {
 	t.Helper()
-	resp, err := http.Post(url, "", nil)
+	req, err := http.NewRequest("POST", url, nil)
 	if err != nil {
 		t.Fatal(err)
 	}
-	defer resp.Body.Close()
-	body, _ := io.ReadAll(resp.Body)
+	resp, body := testutil.Do(t, req)
 	return resp.StatusCode, string(body)
 }
 
