@@ -33,7 +33,7 @@ var Known = withPrefix([]Variable{
 	{Group: appGroup, Name: "CLIENT_CERTIFICATE_FILE", Meaning: "PEM certificate and unencrypted RSA key, re-read when it changes"},
 	{Group: appGroup, Name: "CLIENT_CERTIFICATE_SEND_X5C", Default: "false", Meaning: "send the certificate chain (subject name/issuer authentication)"},
 	{Group: appGroup, Name: "FEDERATED_TOKEN_FILE", Meaning: "client assertion file of workload identity (else AZURE_FEDERATED_TOKEN_FILE)"},
-	{Group: appGroup, Name: "REQUIRED_ROLES", Meaning: "comma list of app roles each tenant's token must carry (check, /readyz)"},
+	{Group: appGroup, Name: "REQUIRED_ROLES", Meaning: "comma list of app roles each tenant's token must carry (check, /readyz?tenant=T)"},
 
 	{Group: cloudGroup, Name: "CLOUD", Default: "public", Meaning: "public, usgov, usgovhigh or dod: the default authority host, upstream and scope"},
 	{Group: cloudGroup, Name: "AUTHORITY_HOST", Meaning: "Entra ID's https host (else AZURE_AUTHORITY_HOST, else the cloud's)"},
@@ -57,7 +57,7 @@ var Known = withPrefix([]Variable{
 
 	{Group: accessGroup, Name: "CLIENT_KEYS_FILE", Meaning: "client keys (SHA-256 lines with their tenants), re-read when it changes"},
 	{Group: accessGroup, Name: "ALLOW_UNAUTHENTICATED", Default: "false", Meaning: "permit a listener other machines can reach without client keys"},
-	{Group: accessGroup, Name: "ADMIN_KEYS_FILE", Meaning: "SHA-256 of admin keys, one a line, for /tenants, retry and pprof"},
+	{Group: accessGroup, Name: "ADMIN_KEYS_FILE", Meaning: "SHA-256 of admin keys, one a line, for /, /tenants, retry and pprof"},
 	{Group: accessGroup, Name: "PPROF", Default: "false", Meaning: "serve /debug/pprof/ on the admin listener"},
 
 	{Group: limitGroup, Name: "RATE_LIMITS", Meaning: "per-tenant limits, PREFIX=N/s|N/m|N/h comma list, or off (else Microsoft's)"},
