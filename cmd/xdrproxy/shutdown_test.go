@@ -244,3 +244,37 @@ func mustRequest(t *testing.T, url string) *http.Request {
 	req.Header.Set("X-Tenant-ID", "contoso")
 	return req
 }
+
+// TestSIGHUPKeepsServing: serve handles SIGHUP (re-read every file, retry
+// failed tenants) and goes on serving; without its handler, Go's default
+// for SIGHUP would end the process, and the README tells operators to
+// send it.
+func TestSIGHUPKeepsServing(t *testing.T) {
+	bin := buildBinary(t)
+	sim := testutil.StartSimulator(t, nil)
+	upstream := httptest.NewTLSServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) { io.WriteString(w, "ok") }))
+	defer upstream.Close()
+	cmd, _, adminURL, logs := startBinary(t, bin, sim, upstream)
+	exited := make(chan error, 1)
+	go func() { exited <- cmd.Wait() }()
+	if err := cmd.Process.Signal(syscall.SIGHUP); err != nil {
+		t.Fatal(err)
+	}
+	if !logs.WaitFor(`"msg":"SIGHUP: re-reading every file`, 1, 10*time.Second) {
+		select {
+		case err := <-exited:
+			t.Fatalf("the proxy ended on SIGHUP: %v\n%s", err, logs.String())
+		default:
+			t.Fatalf("no SIGHUP line in the log:\n%s", logs.String())
+		}
+	}
+	if code, _ := testutil.Get(t, adminURL+"/healthz"); code != 200 {
+		t.Errorf("/healthz after SIGHUP: %d", code)
+	}
+	if err := cmd.Process.Signal(syscall.SIGTERM); err != nil {
+		t.Fatal(err)
+	}
+	if err := <-exited; err != nil {
+		t.Errorf("exit after SIGTERM: %v\n%s", err, logs.String())
+	}
+}
