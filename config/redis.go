@@ -94,25 +94,34 @@ func ParseRedisURL(raw string) (*url.URL, error) {
 	case u.RawQuery != "" || u.Fragment != "":
 		return nil, errors.New("has a query or fragment: only redis://[user:password@]host:port[/db] is read")
 	}
+	// A password holding an unencoded @, / or : spills into the host, port
+	// or path: in a URL with an @, those are not quoted either.
+	quote := func(part string) string {
+		if strings.Contains(raw, "@") {
+			return "(not shown: the URL holds a password, whose @ / : must be written %40 %2F %3A)"
+		}
+		return strconv.Quote(part)
+	}
 	if port := u.Port(); port != "" {
 		if n, err := strconv.Atoi(port); err != nil || n < 1 || n > 65535 {
-			return nil, fmt.Errorf("port %q is not a number from 1 to 65535", port)
+			return nil, fmt.Errorf("port %s is not a number from 1 to 65535", quote(port))
 		}
 	} else if strings.HasSuffix(u.Host, ":") {
 		return nil, errors.New("has an empty port")
 	}
 	if ip := net.ParseIP(strings.Trim(u.Hostname(), "[]")); ip == nil && !validHostname(u.Hostname()) {
-		return nil, fmt.Errorf("host %q is not a host name or IP address", u.Hostname())
+		return nil, fmt.Errorf("host %s is not a host name or IP address", quote(u.Hostname()))
 	}
 	if db := strings.TrimPrefix(u.Path, "/"); db != "" {
 		if n, err := strconv.Atoi(db); err != nil || n < 0 {
-			return nil, fmt.Errorf("path %q is not a database number", u.Path)
+			return nil, fmt.Errorf("path %s is not a database number", quote(u.Path))
 		}
 	}
 	return u, nil
 }
 
-// validHostname reports whether h is letters, digits, '-' and '.' only.
+// validHostname reports whether h is letters, digits, '-', '_' and '.'
+// only.
 func validHostname(h string) bool {
 	for _, r := range h {
 		if !(r >= 'a' && r <= 'z' || r >= 'A' && r <= 'Z' || r >= '0' && r <= '9' || r == '-' || r == '.' || r == '_') {

@@ -70,8 +70,12 @@ func TestFleetErrors(t *testing.T) {
 			[]string{"XDRPROXY_REDIS_URL", "redis:// or rediss://"}},
 		{"no host", map[string]string{"XDRPROXY_REDIS_URL": "redis://:" + redisPassword + "@:6379", "XDRPROXY_TOKEN_ENCRYPTION_KEY_FILE": keys},
 			[]string{"XDRPROXY_REDIS_URL", "no host"}},
-		{"bad port", map[string]string{"XDRPROXY_REDIS_URL": "redis://:" + redisPassword + "@h:99999", "XDRPROXY_TOKEN_ENCRYPTION_KEY_FILE": keys},
+		{"bad port", map[string]string{"XDRPROXY_REDIS_URL": "redis://h:99999", "XDRPROXY_TOKEN_ENCRYPTION_KEY_FILE": keys},
 			[]string{"XDRPROXY_REDIS_URL", "99999"}},
+		{"bad port after a password", map[string]string{"XDRPROXY_REDIS_URL": "redis://:" + redisPassword + "@h:99999", "XDRPROXY_TOKEN_ENCRYPTION_KEY_FILE": keys},
+			[]string{"XDRPROXY_REDIS_URL", "port (not shown"}},
+		{"a password with an unencoded @ and / spilling into the path", map[string]string{"XDRPROXY_REDIS_URL": "redis://:s3cr@t/Xy9Q@redis:6379", "XDRPROXY_TOKEN_ENCRYPTION_KEY_FILE": keys},
+			[]string{"XDRPROXY_REDIS_URL", "path (not shown", "%40"}},
 		{"bad db", map[string]string{"XDRPROXY_REDIS_URL": "redis://:" + redisPassword + "@h:6379/x", "XDRPROXY_TOKEN_ENCRYPTION_KEY_FILE": keys},
 			[]string{"XDRPROXY_REDIS_URL", "database number"}},
 		{"query", map[string]string{"XDRPROXY_REDIS_URL": "redis://:" + redisPassword + "@h:6379?dial_timeout=1s", "XDRPROXY_TOKEN_ENCRYPTION_KEY_FILE": keys},
@@ -97,8 +101,10 @@ func TestFleetErrors(t *testing.T) {
 					t.Errorf("error lacks %q:\n%v", w, err)
 				}
 			}
-			if strings.Contains(err.Error(), redisPassword) {
-				t.Errorf("error shows the Redis password:\n%v", err)
+			for _, secret := range []string{redisPassword, "s3cr", "Xy9Q"} {
+				if strings.Contains(err.Error(), secret) {
+					t.Errorf("error shows (part of) the Redis password %q:\n%v", secret, err)
+				}
 			}
 		})
 	}
