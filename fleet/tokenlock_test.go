@@ -69,3 +69,53 @@ func TestLockTakenAfterTheTokenWasSharedFetchesNothing(t *testing.T) {
 		t.Errorf("%d fallbacks with Redis up, want 0", n)
 	}
 }
+
+// failAfterLock lets the first SET NX reach Redis, then reports it
+// failed, as a call answered after its timeout does.
+type failAfterLock struct{ once sync.Once }
+
+func (h *failAfterLock) DialHook(next redis.DialHook) redis.DialHook { return next }
+
+func (h *failAfterLock) ProcessPipelineHook(next redis.ProcessPipelineHook) redis.ProcessPipelineHook {
+	return next
+}
+
+func (h *failAfterLock) ProcessHook(next redis.ProcessHook) redis.ProcessHook {
+	return func(ctx context.Context, cmd redis.Cmder) error {
+		err := next(ctx, cmd)
+		args := cmd.Args()
+		if last, _ := args[len(args)-1].(string); cmd.Name() == "set" && strings.EqualFold(last, "nx") {
+			failed := false
+			h.once.Do(func() { failed = true })
+			if failed {
+				cmd.SetErr(context.DeadlineExceeded)
+				return context.DeadlineExceeded
+			}
+		}
+		return err
+	}
+}
+
+// A lock Redis took although the call that asked for it failed is
+// released at once, even though Redis is then held to be down: else
+// every replica without a token would wait out the whole lease.
+func TestLockReleasedAfterAFailedLockCall(t *testing.T) {
+	addr, _ := testutil.StartRedis(t)
+	keys := mustParse(t, keyFile(newKey(t)))
+	a := tokenReplica(t, addr, keys, testClientID)
+	a.c.rdb.AddHook(&failAfterLock{})
+	f := &fetcher{tok: fakeToken("local")}
+	mustAcquire(t, a, f, f.tok) // fetched locally: the lock call "failed"
+	if n := f.calls.Load(); n != 1 {
+		t.Fatalf("fetched %d times, want 1", n)
+	}
+	check := redis.NewClient(&redis.Options{Addr: addr})
+	defer check.Close()
+	n, err := check.Exists(context.Background(), a.lockKey(tokenKey)).Result()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if n != 0 {
+		t.Error("the lock taken by a call reported failed is still held")
+	}
+}
