@@ -117,26 +117,12 @@ func (s *TokenStore) Close() {
 }
 
 // FleetRefreshTime returns when a token obtained at obtained is due for
-// replacement fleet-wide: when a quarter of its lifetime (at least five
-// minutes, or half of it for short tokens) remains, moved earlier by a
-// tenth of that margin, or at Entra ID's refresh hint when earlier. That
-// is the earliest moment tokencache's jittered schedule may find the
-// token due on any replica, so a replica that asks the store for a
-// refresh is never handed back the token it is replacing.
+// replacement fleet-wide: tokencache.EarliestRefreshTime, the earliest
+// moment any replica's jittered schedule may find it due, so a replica
+// that asks the store for a refresh is never handed back the token it is
+// replacing.
 func FleetRefreshTime(obtained time.Time, tok tokencache.Token) time.Time {
-	lifetime := tok.ExpiresOn.Sub(obtained)
-	if lifetime <= 0 {
-		return obtained
-	}
-	margin := max(lifetime/4, min(lifetime/2, 5*time.Minute))
-	at := tok.ExpiresOn.Add(-margin)
-	if r := tok.RefreshOn; !r.IsZero() && r.Before(at) && r.After(obtained) {
-		at = r
-	}
-	// As early as tokencache's jitter may move it: a tenth of what is
-	// left after it, Entra ID's hint included. Later, a replica would find
-	// its token due while the fleet's is not, and ask again per request.
-	return at.Add(-tok.ExpiresOn.Sub(at) / 10)
+	return tokencache.EarliestRefreshTime(obtained, tok)
 }
 
 // Up reports whether Redis answered the last call made to it.

@@ -63,6 +63,14 @@ func jitteredRefreshTime(now, expires, refreshOn time.Time, r float64) time.Time
 	return at
 }
 
+// EarliestRefreshTime returns the earliest moment the Cache's jittered
+// schedule may find tok, obtained at obtained, due: its refresh time moved
+// as early as the jitter moves it. A fleet that refreshes a shared token
+// then is never asked by a replica for the token it is replacing.
+func EarliestRefreshTime(obtained time.Time, tok Token) time.Time {
+	return jitteredRefreshTime(obtained, tok.ExpiresOn, tok.RefreshOn, 1)
+}
+
 // retryDelay returns how long to wait after the nth consecutive failure:
 // backoff(n, base, limit) varied by ±20%, r (in [0, 1)) choosing where,
 // so that tenants failing together do not retry in lockstep; and never

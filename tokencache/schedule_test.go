@@ -101,6 +101,29 @@ func TestJitteredRefreshTime(t *testing.T) {
 	}
 }
 
+// TestEarliestRefreshTime: no jitter finds a token due before
+// EarliestRefreshTime, whatever the lifetime or Entra ID's hint.
+func TestEarliestRefreshTime(t *testing.T) {
+	now := time.Date(2026, 11, 27, 12, 0, 0, 0, time.UTC)
+	for _, lifetime := range []time.Duration{-time.Second, time.Minute, 10 * time.Minute, time.Hour, 24 * time.Hour} {
+		for _, hint := range []time.Duration{0, 30 * time.Second, 20 * time.Minute} {
+			tok := Token{ExpiresOn: now.Add(lifetime)}
+			if hint > 0 {
+				tok.RefreshOn = now.Add(hint)
+			}
+			earliest := EarliestRefreshTime(now, tok)
+			for _, r := range []float64{0, 0.25, 0.5, 0.999} {
+				if at := jitteredRefreshTime(now, tok.ExpiresOn, tok.RefreshOn, r); at.Before(earliest) {
+					t.Errorf("lifetime %v, hint %v, r %v: due %v, before the earliest %v", lifetime, hint, r, at.Sub(now), earliest.Sub(now))
+				}
+			}
+			if jittered := jitteredRefreshTime(now, tok.ExpiresOn, tok.RefreshOn, 0.999); lifetime > 0 && jittered.Sub(earliest) > time.Second {
+				t.Errorf("lifetime %v, hint %v: earliest %v is not the jitter's limit (%v)", lifetime, hint, earliest.Sub(now), jittered.Sub(now))
+			}
+		}
+	}
+}
+
 func TestRetryDelay(t *testing.T) {
 	base, limit := 10*time.Second, time.Minute
 	tests := []struct {
