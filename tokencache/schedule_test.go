@@ -117,7 +117,9 @@ func TestEarliestRefreshTime(t *testing.T) {
 					t.Errorf("lifetime %v, hint %v, r %v: due %v, before the earliest %v", lifetime, hint, r, at.Sub(now), earliest.Sub(now))
 				}
 			}
-			if jittered := jitteredRefreshTime(now, tok.ExpiresOn, tok.RefreshOn, 0.999); lifetime > 0 && jittered.Sub(earliest) > time.Second {
+			// r = 0.999 is a thousandth of the jitter (at most a tenth of
+			// the lifetime) from the limit.
+			if jittered := jitteredRefreshTime(now, tok.ExpiresOn, tok.RefreshOn, 0.999); lifetime > 0 && jittered.Sub(earliest) > lifetime/10000+time.Millisecond {
 				t.Errorf("lifetime %v, hint %v: earliest %v is not the jitter's limit (%v)", lifetime, hint, earliest.Sub(now), jittered.Sub(now))
 			}
 		}
