@@ -4,7 +4,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"os"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -14,6 +13,8 @@ import (
 	"github.com/redis/go-redis/v9/logging"
 	"github.com/redis/go-redis/v9/maintnotifications"
 	"go.uber.org/zap"
+
+	"github.com/xdrproxy/xdrproxy/config"
 )
 
 const (
@@ -125,18 +126,17 @@ func Dial(opts Options) (*Client, error) {
 }
 
 // passwordFromFile returns a go-redis credentials provider that reads
-// the password from path at each new connection, keeping the last one
-// read (first: fallback) while the file cannot be read.
+// the password from path at each new connection, as start-up checked it
+// (config.ReadRedisPassword), keeping the last one read (first: fallback)
+// while the file cannot be read or is not a password.
 func passwordFromFile(user, fallback, path string) func() (string, string) {
 	var mu sync.Mutex
 	last := fallback
 	return func() (string, string) {
 		mu.Lock()
 		defer mu.Unlock()
-		if data, err := os.ReadFile(path); err == nil {
-			if pw := strings.TrimRight(string(data), "\r\n"); pw != "" {
-				last = pw
-			}
+		if pw, err := config.ReadRedisPassword(path); err == nil {
+			last = pw
 		}
 		return user, last
 	}
