@@ -41,9 +41,11 @@ const maxKeyPrefix = 64
 func (e env) fleet(c *Config, p *problems) {
 	raw := strings.TrimSpace(e.RedisURL)
 	if raw == "" {
-		for name, v := range map[string]string{"REDIS_PASSWORD_FILE": e.RedisPasswordFile, "TOKEN_ENCRYPTION_KEY_FILE": e.TokenEncryptionKeyFile} {
-			if strings.TrimSpace(v) != "" {
-				p.add(name, "is set but XDRPROXY_REDIS_URL is not: without Redis every replica keeps its own state; set both, or neither")
+		for _, v := range []struct{ name, value string }{
+			{"REDIS_PASSWORD_FILE", e.RedisPasswordFile}, {"TOKEN_ENCRYPTION_KEY_FILE", e.TokenEncryptionKeyFile},
+		} {
+			if strings.TrimSpace(v.value) != "" {
+				p.add(v.name, "is set but XDRPROXY_REDIS_URL is not: without Redis every replica keeps its own state; set both, or neither")
 			}
 		}
 		return
