@@ -217,12 +217,12 @@ func (c *Client) observe(err error) {
 	}
 	if ok {
 		c.up.Store(true)
-		c.log.Info("redis answers again; sharing limits and holds with the fleet", zap.NamedError("outage", c.downErr))
+		c.log.Info("redis answers again; sharing limits, holds and tokens with the fleet", zap.NamedError("outage", c.downErr))
 		c.downErr = nil
 		return
 	}
 	c.nextTry.Store(time.Now().Add(c.retryInterval).UnixNano())
 	c.up.Store(false)
 	c.downErr = err
-	c.log.Warn("redis does not answer; each replica uses its own limits until it does", zap.Error(err))
+	c.log.Warn("redis does not answer; each replica keeps its own limits and tokens until it does", zap.Error(err))
 }
