@@ -102,7 +102,7 @@ func (e *endpoints) readyTenant(w http.ResponseWriter, name string, detailed boo
 	case !ok && !detailed:
 		http.Error(w, reason("", false), http.StatusServiceUnavailable)
 	case !ok:
-		http.Error(w, fmt.Sprintf("tenant %q is not served (not in XDRPROXY_TENANTS or XDRPROXY_TENANTS_FILE)", name), http.StatusNotFound)
+		http.Error(w, e.notServed(name), http.StatusNotFound)
 	default:
 		if missing := e.tenantProblems(t); len(missing) > 0 {
 			http.Error(w, reason(t.Name()+" is not ready: "+strings.Join(missing, "; "), detailed), http.StatusServiceUnavailable)
@@ -135,6 +135,12 @@ func (e *endpoints) tenantProblems(t config.Tenant) []string {
 		problems = append(problems, "no token carries the role "+want+" (XDRPROXY_REQUIRED_ROLES)")
 	}
 	return problems
+}
+
+// notServed says that the tenant named name is not served, and where the
+// tenants are configured.
+func (e *endpoints) notServed(name string) string {
+	return fmt.Sprintf("tenant %q is not served (not in %s)", name, e.Config.TenantsSource())
 }
 
 // consentLinks makes the admin-consent link of a tenant.

@@ -3,7 +3,6 @@ package admin
 import (
 	"context"
 	"encoding/json"
-	"fmt"
 	"net/http"
 	"time"
 
@@ -29,7 +28,7 @@ func (e *endpoints) retry(w http.ResponseWriter, r *http.Request) {
 	t, ok := e.Tenants.Tenants().Lookup(name)
 	if !ok {
 		proxy.WriteError(w, &proxy.Error{Status: http.StatusNotFound, Code: proxy.CodeInvalidTenant,
-			Message: fmt.Sprintf("tenant %q is not served (not in XDRPROXY_TENANTS or XDRPROXY_TENANTS_FILE)", name)})
+			Message: e.notServed(name)})
 		return
 	}
 	ctx, cancel := context.WithTimeout(r.Context(), retryTimeout)
