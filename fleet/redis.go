@@ -181,11 +181,7 @@ func (c *Client) do(call func(ctx context.Context, rdb *redis.Client) error) err
 			return errRedisDown // another caller is trying Redis, or it is not yet time
 		}
 	}
-	ctx, cancel := c.context()
-	defer cancel()
-	err := call(ctx, c.rdb)
-	c.observe(err)
-	return err
+	return c.doAnyway(call)
 }
 
 // doAnyway runs one call against Redis under the timeout even while Redis
