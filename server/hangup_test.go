@@ -25,17 +25,7 @@ func TestHangupRetriesFailedTenants(t *testing.T) {
 	handled := make(chan struct{})
 	addrs, _ := startServeOptions(t, cfg, Options{Roots: roots, Hangup: hangup, HungUp: func() { handled <- struct{}{} }})
 	adminURL := "http://" + addrs.Admin.String()
-	// The warm-up has tried every tenant once when /readyz opens.
-	for i := 0; ; i++ {
-		code, _ := testutil.Get(t, adminURL+"/readyz")
-		if code == 200 {
-			break
-		}
-		if i == 500 {
-			t.Fatal("/readyz never opened")
-		}
-		waitABit()
-	}
+	waitReady(t, adminURL) // the warm-up has tried every tenant once
 	if code, body := testutil.Get(t, adminURL+"/readyz?tenant=northwind"); code != 503 || !strings.Contains(body, "AADSTS700016") {
 		t.Fatalf("northwind before consent: %d %s", code, body)
 	}
@@ -59,24 +49,11 @@ func TestHangupRetriesFailedTenants(t *testing.T) {
 // SIGHUP re-reads every watched file at once, not at the next poll.
 func TestHangupRereadsEveryFile(t *testing.T) {
 	sim := testutil.StartSimulator(t, nil)
-	keysFile := filepath.Join(t.TempDir(), "keys")
-	if err := os.WriteFile(keysFile, []byte(testutil.KeyLine("old-key", "*")), 0o600); err != nil {
-		t.Fatal(err)
-	}
-	cfg := serveConfig(t, sim, map[string]string{"XDRPROXY_CLIENT_KEYS_FILE": keysFile})
-	roots, _ := sim.CertPool()
 	hangup := make(chan os.Signal, 1)
-	_, reloads := startServeOptions(t, cfg, Options{Roots: roots, Hangup: hangup, ReloadInterval: time.Hour})
+	keysFile, _, reloads := serveWithKeysFile(t, sim, Options{Hangup: hangup, ReloadInterval: time.Hour})
 	swapFile(t, keysFile, testutil.KeyLine("new-key", "contoso"))
 	hangup <- syscall.SIGHUP
-	select {
-	case err := <-reloads:
-		if err != nil {
-			t.Fatalf("the keys file changed before SIGHUP was refused: %v", err)
-		}
-	case <-time.After(10 * time.Second):
-		t.Fatal("SIGHUP did not re-read the keys file (the next poll is an hour away)")
-	}
+	awaitReload(t, reloads, "SIGHUP did not re-read the keys file (the next poll is an hour away)")
 }
 
 // A SIGHUP's retries, however long Entra ID takes, never hold up what the
@@ -97,34 +74,57 @@ func TestHangupRetriesBesideReloads(t *testing.T) {
 		}
 		return false
 	}})
+	hangup := make(chan os.Signal, 1)
+	keysFile, addrs, reloads := serveWithKeysFile(t, sim, Options{Hangup: hangup})
+	t.Cleanup(func() { close(release) }) // before the server and the simulator stop
+	waitReady(t, "http://"+addrs.Admin.String())
+	slow.Store(true)
+	hangup <- syscall.SIGHUP
+	<-entered // the retry of the unconsented tenant is with Entra ID, which does not answer
+	swapFile(t, keysFile, testutil.KeyLine("new-key", "contoso"))
+	awaitReload(t, reloads, "a key revoked while a SIGHUP retry waits on Entra ID was not applied")
+}
+
+// serveWithKeysFile serves sim's tenants with o and a client keys file
+// holding one key, and returns the file's path, the addresses and the
+// reload outcomes.
+func serveWithKeysFile(t *testing.T, sim *simulator.Server, o Options) (string, Addrs, chan error) {
+	t.Helper()
 	keysFile := filepath.Join(t.TempDir(), "keys")
 	if err := os.WriteFile(keysFile, []byte(testutil.KeyLine("old-key", "*")), 0o600); err != nil {
 		t.Fatal(err)
 	}
 	cfg := serveConfig(t, sim, map[string]string{"XDRPROXY_CLIENT_KEYS_FILE": keysFile})
-	roots, _ := sim.CertPool()
-	hangup := make(chan os.Signal, 1)
-	addrs, reloads := startServeOptions(t, cfg, Options{Roots: roots, Hangup: hangup})
-	t.Cleanup(func() { close(release) }) // before the server and the simulator stop
+	o.Roots, _ = sim.CertPool()
+	addrs, reloads := startServeOptions(t, cfg, o)
+	return keysFile, addrs, reloads
+}
+
+// awaitReload waits for the next reload, which must succeed; failing says
+// what did not happen.
+func awaitReload(t *testing.T, reloads chan error, failing string) {
+	t.Helper()
+	select {
+	case err := <-reloads:
+		if err != nil {
+			t.Fatalf("the changed file was refused: %v", err)
+		}
+	case <-time.After(10 * time.Second):
+		t.Fatal(failing)
+	}
+}
+
+// waitReady waits until the admin listener at adminURL answers /readyz
+// 200: the warm-up has tried every tenant once.
+func waitReady(t *testing.T, adminURL string) {
+	t.Helper()
 	for i := 0; ; i++ {
-		if code, _ := testutil.Get(t, "http://"+addrs.Admin.String()+"/readyz"); code == 200 {
-			break
+		if code, _ := testutil.Get(t, adminURL+"/readyz"); code == 200 {
+			return
 		}
 		if i == 500 {
 			t.Fatal("/readyz never opened")
 		}
 		waitABit()
-	}
-	slow.Store(true)
-	hangup <- syscall.SIGHUP
-	<-entered // the retry of the unconsented tenant is with Entra ID, which does not answer
-	swapFile(t, keysFile, testutil.KeyLine("new-key", "contoso"))
-	select {
-	case err := <-reloads:
-		if err != nil {
-			t.Fatalf("keys file refused: %v", err)
-		}
-	case <-time.After(10 * time.Second):
-		t.Fatal("a key revoked while a SIGHUP retry waits on Entra ID was not applied")
 	}
 }
