@@ -363,6 +363,34 @@ func TestFailureIsSharedAcrossReplicas(t *testing.T) {
 	}
 }
 
+// A shared failure stays in Redis for failureMemory after its backoff
+// ends, so that the attempt after the wait, by any replica, counts the
+// fleet's earlier failures; one that Redis dropped with the wait would
+// start the count afresh each time, and the backoff would never grow.
+func TestSharedFailureOutlivesItsBackoff(t *testing.T) {
+	addr, _ := testutil.StartRedis(t)
+	keys := mustParse(t, keyFile(newKey(t)))
+	clock := testutil.NewClock(time.Now())
+	a := clockedReplica(t, addr, keys, clock.Now)
+	consent := &tokencache.AcquisitionError{TenantID: tokenKey.TenantID, Status: 400, OAuthError: "unauthorized_client", Codes: []int{700016},
+		Description: "AADSTS700016: Application with identifier 'x' was not found in the directory 'y'."}
+	const wait = 2 * time.Minute
+	failing := &fetcher{fail: func(prior int) error {
+		return &tokencache.Failure{Err: consent, Failures: prior + 1, RetryAt: clock.Now().Add(wait)}
+	}}
+	if _, err := a.Acquire(t.Context(), tokenKey, failing.fetch); !errors.Is(err, consent) {
+		t.Fatalf("Acquire: %v", err)
+	}
+	ttl, err := rawRedis(t, addr).PTTL(t.Context(), a.failureKey(tokenKey)).Result()
+	if err != nil {
+		t.Fatal(err)
+	}
+	// Redis's clock runs while the test does: allow it a minute.
+	if want := wait + failureMemory; ttl > want || ttl < want-time.Minute {
+		t.Errorf("the shared failure expires in %v, want %v: its backoff and failureMemory after it", ttl, want)
+	}
+}
+
 // A replica that cannot reach Entra ID keeps that to itself: the others
 // try on their own.
 func TestUnreachableIsNotShared(t *testing.T) {
