@@ -409,6 +409,76 @@ func TestUnreachableIsNotShared(t *testing.T) {
 	}
 }
 
+// afterLock runs f after each SET NX (a lock) the client sends, on the
+// caller's goroutine, with whether it took the lock.
+type afterLock struct{ f func(locked bool) }
+
+func (h *afterLock) DialHook(next redis.DialHook) redis.DialHook { return next }
+
+func (h *afterLock) ProcessPipelineHook(next redis.ProcessPipelineHook) redis.ProcessPipelineHook {
+	return next
+}
+
+func (h *afterLock) ProcessHook(next redis.ProcessHook) redis.ProcessHook {
+	return func(ctx context.Context, cmd redis.Cmder) error {
+		err := next(ctx, cmd)
+		args := cmd.Args()
+		if last, _ := args[len(args)-1].(string); cmd.Name() == "set" && strings.EqualFold(last, "nx") {
+			locked, _ := cmd.(*redis.BoolCmd)
+			h.f(locked != nil && locked.Val())
+		}
+		return err
+	}
+}
+
+// A replica waits on another's lock for at most two leases, then
+// acquires the token itself, counting a fallback: a holder that never
+// finishes and never lets its lock lapse does not keep the tenant from
+// being served.
+func TestWaitOnALockIsBoundedByTwoLeases(t *testing.T) {
+	addr, _ := testutil.StartRedis(t)
+	keys := mustParse(t, keyFile(newKey(t)))
+	clock := testutil.NewClock(time.Now())
+	const lease = 10 * time.Second
+	a := NewTokenStore(dial(t, Options{URL: "redis://" + addr, Prefix: "xdrproxy:", Timeout: upTimeout}),
+		TokenStoreOptions{ClientID: testClientID, Keys: keys, Lease: lease, Now: clock.Now})
+	t.Cleanup(a.Close)
+	// Another replica holds the lock, and Redis keeps it past the test.
+	if err := rawRedis(t, addr).Set(t.Context(), a.lockKey(tokenKey), "stuck-replica", time.Hour).Err(); err != nil {
+		t.Fatal(err)
+	}
+	// Each refused lock moves the clock: the first to just short of two
+	// leases (a wait on), the second to two leases (the end of the wait).
+	var attempts atomic.Int32
+	a.c.rdb.AddHook(&afterLock{f: func(locked bool) {
+		if locked {
+			t.Error("the lock another replica holds was taken")
+		}
+		switch attempts.Add(1) {
+		case 1:
+			clock.Advance(2*lease - time.Nanosecond)
+		case 2:
+			clock.Advance(time.Nanosecond)
+		}
+	}})
+	f := &fetcher{tok: fakeToken("after-two-leases")}
+	ctx, cancel := context.WithTimeout(t.Context(), 10*time.Second) // bounds a wait that never ends
+	defer cancel()
+	tok, err := a.Acquire(ctx, tokenKey, f.fetch)
+	if err != nil || tok.Value != f.tok.Value {
+		t.Fatalf("Acquire = %v, %v; want the token fetched here after two leases", tok, err)
+	}
+	if n := attempts.Load(); n != 2 {
+		t.Errorf("asked for the lock %d times, want 2: once before two leases, once at two leases", n)
+	}
+	if n, p := f.calls.Load(), f.prior.Load(); n != 1 || p != tokencache.NoFleetState {
+		t.Errorf("fetched %d times, told of %d failures; want once, knowing nothing of the fleet", n, p)
+	}
+	if n := a.Fallbacks(); n != 1 {
+		t.Errorf("%d fallbacks, want 1", n)
+	}
+}
+
 // Close ends an acquisition that waits on another replica's lock (or
 // refuses it, if Close came first); later acquisitions fail at once.
 func TestCloseEndsWaits(t *testing.T) {
