@@ -178,3 +178,38 @@ func TestARecheckWithRedisDownIsNotRepeatedPerRequest(t *testing.T) {
 		t.Errorf("after the next recheck: %d fallbacks, %d source calls; want 2 and 1", n, src.Calls())
 	}
 }
+
+// A failure the fleet is not told of (this replica could not reach
+// Entra ID, or its own credential was refused) is waited out here without
+// asking the store every recheck: the fleet cannot have forgotten it, and
+// a store that knows of no failure lets the acquisition ask Entra ID at
+// once, ending the backoff.
+func TestAFailureNotSharedIsNotRechecked(t *testing.T) {
+	for _, tc := range []struct {
+		name string
+		err  error
+	}{
+		{"unreachable", &tokencache.AcquisitionError{TenantID: "t", Unreachable: true, Description: "dial tcp: connection refused"}},
+		{"credential refused", &tokencache.AcquisitionError{TenantID: "t", Status: 401, OAuthError: "invalid_client", Codes: []int{7000215},
+			Description: "AADSTS7000215: Invalid client secret provided."}},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			addr, _ := testutil.StartRedis(t)
+			clock := testutil.NewClock(time.Now())
+			src := &scriptedSource{answers: answering(2, func() (tokencache.Token, error) { return tokencache.Token{}, tc.err })}
+			c := newCache(t, src, tokencache.Options{Clock: clock, Store: fleetReplica(t, addr, fleetKeys(t), clock), MinBackoff: time.Minute})
+			ctx := context.Background()
+			if _, err := c.Token(ctx, "t", scope); !errors.Is(err, tc.err) {
+				t.Fatalf("first acquisition: %v", err)
+			}
+			clock.Advance(6 * time.Second) // past a shared failure's recheck, inside the 1m backoff
+			var be *tokencache.BackoffError
+			if _, err := c.Token(ctx, "t", scope); !errors.As(err, &be) || !errors.Is(err, tc.err) {
+				t.Errorf("inside the backoff: %v, want the failure waited out", err)
+			}
+			if n := src.Calls(); n != 1 {
+				t.Errorf("Entra ID asked %d times inside the backoff, want 1", n)
+			}
+		})
+	}
+}
