@@ -363,6 +363,34 @@ func TestFailureIsSharedAcrossReplicas(t *testing.T) {
 	}
 }
 
+// A shared failure stays in Redis for failureMemory after its backoff
+// ends, so that the attempt after the wait, by any replica, counts the
+// fleet's earlier failures; one that Redis dropped with the wait would
+// start the count afresh each time, and the backoff would never grow.
+func TestSharedFailureOutlivesItsBackoff(t *testing.T) {
+	addr, _ := testutil.StartRedis(t)
+	keys := mustParse(t, keyFile(newKey(t)))
+	clock := testutil.NewClock(time.Now())
+	a := clockedReplica(t, addr, keys, clock.Now)
+	consent := &tokencache.AcquisitionError{TenantID: tokenKey.TenantID, Status: 400, OAuthError: "unauthorized_client", Codes: []int{700016},
+		Description: "AADSTS700016: Application with identifier 'x' was not found in the directory 'y'."}
+	const wait = 2 * time.Minute
+	failing := &fetcher{fail: func(prior int) error {
+		return &tokencache.Failure{Err: consent, Failures: prior + 1, RetryAt: clock.Now().Add(wait)}
+	}}
+	if _, err := a.Acquire(t.Context(), tokenKey, failing.fetch); !errors.Is(err, consent) {
+		t.Fatalf("Acquire: %v", err)
+	}
+	ttl, err := rawRedis(t, addr).PTTL(t.Context(), a.failureKey(tokenKey)).Result()
+	if err != nil {
+		t.Fatal(err)
+	}
+	// Redis's clock runs while the test does: allow it a minute.
+	if want := wait + failureMemory; ttl > want || ttl < want-time.Minute {
+		t.Errorf("the shared failure expires in %v, want %v: its backoff and failureMemory after it", ttl, want)
+	}
+}
+
 // A replica that cannot reach Entra ID keeps that to itself: the others
 // try on their own.
 func TestUnreachableIsNotShared(t *testing.T) {
@@ -378,6 +406,76 @@ func TestUnreachableIsNotShared(t *testing.T) {
 	mustAcquire(t, b, ok, ok.tok)
 	if ok.calls.Load() != 1 {
 		t.Error("an unreachable Entra ID on one replica kept another from trying")
+	}
+}
+
+// afterLock runs f after each SET NX (a lock) the client sends, on the
+// caller's goroutine, with whether it took the lock.
+type afterLock struct{ f func(locked bool) }
+
+func (h *afterLock) DialHook(next redis.DialHook) redis.DialHook { return next }
+
+func (h *afterLock) ProcessPipelineHook(next redis.ProcessPipelineHook) redis.ProcessPipelineHook {
+	return next
+}
+
+func (h *afterLock) ProcessHook(next redis.ProcessHook) redis.ProcessHook {
+	return func(ctx context.Context, cmd redis.Cmder) error {
+		err := next(ctx, cmd)
+		args := cmd.Args()
+		if last, _ := args[len(args)-1].(string); cmd.Name() == "set" && strings.EqualFold(last, "nx") {
+			locked, _ := cmd.(*redis.BoolCmd)
+			h.f(locked != nil && locked.Val())
+		}
+		return err
+	}
+}
+
+// A replica waits on another's lock for at most two leases, then
+// acquires the token itself, counting a fallback: a holder that never
+// finishes and never lets its lock lapse does not keep the tenant from
+// being served.
+func TestWaitOnALockIsBoundedByTwoLeases(t *testing.T) {
+	addr, _ := testutil.StartRedis(t)
+	keys := mustParse(t, keyFile(newKey(t)))
+	clock := testutil.NewClock(time.Now())
+	const lease = 10 * time.Second
+	a := NewTokenStore(dial(t, Options{URL: "redis://" + addr, Prefix: "xdrproxy:", Timeout: upTimeout}),
+		TokenStoreOptions{ClientID: testClientID, Keys: keys, Lease: lease, Now: clock.Now})
+	t.Cleanup(a.Close)
+	// Another replica holds the lock, and Redis keeps it past the test.
+	if err := rawRedis(t, addr).Set(t.Context(), a.lockKey(tokenKey), "stuck-replica", time.Hour).Err(); err != nil {
+		t.Fatal(err)
+	}
+	// Each refused lock moves the clock: the first to just short of two
+	// leases (a wait on), the second to two leases (the end of the wait).
+	var attempts atomic.Int32
+	a.c.rdb.AddHook(&afterLock{f: func(locked bool) {
+		if locked {
+			t.Error("the lock another replica holds was taken")
+		}
+		switch attempts.Add(1) {
+		case 1:
+			clock.Advance(2*lease - time.Nanosecond)
+		case 2:
+			clock.Advance(time.Nanosecond)
+		}
+	}})
+	f := &fetcher{tok: fakeToken("after-two-leases")}
+	ctx, cancel := context.WithTimeout(t.Context(), 10*time.Second) // bounds a wait that never ends
+	defer cancel()
+	tok, err := a.Acquire(ctx, tokenKey, f.fetch)
+	if err != nil || tok.Value != f.tok.Value {
+		t.Fatalf("Acquire = %v, %v; want the token fetched here after two leases", tok, err)
+	}
+	if n := attempts.Load(); n != 2 {
+		t.Errorf("asked for the lock %d times, want 2: once before two leases, once at two leases", n)
+	}
+	if n, p := f.calls.Load(), f.prior.Load(); n != 1 || p != tokencache.NoFleetState {
+		t.Errorf("fetched %d times, told of %d failures; want once, knowing nothing of the fleet", n, p)
+	}
+	if n := a.Fallbacks(); n != 1 {
+		t.Errorf("%d fallbacks, want 1", n)
 	}
 }
 

@@ -121,3 +121,42 @@ func TestRetryDoesNotTrustAnAcquisitionBegunBeforeIt(t *testing.T) {
 		t.Errorf("after the retry: %+v, want the token Entra ID gives now", st)
 	}
 }
+
+// A retry on another replica (its POST /tenants/{t}/retry) ends the
+// fleet's count of failures: this replica, finding the failure forgotten
+// at its next recheck, asks Entra ID again, and if the answer is still a
+// refusal, backs off as after a first failure, not for longer.
+func TestARetryElsewhereRestartsTheBackoff(t *testing.T) {
+	addr, _ := testutil.StartRedis(t)
+	keys := fleetKeys(t)
+	clock := testutil.NewClock(time.Now())
+	key := tokencache.Key{TenantID: "t", Scope: scope}
+	src := &scriptedSource{answers: answering(4, consentMissing)}
+	c := newCache(t, src, tokencache.Options{Clock: clock, Store: fleetReplica(t, addr, keys, clock)})
+	other := fleetReplica(t, addr, keys, clock)
+	ctx := context.Background()
+	for _, backoff := range []time.Duration{time.Minute, 2 * time.Minute, 0} {
+		if _, err := c.Token(ctx, "t", scope); err == nil {
+			t.Fatal("an acquisition succeeded")
+		}
+		clock.Advance(backoff)
+	}
+	var be *tokencache.BackoffError
+	if _, err := c.Token(ctx, "t", scope); !errors.As(err, &be) || be.RetryIn != 4*time.Minute {
+		t.Fatalf("after three failures: %v; want a 4m backoff", err)
+	}
+
+	other.ForgetFailure(key)
+	clock.Advance(5 * time.Second) // the recheck of a shared failure
+	if _, err := c.Token(ctx, "t", scope); err == nil || errors.As(err, &be) {
+		t.Fatalf("at the recheck after the retry: %v, want Entra ID's answer", err)
+	}
+	if n := src.Calls(); n != 4 {
+		t.Fatalf("Entra ID asked %d times, want 4: once more after the retry", n)
+	}
+	if _, err := c.Token(ctx, "t", scope); !errors.As(err, &be) {
+		t.Errorf("after the failure that followed the retry: %v, want it waited out", err)
+	} else if be.RetryIn != time.Minute {
+		t.Errorf("after the failure that followed the retry: backoff %v, want the 1m of a first failure", be.RetryIn)
+	}
+}
